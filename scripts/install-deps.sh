@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that Plexus needs to build and to run its tests.
+# Idempotent: packages already present are left alone, so a second run is fast.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git clang-format
+  libboost1.81-all-dev
+  libprotobuf-dev protobuf-compiler
+  libzookeeper-mt-dev zookeeper
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  libssl-dev
+  curl procps iproute2 file
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get -o DPkg::Lock::Timeout=600 update -q
+$sudo apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
+echo "install-deps: done"
