@@ -1,0 +1,162 @@
+#include "daemon/daemon.hpp"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <iostream>
+#include <sstream>
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/json.hpp>
+
+#include <plexus/logging.hpp>
+#include <plexus/version.hpp>
+
+#include "common/build_info.hpp"
+
+namespace plexus::daemon {
+namespace po = boost::program_options;
+
+namespace {
+
+std::string defaultHostname() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "localhost";
+  return name;
+}
+
+void addCommonFlags(Flags& flags, CommonFlags* values, const DaemonSpec& spec) {
+  flags.add()("ip", po::value<std::string>(&values->ip)->default_value("127.0.0.1"),
+              "IP address to listen on (0.0.0.0 for every interface).")(
+      "port", po::value<int>(&values->port)->default_value(spec.defaultPort), "Port to listen on.")(
+      "hostname", po::value<std::string>(&values->hostname)->default_value("", "\"\""),
+      "Hostname to advertise; empty means the machine's hostname.")(
+      "work_dir", po::value<std::string>(&values->workDir)->default_value(spec.defaultWorkDir),
+      "Folder for this daemon's persistent state.")(
+      "logging_level", po::value<std::string>(&values->loggingLevel)->default_value("INFO"),
+      "Lowest level logged to stderr: DEBUG, INFO, WARNING or ERROR.");
+  module::addModuleFlags(flags, &values->modules);
+}
+
+void serveBasics(http::Server& server) {
+  auto health = [](http::Request request, http::Responder responder) {
+    responder.respond(http::response(200, "", "text/plain"));
+  };
+  auto version = [](http::Request request, http::Responder responder) {
+    boost::json::object body{{"version", kPlexusVersion},
+                             {"build_date", build::kDate},
+                             {"build_time", build::kTime},
+                             {"build_user", build::kUser}};
+    responder.respond(http::json(200, boost::json::serialize(body)));
+  };
+  for (const char* path : {"/health", "/master/health", "/slave(1)/health"}) {
+    (void)server.route(path, health);
+  }
+  (void)server.route("/version", version);
+}
+
+// Prints the refusal as the last line on stderr and returns the exit status.
+int refuse(const DaemonSpec& spec, const std::string& message) {
+  std::cerr << spec.program << ": " << message << std::endl;
+  return 1;
+}
+
+}  // namespace
+
+void logModuleUse(std::string_view flag, const std::string& name) {
+  PLEXUS_LOG(Info) << "Using module '" << name << "' for " << flag;
+}
+
+std::vector<std::string> splitList(const std::string& list) {
+  std::vector<std::string> items;
+  std::stringstream in(list);
+  for (std::string item; std::getline(in, item, ',');) {
+    auto begin = item.find_first_not_of(' ');
+    auto end = item.find_last_not_of(' ');
+    if (begin != std::string::npos) items.push_back(item.substr(begin, end - begin + 1));
+  }
+  return items;
+}
+
+int runDaemon(int argc, char** argv, const DaemonSpec& spec) {
+  CommonFlags common;
+  Flags flags(spec.program, "Usage: " + spec.program + " [flags]\n" + spec.description);
+  flags.addSwitch("version", "Print the version and exit.");
+  flags.addSwitch("list-modules",
+                  "Load the modules named by --modules or --modules_dir, print each one's kind, "
+                  "name, version and declared parameters, and exit.");
+  addCommonFlags(flags, &common, spec);
+  if (spec.addFlags) spec.addFlags(flags);
+
+  if (auto parsed = flags.parse(argc, argv); !parsed) return refuse(spec, parsed.error().message());
+  if (flags.given("help")) {
+    std::cout << flags.help();
+    return 0;
+  }
+  if (flags.given("version")) {
+    std::cout << spec.program << " " << kPlexusVersion << "\n";
+    return 0;
+  }
+  LogLevel level;
+  if (!parseLogLevel(common.loggingLevel, &level)) {
+    return refuse(spec, "--logging_level=" + common.loggingLevel +
+                            ": expected DEBUG, INFO, WARNING or ERROR");
+  }
+  setMinLogLevel(level);
+  if (common.port < 0 || common.port > 65535) {
+    return refuse(spec, "--port=" + std::to_string(common.port) + ": expected 0 to 65535");
+  }
+  if (common.hostname.empty()) common.hostname = defaultHostname();
+
+  auto registry = module::loadModules(common.modules);
+  if (!registry) return refuse(spec, "refusing to start: " + registry.error().message());
+  if (flags.given("list-modules")) {
+    module::printModules(**registry, std::cout);
+    return 0;
+  }
+
+  PLEXUS_LOG(Info) << "Starting " << spec.program << " " << kPlexusVersion << " with"
+                   << flags.effectiveValues();
+  for (const auto& module : (*registry)->modules()) {
+    PLEXUS_LOG(Info) << "Loaded " << module->kind << " module '" << module->name << "' "
+                     << module->manifest->version << " from " << module->libraryPath;
+  }
+
+  boost::asio::io_context io;
+  LoopRuntime runtime(io);
+  http::Server server(io);
+  serveBasics(server);
+  DaemonContext context{common, io, runtime, server, **registry};
+
+  std::vector<std::shared_ptr<void>> keep;
+  if (spec.start) {
+    auto started = spec.start(context);
+    if (!started) return refuse(spec, "refusing to start: " + started.error().message());
+    keep = std::move(*started);
+  }
+
+  if (auto listening = server.listen(common.ip, static_cast<std::uint16_t>(common.port));
+      !listening) {
+    return refuse(spec, "cannot listen on " + common.ip + ":" + std::to_string(common.port) +
+                            ": " + listening.error().message());
+  }
+  PLEXUS_LOG(Info) << spec.program << " listening on http://" << common.ip << ":" << server.port()
+                   << " (try /health and /version)";
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    PLEXUS_LOG(Info) << "Received " << (signal == SIGINT ? "SIGINT" : "SIGTERM")
+                     << ", shutting down";
+    server.stop();
+    io.stop();
+  });
+  io.run();
+
+  // Module instances go first, while their libraries (never unloaded) still serve them.
+  while (!keep.empty()) keep.pop_back();
+  PLEXUS_LOG(Info) << spec.program << " stopped";
+  return 0;
+}
+
+}  // namespace plexus::daemon

@@ -1,0 +1,88 @@
+// Daemon: the start-up and shutdown that plexus-master and plexus-agent share.
+//
+// runDaemon() parses the flags (command line, then PLEXUS_<FLAG> environment
+// variables), answers --help and --version, sets the log level, loads the module
+// libraries named by --modules / --modules_dir and answers --list-modules. Then it
+// builds the event loop, the Runtime and the HTTP server (serving /health and
+// /version), calls the role's start(), which creates the role's modules and its
+// routes, and runs the loop until SIGINT or SIGTERM.
+//
+// Every start-up refusal (a bad flag, a module refused by the loader, a module the
+// role cannot create) ends the process with exit status 1 and one last line on
+// stderr saying what was refused and why. Module instances the role made are
+// destroyed before the process exits.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include <plexus/error.hpp>
+
+#include "common/flags.hpp"
+#include "common/loop_runtime.hpp"
+#include "http/server.hpp"
+#include "module/module_flags.hpp"
+#include "module/module_registry.hpp"
+
+namespace plexus::daemon {
+
+struct CommonFlags {
+  std::string ip;
+  int port = 0;
+  std::string hostname;
+  std::string workDir;
+  std::string loggingLevel;
+  module::ModuleFlags modules;
+};
+
+// What a role's start() works with; all of it lives until the loop stops.
+struct DaemonContext {
+  const CommonFlags& flags;
+  boost::asio::io_context& io;
+  LoopRuntime& runtime;
+  http::Server& server;
+  const module::ModuleRegistry& modules;
+};
+
+struct DaemonSpec {
+  std::string program;       // "plexus-master"
+  std::string description;   // one line for --help
+  int defaultPort = 0;
+  std::string defaultWorkDir;
+  // Adds the role's own flags.
+  std::function<void(Flags&)> addFlags;
+  // Creates the role's modules and routes. Returns the objects to keep alive
+  // until shutdown (destroyed in reverse order, before the libraries' process exits).
+  std::function<Result<std::vector<std::shared_ptr<void>>>(DaemonContext&)> start;
+};
+
+// Logs that module `name` serves `flag`.
+void logModuleUse(std::string_view flag, const std::string& name);
+
+int runDaemon(int argc, char** argv, const DaemonSpec& spec);
+
+// Creates one instance of each module named in `names` for `flag` (e.g. "--hooks"),
+// appending it to `keep` (which owns it) and returning plain pointers in order.
+template <typename T>
+Result<std::vector<T*>> createModules(const module::ModuleRegistry& registry,
+                                      std::string_view flag, const std::vector<std::string>& names,
+                                      std::vector<std::shared_ptr<void>>* keep) {
+  std::vector<T*> made;
+  for (const std::string& name : names) {
+    auto instance = registry.create<T>(name, flag);
+    if (!instance) return fail(instance.error());
+    made.push_back(instance->get());
+    keep->push_back(std::shared_ptr<T>(std::move(*instance)));
+    logModuleUse(flag, name);
+  }
+  return made;
+}
+
+// Splits "a,b,c" into {"a","b","c"}, dropping empty entries and spaces.
+std::vector<std::string> splitList(const std::string& list);
+
+}  // namespace plexus::daemon

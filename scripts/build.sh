@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Configures and builds Plexus into a build folder.
+#   scripts/build.sh [--sanitize] [--build-dir DIR]
+# --sanitize builds with AddressSanitizer and UndefinedBehaviorSanitizer (default dir build-asan).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sanitize=OFF
+build_dir=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --sanitize) sanitize=ON ;;
+    --build-dir) build_dir="$2"; shift ;;
+    -h|--help) sed -n '2,4p' "$0"; exit 0 ;;
+    *) echo "build.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [ -z "$build_dir" ]; then
+  if [ "$sanitize" = ON ]; then build_dir=build-asan; else build_dir=build; fi
+fi
+
+generator=()
+if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
+if [ ! -f "$build_dir/CMakeCache.txt" ]; then
+  cmake -S . -B "$build_dir" "${generator[@]}" -DPLEXUS_SANITIZE="$sanitize"
+else
+  cmake -S . -B "$build_dir" -DPLEXUS_SANITIZE="$sanitize" >/dev/null
+fi
+cmake --build "$build_dir" -j "$(nproc)"
+echo "build.sh: built into $build_dir"

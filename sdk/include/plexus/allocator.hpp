@@ -1,0 +1,174 @@
+// Allocator: the policy that decides which framework is offered which resources.
+//
+// Loaded by the master (`--allocator=<module>`). The master tells the allocator
+// everything that changes the cluster's supply and demand: frameworks and their
+// roles, agents and their resources, resources offered, used and given back,
+// filters, suppression, weights and quota. The allocator answers by calling the
+// callbacks it received in initialize(): `offer` hands a framework resources on
+// agents, grouped by role; the master turns them into Offers. It allocates on a
+// timer (Options::allocationInterval, through the Runtime) and whenever an event
+// makes it worthwhile (an agent added, resources recovered, a revive).
+//
+// Threading: every method is called on the master's loop, and the allocator calls
+// the callbacks on that loop (never from inside another thread). A method must not
+// block; an allocator that needs its own thread posts back through the Runtime.
+// Lifetime: created at master start-up, initialize() first, then recover(), then
+// the rest; destroyed before the master exits. Errors are returned as values; an
+// allocator never throws across this interface.
+//
+// The methods and their meaning are Mesos's (include/mesos/allocator/allocator.hpp),
+// fitted to one event loop: callbacks instead of futures, plexus::Resources and IDs.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <plexus/duration.hpp>
+#include <plexus/error.hpp>
+#include <plexus/ids.hpp>
+#include <plexus/module.hpp>
+#include <plexus/resources.hpp>
+#include <plexus/runtime.hpp>
+#include <plexus/v1/mesos.pb.h>
+
+namespace plexus {
+
+// A role's quota: the allocator satisfies `guarantees` first (holding headroom for
+// them) and never allocates a role more than its `limits`.
+struct Quota {
+  ResourceQuantities guarantees;
+  ResourceQuantities limits;
+};
+
+struct AllocatorOptions {
+  Duration allocationInterval = std::chrono::seconds(1);
+  // Resource names left out of fair sharing, e.g. {"gpus"}.
+  std::set<std::string> fairnessExcludeResourceNames;
+  bool filterGpuResources = true;
+  // Offers smaller than every one of these are not made (default cpus:0.01|mem:32).
+  std::vector<ResourceQuantities> minAllocatableResources;
+  Duration recoveryTimeout = std::chrono::minutes(10);
+  double agentRecoveryFactor = 0.8;
+};
+
+struct FrameworkOptions {
+  // Roles the framework has suppressed offers for.
+  std::set<std::string> suppressedRoles;
+};
+
+// Offered resources for one framework: role -> agent -> resources.
+using OfferedResources = std::map<std::string, std::map<AgentId, Resources>>;
+
+// Resources converted by an operation (e.g. a reservation): `consumed` become `converted`.
+struct ResourceConversion {
+  Resources consumed;
+  Resources converted;
+};
+
+struct AllocatorCallbacks {
+  // Hands `framework` these resources; the master makes one Offer per agent and role.
+  std::function<void(const FrameworkId& framework, const OfferedResources& resources)> offer;
+  // Asks `framework` to give back resources on agents going into maintenance.
+  std::function<void(const FrameworkId& framework,
+                     const std::map<AgentId, v1::InverseOffer>& inverseOffers)>
+      inverseOffer;
+};
+
+class Allocator {
+ public:
+  virtual ~Allocator();
+
+  // Called once, before anything else. The Runtime outlives the allocator.
+  [[nodiscard]] virtual Result<void> initialize(const AllocatorOptions& options,
+                                                AllocatorCallbacks callbacks,
+                                                Runtime& runtime) = 0;
+
+  // Called after initialize() and before any addAgent(): how many agents a new
+  // leading master expects to re-register, and the quota it recovered.
+  virtual void recover(int expectedAgentCount, const std::map<std::string, Quota>& quotas) = 0;
+
+  // A framework subscribed (or was recovered with resources it already uses).
+  virtual void addFramework(const FrameworkId& framework, const v1::FrameworkInfo& info,
+                            const std::map<AgentId, Resources>& used, bool active,
+                            FrameworkOptions options) = 0;
+  virtual void removeFramework(const FrameworkId& framework) = 0;
+  // An active framework receives offers; an inactive one (disconnected) does not.
+  virtual void activateFramework(const FrameworkId& framework) = 0;
+  virtual void deactivateFramework(const FrameworkId& framework) = 0;
+  // UPDATE_FRAMEWORK or a re-subscription changed its info (e.g. its roles).
+  virtual void updateFramework(const FrameworkId& framework, const v1::FrameworkInfo& info,
+                               FrameworkOptions options) = 0;
+
+  // An agent registered with `total` resources, `used` by frameworks already.
+  virtual void addAgent(const AgentId& agent, const v1::AgentInfo& info,
+                        const std::optional<v1::Unavailability>& unavailability,
+                        const Resources& total,
+                        const std::map<FrameworkId, Resources>& used) = 0;
+  virtual void removeAgent(const AgentId& agent) = 0;
+  // The agent's info or total changed (e.g. after re-registration).
+  virtual void updateAgent(const AgentId& agent, const v1::AgentInfo& info,
+                           const std::optional<Resources>& total) = 0;
+  // A deactivated agent's resources are not offered (e.g. it is unreachable).
+  virtual void activateAgent(const AgentId& agent) = 0;
+  virtual void deactivateAgent(const AgentId& agent) = 0;
+
+  // Restricts offers to agents with these hostnames; nullopt lifts the restriction.
+  virtual void updateWhitelist(const std::optional<std::set<std::string>>& hostnames) = 0;
+
+  // A framework's REQUEST call: a hint the allocator may use or ignore.
+  virtual void requestResources(const FrameworkId& framework,
+                                const std::vector<v1::Request>& requests) = 0;
+
+  // Operations accepted on offered resources converted them (RESERVE, UNRESERVE).
+  virtual void updateAllocation(const FrameworkId& framework, const AgentId& agent,
+                                const Resources& offered,
+                                const std::vector<ResourceConversion>& conversions) = 0;
+
+  // Applies operator operations to an agent's available (unoffered) resources.
+  // Fails, changing nothing, when the resources are not available.
+  [[nodiscard]] virtual Result<void> updateAvailable(
+      const AgentId& agent, const std::vector<v1::Offer::Operation>& operations) = 0;
+
+  // Maintenance: the agent will be unavailable (or no longer will be).
+  virtual void updateUnavailability(const AgentId& agent,
+                                    const std::optional<v1::Unavailability>& unavailability) = 0;
+  // A framework answered an inverse offer (accepted/declined, with filters).
+  virtual void updateInverseOffer(const AgentId& agent, const FrameworkId& framework,
+                                  bool accepted, const std::optional<v1::Filters>& filters) = 0;
+
+  // The framework launched tasks on offered resources: they are now allocated.
+  virtual void transitionOfferedToAllocated(const AgentId& agent, const Resources& resources) = 0;
+
+  // Resources come back: declined or unused offers (isAllocated false), or freed
+  // by finished tasks (isAllocated true). Filters, when given, keep the same
+  // resources on that agent from this framework for filters->refuse_seconds().
+  virtual void recoverResources(const FrameworkId& framework, const AgentId& agent,
+                                const Resources& resources,
+                                const std::optional<v1::Filters>& filters, bool isAllocated) = 0;
+
+  // SUPPRESS and REVIVE; an empty set means all of the framework's roles.
+  // REVIVE also clears the framework's filters for those roles.
+  virtual void suppressOffers(const FrameworkId& framework,
+                              const std::set<std::string>& roles) = 0;
+  virtual void reviveOffers(const FrameworkId& framework, const std::set<std::string>& roles) = 0;
+
+  // Sets a role's quota; an empty Quota removes it.
+  virtual void updateQuota(const std::string& role, const Quota& quota) = 0;
+  // Sets roles' weights (default 1.0).
+  virtual void updateWeights(const std::vector<v1::WeightInfo>& weights) = 0;
+
+  // Stops and restarts allocation (e.g. while a new leader recovers).
+  virtual void pause() = 0;
+  virtual void resume() = 0;
+};
+
+template <>
+struct ModuleKindOf<Allocator> {
+  static constexpr const char* kName = "Allocator";
+};
+
+}  // namespace plexus

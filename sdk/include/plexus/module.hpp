@@ -1,0 +1,191 @@
+// The module contract: how a .so tells Plexus what it holds, and how it is made.
+//
+// A module library exports exactly one symbol, `plexus_module_library`, made with
+// BOOST_DLL_ALIAS by PLEXUS_MODULE_LIBRARY. It points at a LibraryManifest: a
+// fixed header (magic, module API version, ABI tag, SDK version) that the loader
+// reads before it trusts anything else, then one ModuleManifest per module (kind,
+// name, version, author, description, declared parameters, factory).
+//
+// The loader (core/module/) refuses a library whose magic, API version or ABI tag
+// differ from its own, with both values in the message, and refuses parameters
+// that do not match the declarations before the factory runs. The factory is
+// noexcept: moduleManifest<Interface, Impl>() wraps Impl::create so a stray
+// exception becomes an Error naming the module, never a crash. Instances are
+// destroyed through the manifest's `destroy`, i.e. by code inside the module.
+// Libraries stay loaded for the life of the process.
+//
+// A module author writes, in the module's module.cpp:
+//
+//   constexpr plexus::ParameterSpec kParameters[] = {
+//       {"weight", plexus::ParameterType::Double, "1.0", "Weight of the default role."}};
+//   PLEXUS_MODULE_LIBRARY(plexus::moduleManifest<plexus::Allocator, MyAllocator>({
+//       .name = "my_allocator", .version = "1.0.0", .author = "Site ops <ops@example.com>",
+//       .description = "Packs tasks onto the fullest agent.", .parameters = kParameters}));
+//
+// where MyAllocator derives from plexus::Allocator and has
+//   static plexus::Result<std::unique_ptr<MyAllocator>> create(const plexus::Parameters&);
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <span>
+#include <string>
+
+#include <boost/dll/alias.hpp>
+#include <boost/version.hpp>
+#include <google/protobuf/stubs/common.h>
+
+#include <plexus/error.hpp>
+#include <plexus/parameters.hpp>
+#include <plexus/version.hpp>
+
+namespace plexus {
+
+// Bumped whenever LibraryManifest, ModuleManifest or any kind's interface changes
+// in a way an already-built module cannot survive.
+inline constexpr std::uint32_t kModuleApiVersion = 1;
+
+// "PLXMODS1" read as a little-endian integer: marks a real LibraryManifest.
+inline constexpr std::uint64_t kLibraryManifestMagic = 0x3153444F4D584C50ULL;
+
+// The symbol every module library exports.
+inline constexpr const char* kLibraryManifestSymbol = "plexus_module_library";
+
+#define PLEXUS_ABI_STRINGIFY_(x) #x
+#define PLEXUS_ABI_STRINGIFY(x) PLEXUS_ABI_STRINGIFY_(x)
+#if defined(__clang__)
+#define PLEXUS_ABI_COMPILER \
+  "clang-" PLEXUS_ABI_STRINGIFY(__clang_major__) "." PLEXUS_ABI_STRINGIFY(__clang_minor__)
+#elif defined(__GNUC__)
+#define PLEXUS_ABI_COMPILER \
+  "gcc-" PLEXUS_ABI_STRINGIFY(__GNUC__) "." PLEXUS_ABI_STRINGIFY(__GNUC_MINOR__)
+#else
+#define PLEXUS_ABI_COMPILER "unknown-compiler"
+#endif
+#if defined(_GLIBCXX_USE_CXX11_ABI)
+#define PLEXUS_ABI_STDLIB \
+  "libstdc++-" PLEXUS_ABI_STRINGIFY(_GLIBCXX_RELEASE) "-cxx11abi" PLEXUS_ABI_STRINGIFY(_GLIBCXX_USE_CXX11_ABI)
+#else
+#define PLEXUS_ABI_STDLIB "unknown-stdlib"
+#endif
+
+// What must be equal between the core and a module for C++ objects to cross the
+// .so boundary: compiler, C++ standard, standard library, SDK (major.minor),
+// protobuf and Boost. Computed from the macros of whoever compiles this header,
+// so a module carries the tag of its own build.
+#define PLEXUS_ABI_TAG                                                              \
+  PLEXUS_ABI_COMPILER ";c++" PLEXUS_ABI_STRINGIFY(__cplusplus) ";" PLEXUS_ABI_STDLIB \
+  ";plexus-sdk-" PLEXUS_ABI_STRINGIFY(PLEXUS_VERSION_MAJOR) "." PLEXUS_ABI_STRINGIFY(   \
+      PLEXUS_VERSION_MINOR) ";protobuf-" PLEXUS_ABI_STRINGIFY(GOOGLE_PROTOBUF_VERSION)  \
+  ";boost-" PLEXUS_ABI_STRINGIFY(BOOST_VERSION)
+
+inline constexpr const char* kAbiTag = PLEXUS_ABI_TAG;
+
+// Each kind's header specialises this with its kind string, e.g. "Allocator".
+template <typename Interface>
+struct ModuleKindOf;
+
+// The kinds this SDK defines, as manifests spell them.
+inline constexpr const char* kModuleKinds[] = {"Allocator",      "Isolator",       "Hook",
+                                               "Authenticator", "MasterContender", "MasterDetector"};
+
+// One module in a library.
+struct ModuleManifest {
+  const char* kind;
+  const char* name;
+  const char* version;
+  const char* author;
+  const char* description;
+  const ParameterSpec* parameters;
+  std::size_t parameterCount;
+  // Makes an instance from validated parameters; the pointer is the kind's
+  // interface (e.g. plexus::Allocator*) as void*. Never throws.
+  Result<void*> (*create)(const Parameters& parameters) noexcept;
+  // Destroys an instance made by create.
+  void (*destroy)(void* instance) noexcept;
+};
+
+// What `plexus_module_library` points at. The first four fields never move, so a
+// loader of any version can read them and refuse a library it cannot use.
+struct LibraryManifest {
+  std::uint64_t magic;
+  std::uint32_t moduleApiVersion;
+  const char* abiTag;
+  const char* sdkVersion;
+  const ModuleManifest* modules;
+  std::size_t moduleCount;
+};
+
+// The descriptive part of a manifest, written by the author with designated initializers.
+struct ModuleInfo {
+  const char* name;
+  const char* version;
+  const char* author;
+  const char* description;
+  std::span<const ParameterSpec> parameters = {};
+};
+
+namespace detail {
+
+template <typename Interface, typename Impl>
+Result<void*> createModule(const Parameters& parameters) noexcept {
+  try {
+    auto made = Impl::create(parameters);
+    if (!made) return fail(made.error());
+    if (*made == nullptr) return fail("the factory returned no instance");
+    Interface* instance = made->release();
+    return static_cast<void*>(instance);
+  } catch (const std::exception& e) {
+    return fail(std::string("the factory threw: ") + e.what());
+  } catch (...) {
+    return fail("the factory threw a non-standard exception");
+  }
+}
+
+template <typename Interface>
+void destroyModule(void* instance) noexcept {
+  delete static_cast<Interface*>(instance);
+}
+
+}  // namespace detail
+
+// Builds the manifest of module Impl, which implements Interface.
+template <typename Interface, typename Impl>
+constexpr ModuleManifest moduleManifest(const ModuleInfo& info) {
+  return ModuleManifest{ModuleKindOf<Interface>::kName,
+                        info.name,
+                        info.version,
+                        info.author,
+                        info.description,
+                        info.parameters.data(),
+                        info.parameters.size(),
+                        &detail::createModule<Interface, Impl>,
+                        &detail::destroyModule<Interface>};
+}
+
+// Runs `body` (which returns Result<T>) and turns any exception into an Error.
+// Use it at the edges of a module where third-party code may throw.
+template <typename Body>
+auto catchToError(Body&& body) noexcept -> decltype(body()) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    return fail(std::string("exception: ") + e.what());
+  } catch (...) {
+    return fail("non-standard exception");
+  }
+}
+
+}  // namespace plexus
+
+// Exports the library's manifest. Use once per module library, in module.cpp.
+#define PLEXUS_MODULE_LIBRARY(...)                                                      \
+  namespace plexus_module_library_ {                                                    \
+  constexpr ::plexus::ModuleManifest kModules[] = {__VA_ARGS__};                        \
+  constexpr ::plexus::LibraryManifest kLibrary = {                                      \
+      ::plexus::kLibraryManifestMagic, ::plexus::kModuleApiVersion, PLEXUS_ABI_TAG,     \
+      PLEXUS_VERSION_STRING, kModules, sizeof(kModules) / sizeof(kModules[0])};         \
+  }                                                                                     \
+  BOOST_DLL_ALIAS(plexus_module_library_::kLibrary, plexus_module_library)

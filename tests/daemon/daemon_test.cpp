@@ -1,0 +1,284 @@
+// Runs the real daemons: flags, --help, --list-modules, start-up refusals, /health.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <gtest/gtest.h>
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kBin = PLEXUS_BIN_DIR;
+const std::string kFixtures = PLEXUS_FIXTURE_DIR;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "plexus-daemon-XXXXXX").string();
+    path_ = ::mkdtemp(pattern.data());
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(path_ / name) << text;
+    return (path_ / name).string();
+  }
+
+ private:
+  fs::path path_;
+};
+
+std::string readFile(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// A daemon started in the background with stdout and stderr going to files.
+class Process {
+ public:
+  Process(const std::string& binary, std::vector<std::string> args, const fs::path& dir,
+          std::vector<std::string> extraEnv = {})
+      : out_(dir / (fs::path(binary).filename().string() + ".out")),
+        err_(dir / (fs::path(binary).filename().string() + ".err")) {
+    std::vector<std::string> argv{kBin + "/" + binary};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    std::vector<std::string> env(extraEnv);
+    for (char** e = environ; *e != nullptr; ++e) {
+      if (std::string(*e).rfind("PLEXUS_", 0) != 0) env.emplace_back(*e);
+    }
+    std::vector<char*> cenv;
+    for (auto& e : env) cenv.push_back(e.data());
+    cenv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int rc = posix_spawn(&pid_, cargv[0], &actions, nullptr, cargv.data(), cenv.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) pid_ = -1;
+  }
+  ~Process() {
+    if (pid_ > 0 && !exited_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  // Waits for exit (up to `timeout`); returns the exit status, or -1 on a signal or timeout.
+  int wait(std::chrono::seconds timeout = std::chrono::seconds(30)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      pid_t done = ::waitpid(pid_, &status, WNOHANG);
+      if (done == pid_) {
+        exited_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return -1;
+  }
+
+  void signal(int sig) { ::kill(pid_, sig); }
+  std::string out() const { return readFile(out_); }
+  std::string err() const { return readFile(err_); }
+  std::string lastErrLine() const {
+    std::string text = err();
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    return text.substr(text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1);
+  }
+
+  // Polls stderr for "listening on http://127.0.0.1:<port>" and returns the port.
+  int waitForPort(std::chrono::seconds timeout = std::chrono::seconds(30)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    const std::string marker = "listening on http://127.0.0.1:";
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::string text = err();
+      if (auto at = text.find(marker); at != std::string::npos) {
+        return std::stoi(text.substr(at + marker.size()));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  fs::path out_;
+  fs::path err_;
+};
+
+// A blocking HTTP/1.1 GET on 127.0.0.1; returns the whole response text.
+std::string httpGet(int port, const std::string& path) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
+  std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  boost::asio::write(socket, boost::asio::buffer(request));
+  std::string response;
+  boost::system::error_code ec;
+  char buffer[4096];
+  for (;;) {
+    size_t n = socket.read_some(boost::asio::buffer(buffer), ec);
+    response.append(buffer, n);
+    if (ec) break;
+  }
+  return response;
+}
+
+std::string modulesJson(const std::string& module, const std::string& parameters = "[]",
+                        const std::string& file = kFixtures + "/libfixture_good_modules.so") {
+  return R"({"libraries":[{"file":")" + file + R"(","modules":[{"name":")" + module +
+         R"(","parameters":)" + parameters + "}]}]}";
+}
+
+TEST(Daemon, HelpListsEveryFlagWithItsDefault) {
+  TempDir dir;
+  for (const auto& [binary, port] : {std::pair{"plexus-master", "5050"}, {"plexus-agent", "5051"}}) {
+    Process process(binary, {"--help"}, dir.path());
+    ASSERT_EQ(process.wait(), 0) << process.err();
+    std::string help = process.out();
+    for (const char* flag : {"--ip", "--port", "--hostname", "--work_dir", "--logging_level",
+                             "--modules ", "--modules_dir", "--module_path", "--hooks",
+                             "--master_detector", "--list-modules", "PLEXUS_"}) {
+      EXPECT_NE(help.find(flag), std::string::npos) << binary << " --help lacks " << flag;
+    }
+    EXPECT_NE(help.find("(=" + std::string(port) + ")"), std::string::npos) << help;
+  }
+}
+
+TEST(Daemon, ListModulesShowsKindNameVersionAndParameters) {
+  TempDir dir;
+  std::string config = dir.write(
+      "modules.json", modulesJson("fixture_hook", R"([{"key":"label","value":"blue"}])"));
+  Process process("plexus-master", {"--modules=" + config, "--list-modules"}, dir.path());
+  ASSERT_EQ(process.wait(), 0) << process.err();
+  std::string out = process.out();
+  EXPECT_NE(out.find("Loaded modules (1):"), std::string::npos) << out;
+  EXPECT_NE(out.find("Hook fixture_hook 1.2.3"), std::string::npos) << out;
+  EXPECT_NE(out.find("label (string, default \"fixture\") = \"blue\""), std::string::npos) << out;
+  EXPECT_NE(out.find("interval (duration, default \"5secs\")"), std::string::npos) << out;
+  EXPECT_NE(out.find("Value of the label the hook adds."), std::string::npos) << out;
+}
+
+TEST(Daemon, ModulesFromTheEnvironment) {
+  TempDir dir;
+  std::string config = dir.write("modules.json", modulesJson("fixture_isolator"));
+  Process process("plexus-agent", {"--list-modules"}, dir.path(), {"PLEXUS_MODULES=file://" + config});
+  ASSERT_EQ(process.wait(), 0) << process.err();
+  EXPECT_NE(process.out().find("Isolator fixture_isolator 0.1.0"), std::string::npos);
+}
+
+struct Refusal {
+  std::string name;
+  std::vector<std::string> args;  // ${CONFIG} is replaced by the config file's path
+  std::string json;
+  std::vector<std::string> expected;  // substrings of the last stderr line
+};
+
+class DaemonRefuses : public testing::TestWithParam<Refusal> {};
+
+TEST_P(DaemonRefuses, ExitsNonZeroNamingFileModuleAndReason) {
+  TempDir dir;
+  const Refusal& refusal = GetParam();
+  std::string config = dir.write("modules.json", refusal.json);
+  std::vector<std::string> args;
+  for (std::string arg : refusal.args) {
+    if (auto at = arg.find("${CONFIG}"); at != std::string::npos) arg.replace(at, 9, config);
+    args.push_back(arg);
+  }
+  Process process("plexus-master", args, dir.path());
+  EXPECT_EQ(process.wait(), 1);
+  std::string last = process.lastErrLine();
+  EXPECT_EQ(last.rfind("plexus-master: ", 0), 0u) << last;
+  for (std::string expected : refusal.expected) {
+    if (auto at = expected.find("${CONFIG}"); at != std::string::npos) expected.replace(at, 9, config);
+    EXPECT_NE(last.find(expected), std::string::npos) << "missing '" << expected << "' in: " << last;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Master, DaemonRefuses,
+    testing::Values(
+        Refusal{"MissingLibrary",
+                {"--modules=${CONFIG}"},
+                modulesJson("gone", "[]", "/nonexistent/libgone.so"),
+                {"${CONFIG}", "library '/nonexistent/libgone.so'", "module 'gone'", "file not found"}},
+        Refusal{"WrongKind",
+                {"--modules=${CONFIG}", "--hooks=fixture_isolator"},
+                modulesJson("fixture_isolator"),
+                {"${CONFIG}", "libfixture_good_modules.so", "module 'fixture_isolator'",
+                 "kind mismatch: --hooks needs a Hook module, but 'fixture_isolator' is an Isolator"}},
+        Refusal{"UnknownParameter",
+                {"--modules=${CONFIG}"},
+                modulesJson("fixture_hook", R"([{"key":"colour","value":"red"}])"),
+                {"${CONFIG}", "libfixture_good_modules.so", "module 'fixture_hook'",
+                 "unknown parameter 'colour'"}},
+        Refusal{"IllTypedParameter",
+                {"--modules=file://${CONFIG}"},
+                modulesJson("fixture_hook", R"([{"key":"count","value":"many"}])"),
+                {"${CONFIG}", "module 'fixture_hook'", "parameter 'count' must be an integer"}},
+        Refusal{"FactoryError",
+                {"--modules=${CONFIG}", "--hooks=fixture_hook"},
+                modulesJson("fixture_hook", R"([{"key":"fail","value":"true"}])"),
+                {"${CONFIG}", "module 'fixture_hook'", "create() failed: the operator asked"}},
+        Refusal{"AbiMismatch",
+                {"--modules=${CONFIG}"},
+                modulesJson("m", "[]", kFixtures + "/libfixture_abi_mismatch.so"),
+                {"${CONFIG}", "libfixture_abi_mismatch.so", "module 'm'", "ABI tag mismatch"}},
+        Refusal{"MalformedJson",
+                {"--modules=${CONFIG}"},
+                "{\"libraries\": [\n  {\"file\": }]}",
+                {"${CONFIG}: malformed JSON at line 2, column 12"}},
+        Refusal{"ModulesAndModulesDir",
+                {"--modules=${CONFIG}", "--modules_dir=/tmp"},
+                "{}",
+                {"only one of --modules or --modules_dir should be specified"}},
+        Refusal{"UnknownFlag", {"--no_such_flag=1"}, "{}", {"no_such_flag", "--help"}}),
+    [](const testing::TestParamInfo<Refusal>& info) { return info.param.name; });
+
+TEST(Daemon, MasterAndAgentServeHealthAndVersionAndStopOnSigterm) {
+  TempDir dir;
+  std::string config = dir.write("modules.json", modulesJson("fixture_hook"));
+  for (const char* binary : {"plexus-master", "plexus-agent"}) {
+    std::vector<std::string> args{"--port=0", "--work_dir=" + (dir.path() / binary).string(),
+                                  "--modules=" + config, "--hooks=fixture_hook"};
+    Process process(binary, args, dir.path());
+    int port = process.waitForPort();
+    ASSERT_GT(port, 0) << process.err();
+
+    std::string health = httpGet(port, "/health");
+    EXPECT_EQ(health.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << health;
+    std::string version = httpGet(port, "/version");
+    EXPECT_NE(version.find("\"version\":\"0.1.0\""), std::string::npos) << version;
+    EXPECT_NE(httpGet(port, "/nonexistent").find("HTTP/1.1 404"), std::string::npos);
+
+    process.signal(SIGTERM);
+    EXPECT_EQ(process.wait(), 0) << process.err();
+    std::string log = process.err();
+    EXPECT_NE(log.find("Loaded Hook module 'fixture_hook' 1.2.3 from"), std::string::npos) << log;
+    EXPECT_NE(log.find("Using module 'fixture_hook' for --hooks"), std::string::npos) << log;
+    EXPECT_NE(log.find("stopped"), std::string::npos) << log;
+  }
+}
+
+}  // namespace
