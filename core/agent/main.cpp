@@ -29,7 +29,8 @@ void addFlags(plexus::Flags& flags, AgentRoleFlags* values) {
               "Empty: none yet; the isolator modules arrive with their own issue.")(
       "hooks", po::value<std::string>(&values->hooks)->default_value("", "\"\""),
       "Comma-separated Hook modules, called in this order at each hook point.")(
-      "master_detector", po::value<std::string>(&values->masterDetector)->default_value(kStandalone),
+      "master_detector",
+      po::value<std::string>(&values->masterDetector)->default_value(kStandalone),
       "MasterDetector module to find the leading master, or 'standalone' (built in).");
 }
 
@@ -37,22 +38,12 @@ plexus::Result<std::vector<std::shared_ptr<void>>> start(plexus::daemon::DaemonC
                                                          const AgentRoleFlags& role) {
   std::vector<std::shared_ptr<void>> keep;
   const auto& modules = context.modules;
-  if (auto made = createModules<plexus::Isolator>(modules, "--isolation",
-                                                  splitList(role.isolation), &keep);
-      !made) {
-    return plexus::fail(made.error());
-  }
-  if (auto made = createModules<plexus::Hook>(modules, "--hooks", splitList(role.hooks), &keep);
-      !made) {
-    return plexus::fail(made.error());
-  }
+  PLEXUS_TRY(
+      createModules<plexus::Isolator>(modules, "--isolation", splitList(role.isolation), &keep));
+  PLEXUS_TRY(createModules<plexus::Hook>(modules, "--hooks", splitList(role.hooks), &keep));
   std::vector<std::string> detector;
   if (role.masterDetector != kStandalone) detector.push_back(role.masterDetector);
-  if (auto made = createModules<plexus::MasterDetector>(modules, "--master_detector", detector,
-                                                        &keep);
-      !made) {
-    return plexus::fail(made.error());
-  }
+  PLEXUS_TRY(createModules<plexus::MasterDetector>(modules, "--master_detector", detector, &keep));
   return keep;
 }
 
@@ -62,8 +53,9 @@ int main(int argc, char** argv) {
   AgentRoleFlags role;
   plexus::daemon::DaemonSpec spec{
       .program = "plexus-agent",
-      .description = "Runs a Plexus agent: it reports this machine's resources to the master "
-                     "and runs tasks in containers.",
+      .description =
+          "Runs a Plexus agent: it reports this machine's resources to the master "
+          "and runs tasks in containers.",
       .defaultPort = 5051,
       .defaultWorkDir = "/var/lib/plexus/agent",
       .addFlags = [&role](plexus::Flags& flags) { addFlags(flags, &role); },

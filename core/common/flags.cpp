@@ -13,7 +13,8 @@ namespace {
 
 std::string toEnvironmentName(const std::string& flag) {
   std::string name = "PLEXUS_";
-  for (char c : flag) name.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(c)));
+  for (char c : flag)
+    name.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(c)));
   return name;
 }
 
@@ -42,7 +43,9 @@ Flags::Flags(std::string program, std::string usage)
   switches_.add_options()("help", "Print this help and exit.");
 }
 
-po::options_description_easy_init Flags::add() { return options_.add_options(); }
+po::options_description_easy_init Flags::add() {
+  return options_.add_options();
+}
 
 void Flags::addSwitch(const std::string& name, const std::string& doc) {
   switches_.add_options()(name.c_str(), doc.c_str());
@@ -55,7 +58,8 @@ Result<void> Flags::parse(int argc, const char* const argv[]) {
     po::store(po::command_line_parser(argc, argv).options(all).run(), values_);
     // The environment fills in what the command line left unset.
     std::vector<std::string> known;
-    for (const auto& option : options_.options()) known.push_back(option->long_name());
+    for (const auto& option : options_.options())
+      known.push_back(option->long_name());
     po::store(po::parse_environment(options_,
                                     [&known](const std::string& variable) -> std::string {
                                       for (const std::string& flag : known) {

@@ -5,17 +5,19 @@
 namespace plexus {
 
 LoopRuntime::~LoopRuntime() {
-  for (auto& [id, timer] : timers_) timer->cancel();
+  for (auto& [id, timer] : timers_)
+    timer->cancel();
 }
 
 Runtime::TimerId LoopRuntime::schedule(Duration delay, std::function<void()> callback) {
   TimerId id = next_++;
   auto timer = std::make_unique<boost::asio::steady_timer>(io_, delay);
-  timer->async_wait([this, id, callback = std::move(callback)](const boost::system::error_code& ec) {
-    if (ec) return;  // Cancelled: the entry is already gone.
-    timers_.erase(id);
-    callback();
-  });
+  timer->async_wait(
+      [this, id, callback = std::move(callback)](const boost::system::error_code& ec) {
+        if (ec) return;  // Cancelled: the entry is already gone.
+        timers_.erase(id);
+        callback();
+      });
   timers_.emplace(id, std::move(timer));
   return id;
 }
@@ -27,6 +29,8 @@ void LoopRuntime::cancel(TimerId timer) {
   timers_.erase(it);
 }
 
-void LoopRuntime::post(std::function<void()> callback) { boost::asio::post(io_, std::move(callback)); }
+void LoopRuntime::post(std::function<void()> callback) {
+  boost::asio::post(io_, std::move(callback));
+}
 
 }  // namespace plexus

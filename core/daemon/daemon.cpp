@@ -1,10 +1,9 @@
 #include "daemon/daemon.hpp"
 
-#include <unistd.h>
-
 #include <csignal>
 #include <iostream>
 #include <sstream>
+#include <unistd.h>
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/json.hpp>
@@ -137,8 +136,8 @@ int runDaemon(int argc, char** argv, const DaemonSpec& spec) {
 
   if (auto listening = server.listen(common.ip, static_cast<std::uint16_t>(common.port));
       !listening) {
-    return refuse(spec, "cannot listen on " + common.ip + ":" + std::to_string(common.port) +
-                            ": " + listening.error().message());
+    return refuse(spec, "cannot listen on " + common.ip + ":" + std::to_string(common.port) + ": " +
+                            listening.error().message());
   }
   PLEXUS_LOG(Info) << spec.program << " listening on http://" << common.ip << ":" << server.port()
                    << " (try /health and /version)";
@@ -154,7 +153,8 @@ int runDaemon(int argc, char** argv, const DaemonSpec& spec) {
   io.run();
 
   // Module instances go first, while their libraries (never unloaded) still serve them.
-  while (!keep.empty()) keep.pop_back();
+  while (!keep.empty())
+    keep.pop_back();
   PLEXUS_LOG(Info) << spec.program << " stopped";
   return 0;
 }

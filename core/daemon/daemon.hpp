@@ -49,8 +49,8 @@ struct DaemonContext {
 };
 
 struct DaemonSpec {
-  std::string program;       // "plexus-master"
-  std::string description;   // one line for --help
+  std::string program;      // "plexus-master"
+  std::string description;  // one line for --help
   int defaultPort = 0;
   std::string defaultWorkDir;
   // Adds the role's own flags.
@@ -68,8 +68,8 @@ int runDaemon(int argc, char** argv, const DaemonSpec& spec);
 // Creates one instance of each module named in `names` for `flag` (e.g. "--hooks"),
 // appending it to `keep` (which owns it) and returning plain pointers in order.
 template <typename T>
-Result<std::vector<T*>> createModules(const module::ModuleRegistry& registry,
-                                      std::string_view flag, const std::vector<std::string>& names,
+Result<std::vector<T*>> createModules(const module::ModuleRegistry& registry, std::string_view flag,
+                                      const std::vector<std::string>& names,
                                       std::vector<std::shared_ptr<void>>* keep) {
   std::vector<T*> made;
   for (const std::string& name : names) {

@@ -36,10 +36,12 @@ void addFlags(plexus::Flags& flags, MasterRoleFlags* values) {
       "Comma-separated Hook modules, called in this order at each hook point.")(
       "authenticators", po::value<std::string>(&values->authenticators)->default_value("", "\"\""),
       "Comma-separated Authenticator modules for HTTP requests. Empty: no authentication.")(
-      "master_contender", po::value<std::string>(&values->masterContender)->default_value(kStandalone),
+      "master_contender",
+      po::value<std::string>(&values->masterContender)->default_value(kStandalone),
       "MasterContender module for leader election, or 'standalone' (built in: this master "
       "leads alone).")(
-      "master_detector", po::value<std::string>(&values->masterDetector)->default_value(kStandalone),
+      "master_detector",
+      po::value<std::string>(&values->masterDetector)->default_value(kStandalone),
       "MasterDetector module to find the leading master, or 'standalone' (built in).");
 }
 
@@ -52,30 +54,15 @@ plexus::Result<std::vector<std::shared_ptr<void>>> start(plexus::daemon::DaemonC
                                                          const MasterRoleFlags& role) {
   std::vector<std::shared_ptr<void>> keep;
   const auto& modules = context.modules;
-  if (auto made = createModules<plexus::Allocator>(modules, "--allocator",
-                                                   splitList(role.allocator), &keep);
-      !made) {
-    return plexus::fail(made.error());
-  }
-  if (auto made = createModules<plexus::Hook>(modules, "--hooks", splitList(role.hooks), &keep);
-      !made) {
-    return plexus::fail(made.error());
-  }
-  if (auto made = createModules<plexus::Authenticator>(modules, "--authenticators",
-                                                       splitList(role.authenticators), &keep);
-      !made) {
-    return plexus::fail(made.error());
-  }
-  if (auto made = createModules<plexus::MasterContender>(
-          modules, "--master_contender", unlessStandalone(role.masterContender), &keep);
-      !made) {
-    return plexus::fail(made.error());
-  }
-  if (auto made = createModules<plexus::MasterDetector>(
-          modules, "--master_detector", unlessStandalone(role.masterDetector), &keep);
-      !made) {
-    return plexus::fail(made.error());
-  }
+  PLEXUS_TRY(
+      createModules<plexus::Allocator>(modules, "--allocator", splitList(role.allocator), &keep));
+  PLEXUS_TRY(createModules<plexus::Hook>(modules, "--hooks", splitList(role.hooks), &keep));
+  PLEXUS_TRY(createModules<plexus::Authenticator>(modules, "--authenticators",
+                                                  splitList(role.authenticators), &keep));
+  PLEXUS_TRY(createModules<plexus::MasterContender>(modules, "--master_contender",
+                                                    unlessStandalone(role.masterContender), &keep));
+  PLEXUS_TRY(createModules<plexus::MasterDetector>(modules, "--master_detector",
+                                                   unlessStandalone(role.masterDetector), &keep));
   return keep;
 }
 
@@ -85,8 +72,9 @@ int main(int argc, char** argv) {
   MasterRoleFlags role;
   plexus::daemon::DaemonSpec spec{
       .program = "plexus-master",
-      .description = "Runs a Plexus master: it keeps the cluster's state and offers agents' "
-                     "resources to frameworks.",
+      .description =
+          "Runs a Plexus master: it keeps the cluster's state and offers agents' "
+          "resources to frameworks.",
       .defaultPort = 5050,
       .defaultWorkDir = "/var/lib/plexus/master",
       .addFlags = [&role](plexus::Flags& flags) { addFlags(flags, &role); },

@@ -1,9 +1,8 @@
 #include "module/module_flags.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <sstream>
+#include <unistd.h>
 
 namespace plexus::module {
 namespace fs = std::filesystem;
@@ -29,10 +28,12 @@ std::vector<fs::path> moduleSearchPath(const ModuleFlags& flags) {
   };
   std::error_code ec;
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) addUnique((self.parent_path().parent_path() / "lib" / "plexus" / "modules").lexically_normal());
+  if (!ec)
+    addUnique((self.parent_path().parent_path() / "lib" / "plexus" / "modules").lexically_normal());
   addUnique(PLEXUS_INSTALLED_MODULES_DIR);
   std::stringstream entries(flags.modulePath);
-  for (std::string entry; std::getline(entries, entry, ':');) addUnique(entry);
+  for (std::string entry; std::getline(entries, entry, ':');)
+    addUnique(entry);
   return path;
 }
 
@@ -54,7 +55,8 @@ void printModules(const ModuleRegistry& registry, std::ostream& out) {
   out << "Loaded modules (" << modules.size() << "):\n";
   for (const auto& module : modules) {
     const ModuleManifest& manifest = *module->manifest;
-    out << "\n" << module->kind << " " << module->name << " " << manifest.version << "\n"
+    out << "\n"
+        << module->kind << " " << module->name << " " << manifest.version << "\n"
         << "  library:     " << module->libraryPath << " (from " << module->source << ")\n";
     if (manifest.author) out << "  author:      " << manifest.author << "\n";
     if (manifest.description) out << "  description: " << manifest.description << "\n";

@@ -1,8 +1,7 @@
 #include "module/module_registry.hpp"
 
-#include <dlfcn.h>
-
 #include <cstring>
+#include <dlfcn.h>
 #include <fstream>
 
 #include <boost/dll/shared_library.hpp>
@@ -36,7 +35,10 @@ std::string dlopenReason(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   char magic[4] = {};
   in.read(magic, sizeof magic);
-  if (in.gcount() < 4 || std::memcmp(magic, "\x7f" "ELF", 4) != 0) {
+  if (in.gcount() < 4 || std::memcmp(magic,
+                                     "\x7f"
+                                     "ELF",
+                                     4) != 0) {
     return "not a shared library (no ELF header)";
   }
   void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -45,12 +47,14 @@ std::string dlopenReason(const fs::path& path) {
     return "the library could not be loaded";
   }
   const char* reason = ::dlerror();
-  return std::string("not a loadable shared library: ") + (reason ? reason : "unknown dlopen error");
+  return std::string("not a loadable shared library: ") +
+         (reason ? reason : "unknown dlopen error");
 }
 
 std::string moduleNames(const LibraryEntry& library) {
   std::string names;
-  for (const auto& module : library.modules) names += (names.empty() ? "" : ", ") + module.name;
+  for (const auto& module : library.modules)
+    names += (names.empty() ? "" : ", ") + module.name;
   return names.empty() ? "(none listed)" : names;
 }
 
@@ -82,8 +86,8 @@ Result<fs::path> ModuleRegistry::resolve(const LibraryEntry& library) const {
     }
     looked += (looked.empty() ? "" : ", ") + dir.string();
   }
-  return fail("library not found: looked for " + candidates[0] + " and " + candidates[1] +
-              " in " + (looked.empty() ? "(an empty module path)" : looked) +
+  return fail("library not found: looked for " + candidates[0] + " and " + candidates[1] + " in " +
+              (looked.empty() ? "(an empty module path)" : looked) +
               " (add the folder with --module_path, or give \"file\")");
 }
 
@@ -100,7 +104,8 @@ Result<const LibraryManifest*> ModuleRegistry::open(const fs::path& path) {
     return fail(std::string("no module manifest: the library does not export '") +
                 kLibraryManifestSymbol + "' (build it with PLEXUS_MODULE_LIBRARY)");
   }
-  const LibraryManifest& manifest = library.get_alias<const LibraryManifest>(kLibraryManifestSymbol);
+  const LibraryManifest& manifest =
+      library.get_alias<const LibraryManifest>(kLibraryManifestSymbol);
   if (manifest.magic != kLibraryManifestMagic) {
     return fail(std::string("'") + kLibraryManifestSymbol +
                 "' is not a Plexus module manifest (wrong type or layout; build it with "
@@ -114,7 +119,8 @@ Result<const LibraryManifest*> ModuleRegistry::open(const fs::path& path) {
   std::string tag = manifest.abiTag != nullptr ? manifest.abiTag : "(none)";
   if (tag != kAbiTag) {
     return fail("ABI tag mismatch: the library was built as '" + tag + "', this Plexus is '" +
-                kAbiTag + "' (rebuild the module with the same compiler, C++ standard, SDK, "
+                kAbiTag +
+                "' (rebuild the module with the same compiler, C++ standard, SDK, "
                 "protobuf and Boost)");
   }
   keptLibraries().push_back(std::move(library));
@@ -144,7 +150,8 @@ Result<void> ModuleRegistry::addModule(const LibraryEntry& library, const fs::pa
   }
   if (!isKnownKind(found->kind)) {
     std::string kinds;
-    for (const char* kind : kModuleKinds) kinds += (kinds.empty() ? "" : ", ") + std::string(kind);
+    for (const char* kind : kModuleKinds)
+      kinds += (kinds.empty() ? "" : ", ") + std::string(kind);
     return fail("unknown module kind '" + std::string(found->kind) + "' (known: " + kinds + ")");
   }
   if (const LoadedModule* existing = find(entry.name)) {
@@ -209,8 +216,8 @@ Result<std::pair<void*, void (*)(void*) noexcept>> ModuleRegistry::createRaw(
       if (m->kind == kind) loaded += (loaded.empty() ? "" : ", ") + m->name;
     }
     return fail(std::string(flag) + "=" + std::string(name) + ": no " + std::string(kind) +
-                " module named '" + std::string(name) + "' is loaded (loaded " +
-                std::string(kind) + " modules: " + (loaded.empty() ? "none" : loaded) +
+                " module named '" + std::string(name) + "' is loaded (loaded " + std::string(kind) +
+                " modules: " + (loaded.empty() ? "none" : loaded) +
                 "; name its library in --modules)");
   }
   std::string prefix = refusalPrefix(module->source, module->libraryPath, module->name);

@@ -112,7 +112,8 @@ Result<LibraryEntry> parseLibrary(const json::value& value, const std::string& w
 
 Result<std::string> readFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return fail("cannot read modules file '" + path.string() + "': no such file or not readable");
+  if (!in)
+    return fail("cannot read modules file '" + path.string() + "': no such file or not readable");
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
@@ -164,7 +165,8 @@ Result<ModulesConfig> readModulesDir(const std::filesystem::path& dir) {
     if (!text) return fail(text.error());
     auto config = parseModulesJson(*text, file.string());
     if (!config) return fail(config.error());
-    for (auto& library : config->libraries) merged.libraries.push_back(std::move(library));
+    for (auto& library : config->libraries)
+      merged.libraries.push_back(std::move(library));
   }
   return merged;
 }

@@ -1,10 +1,10 @@
-#include <plexus/duration.hpp>
-
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <limits>
+
+#include <plexus/duration.hpp>
 
 namespace plexus {
 namespace {
@@ -31,8 +31,7 @@ constexpr std::string_view kUnitList = "ns, us, ms, secs, mins, hrs, days, weeks
 // Splits "1.5mins" into the number and the unit; false when there is no number.
 bool splitNumber(std::string_view text, double* number, std::string_view* unit) {
   size_t end = 0;
-  while (end < text.size() &&
-         ((text[end] >= '0' && text[end] <= '9') || text[end] == '.')) {
+  while (end < text.size() && ((text[end] >= '0' && text[end] <= '9') || text[end] == '.')) {
     ++end;
   }
   if (end == 0) return false;
@@ -79,7 +78,8 @@ std::string formatDuration(Duration duration) {
 
 Result<std::uint64_t> parseBytes(std::string_view text) {
   size_t end = 0;
-  while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+  while (end < text.size() && text[end] >= '0' && text[end] <= '9')
+    ++end;
   std::uint64_t number = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + end, number);
   if (end == 0 || ec != std::errc()) {
@@ -88,11 +88,16 @@ Result<std::uint64_t> parseBytes(std::string_view text) {
   }
   std::string_view unit = text.substr(end);
   int shift = 0;
-  if (unit.empty() || unit == "B") shift = 0;
-  else if (unit == "KB") shift = 10;
-  else if (unit == "MB") shift = 20;
-  else if (unit == "GB") shift = 30;
-  else if (unit == "TB") shift = 40;
+  if (unit.empty() || unit == "B")
+    shift = 0;
+  else if (unit == "KB")
+    shift = 10;
+  else if (unit == "MB")
+    shift = 20;
+  else if (unit == "GB")
+    shift = 30;
+  else if (unit == "TB")
+    shift = 40;
   else {
     return fail("invalid byte size '" + std::string(text) + "': unknown unit '" +
                 std::string(unit) + "' (use B, KB, MB, GB or TB)");

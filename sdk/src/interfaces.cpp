@@ -1,5 +1,7 @@
 // Out-of-line destructors: they anchor each interface's vtable and type
 // information in libplexus_sdk.so, so the core and every module share one copy.
+#include <strings.h>
+
 #include <plexus/allocator.hpp>
 #include <plexus/authenticator.hpp>
 #include <plexus/hook.hpp>
@@ -7,8 +9,6 @@
 #include <plexus/master_contender.hpp>
 #include <plexus/master_detector.hpp>
 #include <plexus/runtime.hpp>
-
-#include <strings.h>
 
 namespace plexus {
 

@@ -1,14 +1,13 @@
-#include <plexus/logging.hpp>
-
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <string>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <plexus/logging.hpp>
 
 namespace plexus {
 namespace {
@@ -17,11 +16,16 @@ std::atomic<LogLevel> gMinLevel{LogLevel::Info};
 
 char levelLetter(LogLevel level) {
   switch (level) {
-    case LogLevel::Debug: return 'D';
-    case LogLevel::Info: return 'I';
-    case LogLevel::Warning: return 'W';
-    case LogLevel::Error: return 'E';
-    case LogLevel::Fatal: return 'F';
+    case LogLevel::Debug:
+      return 'D';
+    case LogLevel::Info:
+      return 'I';
+    case LogLevel::Warning:
+      return 'W';
+    case LogLevel::Error:
+      return 'E';
+    case LogLevel::Fatal:
+      return 'F';
   }
   return '?';
 }
@@ -36,15 +40,24 @@ const char* baseName(const char* path) {
 
 }  // namespace
 
-void setMinLogLevel(LogLevel level) noexcept { gMinLevel.store(level); }
-LogLevel minLogLevel() noexcept { return gMinLevel.load(std::memory_order_relaxed); }
+void setMinLogLevel(LogLevel level) noexcept {
+  gMinLevel.store(level);
+}
+LogLevel minLogLevel() noexcept {
+  return gMinLevel.load(std::memory_order_relaxed);
+}
 
 bool parseLogLevel(std::string_view text, LogLevel* level) noexcept {
-  if (text == "debug" || text == "DEBUG") *level = LogLevel::Debug;
-  else if (text == "info" || text == "INFO") *level = LogLevel::Info;
-  else if (text == "warning" || text == "WARNING") *level = LogLevel::Warning;
-  else if (text == "error" || text == "ERROR") *level = LogLevel::Error;
-  else return false;
+  if (text == "debug" || text == "DEBUG")
+    *level = LogLevel::Debug;
+  else if (text == "info" || text == "INFO")
+    *level = LogLevel::Info;
+  else if (text == "warning" || text == "WARNING")
+    *level = LogLevel::Warning;
+  else if (text == "error" || text == "ERROR")
+    *level = LogLevel::Error;
+  else
+    return false;
   return true;
 }
 

@@ -1,8 +1,8 @@
-#include <plexus/parameters.hpp>
-
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
+
+#include <plexus/parameters.hpp>
 
 namespace plexus {
 namespace {
@@ -35,12 +35,18 @@ Result<bool> parseBool(std::string_view text) {
 // "an integer", "a duration": the type as a sentence names it.
 const char* typeInWords(ParameterType type) {
   switch (type) {
-    case ParameterType::String: return "a string";
-    case ParameterType::Int: return "an integer";
-    case ParameterType::Double: return "a number";
-    case ParameterType::Bool: return "a boolean";
-    case ParameterType::Duration: return "a duration";
-    case ParameterType::Bytes: return "a byte size";
+    case ParameterType::String:
+      return "a string";
+    case ParameterType::Int:
+      return "an integer";
+    case ParameterType::Double:
+      return "a number";
+    case ParameterType::Bool:
+      return "a boolean";
+    case ParameterType::Duration:
+      return "a duration";
+    case ParameterType::Bytes:
+      return "a byte size";
   }
   return "a value";
 }
@@ -49,24 +55,41 @@ const char* typeInWords(ParameterType type) {
 
 const char* parameterTypeName(ParameterType type) noexcept {
   switch (type) {
-    case ParameterType::String: return "string";
-    case ParameterType::Int: return "int";
-    case ParameterType::Double: return "double";
-    case ParameterType::Bool: return "bool";
-    case ParameterType::Duration: return "duration";
-    case ParameterType::Bytes: return "bytes";
+    case ParameterType::String:
+      return "string";
+    case ParameterType::Int:
+      return "int";
+    case ParameterType::Double:
+      return "double";
+    case ParameterType::Bool:
+      return "bool";
+    case ParameterType::Duration:
+      return "duration";
+    case ParameterType::Bytes:
+      return "bytes";
   }
   return "unknown";
 }
 
 Result<void> checkParameterValue(ParameterType type, std::string_view text) {
   switch (type) {
-    case ParameterType::String: return {};
-    case ParameterType::Int: PLEXUS_TRY(parseInteger(text)); return {};
-    case ParameterType::Double: PLEXUS_TRY(parseReal(text)); return {};
-    case ParameterType::Bool: PLEXUS_TRY(parseBool(text)); return {};
-    case ParameterType::Duration: PLEXUS_TRY(parseDuration(text)); return {};
-    case ParameterType::Bytes: PLEXUS_TRY(parseBytes(text)); return {};
+    case ParameterType::String:
+      return {};
+    case ParameterType::Int:
+      PLEXUS_TRY(parseInteger(text));
+      return {};
+    case ParameterType::Double:
+      PLEXUS_TRY(parseReal(text));
+      return {};
+    case ParameterType::Bool:
+      PLEXUS_TRY(parseBool(text));
+      return {};
+    case ParameterType::Duration:
+      PLEXUS_TRY(parseDuration(text));
+      return {};
+    case ParameterType::Bytes:
+      PLEXUS_TRY(parseBytes(text));
+      return {};
   }
   return fail("unknown parameter type");
 }
@@ -110,17 +133,28 @@ Result<Parameters> Parameters::validate(
     }
     auto checked = checkParameterValue(spec.type, value.text);
     if (!checked) {
-      return fail("parameter '" + std::string(spec.name) + "' must be " +
-                  typeInWords(spec.type) + ": " + checked.error().message() +
+      return fail("parameter '" + std::string(spec.name) + "' must be " + typeInWords(spec.type) +
+                  ": " + checked.error().message() +
                   (value.given ? "" : " (in the module's declared default)"));
     }
     switch (spec.type) {
-      case ParameterType::String: break;
-      case ParameterType::Int: value.integer = *parseInteger(value.text); break;
-      case ParameterType::Double: value.real = *parseReal(value.text); break;
-      case ParameterType::Bool: value.boolean = *parseBool(value.text); break;
-      case ParameterType::Duration: value.duration = *parseDuration(value.text); break;
-      case ParameterType::Bytes: value.bytes = *parseBytes(value.text); break;
+      case ParameterType::String:
+        break;
+      case ParameterType::Int:
+        value.integer = *parseInteger(value.text);
+        break;
+      case ParameterType::Double:
+        value.real = *parseReal(value.text);
+        break;
+      case ParameterType::Bool:
+        value.boolean = *parseBool(value.text);
+        break;
+      case ParameterType::Duration:
+        value.duration = *parseDuration(value.text);
+        break;
+      case ParameterType::Bytes:
+        value.bytes = *parseBytes(value.text);
+        break;
     }
     if (!parameters.values_.emplace(spec.name, std::move(value)).second) {
       return fail("parameter '" + std::string(spec.name) + "' is declared twice by the module");
@@ -169,7 +203,8 @@ bool Parameters::given(std::string_view name) const {
 
 std::vector<std::pair<std::string, std::string>> Parameters::entries() const {
   std::vector<std::pair<std::string, std::string>> out;
-  for (const std::string& name : order_) out.emplace_back(name, values_.find(name)->second.text);
+  for (const std::string& name : order_)
+    out.emplace_back(name, values_.find(name)->second.text);
   return out;
 }
 

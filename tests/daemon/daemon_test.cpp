@@ -1,16 +1,15 @@
 // Runs the real daemons: flags, --help, --list-modules, start-up refusals, /health.
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <signal.h>
+#include <spawn.h>
 #include <sstream>
 #include <string>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include <boost/asio.hpp>
@@ -58,14 +57,16 @@ class Process {
     std::vector<std::string> argv{kBin + "/" + binary};
     argv.insert(argv.end(), args.begin(), args.end());
     std::vector<char*> cargv;
-    for (auto& a : argv) cargv.push_back(a.data());
+    for (auto& a : argv)
+      cargv.push_back(a.data());
     cargv.push_back(nullptr);
     std::vector<std::string> env(extraEnv);
     for (char** e = environ; *e != nullptr; ++e) {
       if (std::string(*e).rfind("PLEXUS_", 0) != 0) env.emplace_back(*e);
     }
     std::vector<char*> cenv;
-    for (auto& e : env) cenv.push_back(e.data());
+    for (auto& e : env)
+      cenv.push_back(e.data());
     cenv.push_back(nullptr);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -102,7 +103,8 @@ class Process {
   std::string err() const { return readFile(err_); }
   std::string lastErrLine() const {
     std::string text = err();
-    while (!text.empty() && text.back() == '\n') text.pop_back();
+    while (!text.empty() && text.back() == '\n')
+      text.pop_back();
     return text.substr(text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1);
   }
 
@@ -153,7 +155,8 @@ std::string modulesJson(const std::string& module, const std::string& parameters
 
 TEST(Daemon, HelpListsEveryFlagWithItsDefault) {
   TempDir dir;
-  for (const auto& [binary, port] : {std::pair{"plexus-master", "5050"}, {"plexus-agent", "5051"}}) {
+  for (const auto& [binary, port] :
+       {std::pair{"plexus-master", "5050"}, {"plexus-agent", "5051"}}) {
     Process process(binary, {"--help"}, dir.path());
     ASSERT_EQ(process.wait(), 0) << process.err();
     std::string help = process.out();
@@ -168,8 +171,8 @@ TEST(Daemon, HelpListsEveryFlagWithItsDefault) {
 
 TEST(Daemon, ListModulesShowsKindNameVersionAndParameters) {
   TempDir dir;
-  std::string config = dir.write(
-      "modules.json", modulesJson("fixture_hook", R"([{"key":"label","value":"blue"}])"));
+  std::string config =
+      dir.write("modules.json", modulesJson("fixture_hook", R"([{"key":"label","value":"blue"}])"));
   Process process("plexus-master", {"--modules=" + config, "--list-modules"}, dir.path());
   ASSERT_EQ(process.wait(), 0) << process.err();
   std::string out = process.out();
@@ -183,7 +186,8 @@ TEST(Daemon, ListModulesShowsKindNameVersionAndParameters) {
 TEST(Daemon, ModulesFromTheEnvironment) {
   TempDir dir;
   std::string config = dir.write("modules.json", modulesJson("fixture_isolator"));
-  Process process("plexus-agent", {"--list-modules"}, dir.path(), {"PLEXUS_MODULES=file://" + config});
+  Process process("plexus-agent", {"--list-modules"}, dir.path(),
+                  {"PLEXUS_MODULES=file://" + config});
   ASSERT_EQ(process.wait(), 0) << process.err();
   EXPECT_NE(process.out().find("Isolator fixture_isolator 0.1.0"), std::string::npos);
 }
@@ -211,23 +215,27 @@ TEST_P(DaemonRefuses, ExitsNonZeroNamingFileModuleAndReason) {
   std::string last = process.lastErrLine();
   EXPECT_EQ(last.rfind("plexus-master: ", 0), 0u) << last;
   for (std::string expected : refusal.expected) {
-    if (auto at = expected.find("${CONFIG}"); at != std::string::npos) expected.replace(at, 9, config);
-    EXPECT_NE(last.find(expected), std::string::npos) << "missing '" << expected << "' in: " << last;
+    if (auto at = expected.find("${CONFIG}"); at != std::string::npos)
+      expected.replace(at, 9, config);
+    EXPECT_NE(last.find(expected), std::string::npos)
+        << "missing '" << expected << "' in: " << last;
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Master, DaemonRefuses,
     testing::Values(
-        Refusal{"MissingLibrary",
-                {"--modules=${CONFIG}"},
-                modulesJson("gone", "[]", "/nonexistent/libgone.so"),
-                {"${CONFIG}", "library '/nonexistent/libgone.so'", "module 'gone'", "file not found"}},
-        Refusal{"WrongKind",
-                {"--modules=${CONFIG}", "--hooks=fixture_isolator"},
-                modulesJson("fixture_isolator"),
-                {"${CONFIG}", "libfixture_good_modules.so", "module 'fixture_isolator'",
-                 "kind mismatch: --hooks needs a Hook module, but 'fixture_isolator' is an Isolator"}},
+        Refusal{
+            "MissingLibrary",
+            {"--modules=${CONFIG}"},
+            modulesJson("gone", "[]", "/nonexistent/libgone.so"),
+            {"${CONFIG}", "library '/nonexistent/libgone.so'", "module 'gone'", "file not found"}},
+        Refusal{
+            "WrongKind",
+            {"--modules=${CONFIG}", "--hooks=fixture_isolator"},
+            modulesJson("fixture_isolator"),
+            {"${CONFIG}", "libfixture_good_modules.so", "module 'fixture_isolator'",
+             "kind mismatch: --hooks needs a Hook module, but 'fixture_isolator' is an Isolator"}},
         Refusal{"UnknownParameter",
                 {"--modules=${CONFIG}"},
                 modulesJson("fixture_hook", R"([{"key":"colour","value":"red"}])"),

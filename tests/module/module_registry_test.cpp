@@ -12,7 +12,9 @@ namespace {
 
 const std::string kFixtures = PLEXUS_FIXTURE_DIR;
 
-std::string fixture(const std::string& name) { return kFixtures + "/libfixture_" + name + ".so"; }
+std::string fixture(const std::string& name) {
+  return kFixtures + "/libfixture_" + name + ".so";
+}
 
 // Loads `json` (which names fixtures) and returns the refusal, or "" on success.
 std::string loadError(const std::string& json, ModuleRegistry* registry = nullptr) {
@@ -80,7 +82,8 @@ TEST(ModuleRegistry, ResolvesLibraryNameOnSearchPath) {
 }
 
 TEST(ModuleRegistry, SameModuleListedTwiceIsHarmless) {
-  std::string once = R"({"file":")" + fixture("good_modules") + R"(","modules":[{"name":"fixture_isolator"}]})";
+  std::string once =
+      R"({"file":")" + fixture("good_modules") + R"(","modules":[{"name":"fixture_isolator"}]})";
   EXPECT_EQ(loadError(R"({"libraries":[)" + once + "," + once + "]}"), "");
 }
 
@@ -92,7 +95,10 @@ TEST(ModuleRegistryRefuses, MissingFile) {
 TEST(ModuleRegistryRefuses, LibraryNameNotOnSearchPath) {
   std::string error = loadError(R"({"libraries":[{"name":"nowhere","modules":[{"name":"m"}]}]})");
   EXPECT_EQ(error.rfind("modules.json: library 'nowhere', module 'm': library not found: looked "
-                        "for libnowhere.so and libplexus_nowhere.so in " + kFixtures, 0), 0u)
+                        "for libnowhere.so and libplexus_nowhere.so in " +
+                            kFixtures,
+                        0),
+            0u)
       << error;
 }
 
@@ -106,7 +112,8 @@ TEST(ModuleRegistryRefuses, UndefinedSymbolShowsTheLoadersReason) {
   std::string error = loadError(library(fixture("undefined_symbol"), "m"));
   EXPECT_NE(error.find("module 'm': not a loadable shared library: "), std::string::npos) << error;
   EXPECT_NE(error.find("undefined symbol: plexus_fixture_function_that_does_not_exist"),
-            std::string::npos) << error;
+            std::string::npos)
+      << error;
 }
 
 TEST(ModuleRegistryRefuses, NoManifestSymbol) {
@@ -119,7 +126,8 @@ TEST(ModuleRegistryRefuses, NoManifestSymbol) {
 TEST(ModuleRegistryRefuses, ManifestSymbolOfWrongType) {
   std::string error = loadError(library(fixture("wrong_symbol"), "m"));
   EXPECT_NE(error.find("module 'm': 'plexus_module_library' is not a Plexus module manifest"),
-            std::string::npos) << error;
+            std::string::npos)
+      << error;
 }
 
 TEST(ModuleRegistryRefuses, ModuleApiVersionMismatch) {
@@ -134,8 +142,10 @@ TEST(ModuleRegistryRefuses, AbiTagMismatchShowsBothTags) {
   std::string error = loadError(library(fixture("abi_mismatch"), "m"));
   EXPECT_NE(error.find("module 'm': ABI tag mismatch: the library was built as 'gcc-4.8;c++201103;"
                        "libstdc++-4-cxx11abi0;plexus-sdk-0.0;protobuf-3000000;boost-105500', "
-                       "this Plexus is '" + std::string(kAbiTag) + "'"),
-            std::string::npos) << error;
+                       "this Plexus is '" +
+                       std::string(kAbiTag) + "'"),
+            std::string::npos)
+      << error;
 }
 
 TEST(ModuleRegistryRefuses, ModuleNotInLibrary) {
@@ -147,9 +157,11 @@ TEST(ModuleRegistryRefuses, ModuleNotInLibrary) {
 
 TEST(ModuleRegistryRefuses, UnknownKind) {
   std::string error = loadError(library(fixture("unknown_kind"), "fixture_frobnicator"));
-  EXPECT_NE(error.find("module 'fixture_frobnicator': unknown module kind 'Frobnicator' (known: "
-                       "Allocator, Isolator, Hook, Authenticator, MasterContender, MasterDetector)"),
-            std::string::npos) << error;
+  EXPECT_NE(
+      error.find("module 'fixture_frobnicator': unknown module kind 'Frobnicator' (known: "
+                 "Allocator, Isolator, Hook, Authenticator, MasterContender, MasterDetector)"),
+      std::string::npos)
+      << error;
 }
 
 TEST(ModuleRegistryRefuses, DuplicateModuleName) {
@@ -158,15 +170,17 @@ TEST(ModuleRegistryRefuses, DuplicateModuleName) {
                      fixture("duplicate_name") + R"(","modules":[{"name":"fixture_hook"}]}]})";
   EXPECT_EQ(loadError(json), "modules.json: library '" + fixture("duplicate_name") +
                                  "', module 'fixture_hook': duplicate module name: already "
-                                 "loaded from library '" + fixture("good_modules") +
-                                 "' (modules.json)");
+                                 "loaded from library '" +
+                                 fixture("good_modules") + "' (modules.json)");
 }
 
 TEST(ModuleRegistryRefuses, SameNameWithOtherParameters) {
-  std::string a = R"({"file":")" + fixture("good_modules") +
-                  R"(","modules":[{"name":"fixture_hook","parameters":[{"key":"count","value":"1"}]}]})";
-  std::string b = R"({"file":")" + fixture("good_modules") +
-                  R"(","modules":[{"name":"fixture_hook","parameters":[{"key":"count","value":"2"}]}]})";
+  std::string a =
+      R"({"file":")" + fixture("good_modules") +
+      R"(","modules":[{"name":"fixture_hook","parameters":[{"key":"count","value":"1"}]}]})";
+  std::string b =
+      R"({"file":")" + fixture("good_modules") +
+      R"(","modules":[{"name":"fixture_hook","parameters":[{"key":"count","value":"2"}]}]})";
   std::string error = loadError(R"({"libraries":[)" + a + "," + b + "]}");
   EXPECT_NE(error.find("module 'fixture_hook': duplicate module name"), std::string::npos) << error;
 }
@@ -188,13 +202,15 @@ TEST(ModuleRegistryRefuses, IllTypedParameter) {
   std::string error = loadError(library(fixture("good_modules"), "fixture_hook",
                                         R"([{"key":"interval","value":"5 parsecs"}])"));
   EXPECT_NE(error.find("parameter 'interval' must be a duration: invalid duration '5 parsecs'"),
-            std::string::npos) << error;
+            std::string::npos)
+      << error;
 }
 
 TEST(ModuleRegistryRefuses, MissingRequiredParameter) {
   std::string error = loadError(library(fixture("good_modules"), "fixture_authenticator"));
   EXPECT_NE(error.find("module 'fixture_authenticator': missing required parameter 'principal'"),
-            std::string::npos) << error;
+            std::string::npos)
+      << error;
 }
 
 TEST(ModuleRegistryRefuses, KindMismatchAtCreate) {
@@ -220,7 +236,9 @@ TEST(ModuleRegistryRefuses, UnloadedNameAtCreate) {
 TEST(ModuleRegistryRefuses, FactoryError) {
   ModuleRegistry registry({kFixtures});
   ASSERT_EQ(loadError(library(fixture("good_modules"), "fixture_hook",
-                              R"([{"key":"fail","value":"true"}])"), &registry), "");
+                              R"([{"key":"fail","value":"true"}])"),
+                      &registry),
+            "");
   auto hook = registry.create<Hook>("fixture_hook", "--hooks");
   ASSERT_FALSE(hook);
   EXPECT_EQ(hook.error().message(), "modules.json: library '" + fixture("good_modules") +
@@ -231,16 +249,21 @@ TEST(ModuleRegistryRefuses, FactoryError) {
 TEST(ModuleRegistryRefuses, FactoryExceptionBecomesError) {
   ModuleRegistry registry({kFixtures});
   ASSERT_EQ(loadError(library(fixture("good_modules"), "fixture_hook",
-                              R"([{"key":"throw","value":"true"}])"), &registry), "");
+                              R"([{"key":"throw","value":"true"}])"),
+                      &registry),
+            "");
   auto hook = registry.create<Hook>("fixture_hook", "--hooks");
   ASSERT_FALSE(hook);
   EXPECT_NE(hook.error().message().find(
                 "create() failed: the factory threw: thrown from the fixture's factory"),
-            std::string::npos) << hook.error().message();
+            std::string::npos)
+      << hook.error().message();
 }
 
 TEST(ModuleRegistryRefuses, MalformedJson) {
-  EXPECT_EQ(loadError("{\"libraries\": [}").rfind("modules.json: malformed JSON at line 1, column 16", 0), 0u);
+  EXPECT_EQ(
+      loadError("{\"libraries\": [}").rfind("modules.json: malformed JSON at line 1, column 16", 0),
+      0u);
 }
 
 }  // namespace

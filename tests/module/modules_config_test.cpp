@@ -1,10 +1,10 @@
 #include "module/modules_config.hpp"
 
-#include <gtest/gtest.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+
+#include <gtest/gtest.h>
 
 namespace plexus::module {
 namespace {
@@ -35,7 +35,8 @@ TEST(ModulesConfig, ParsesMesosFormat) {
         {"name": "x_allocator", "parameters": [{"key": "k", "value": "v"}, {"key": "n", "value": "2"}]},
         {"name": "x_hook"}]},
       {"name": "y", "modules": [{"name": "y_isolator"}], "unknown_key": [1, 2, 3]}
-    ]})", "test.json");
+    ]})",
+                                 "test.json");
   ASSERT_TRUE(config) << config.error().message();
   ASSERT_EQ(config->libraries.size(), 2u);
   EXPECT_EQ(config->libraries[0].file, "/opt/libx.so");
@@ -62,7 +63,8 @@ TEST(ModulesConfig, TruncatedJsonIsMalformed) {
 }
 
 TEST(ModulesConfig, SchemaErrorsNameThePath) {
-  auto noName = parseModulesJson(R"({"libraries":[{"file":"a","modules":[{"parameters":[]}]}]})", "s");
+  auto noName =
+      parseModulesJson(R"({"libraries":[{"file":"a","modules":[{"parameters":[]}]}]})", "s");
   ASSERT_FALSE(noName);
   EXPECT_EQ(noName.error().message(), "s: libraries[0].modules[0]: module name not provided");
 
@@ -75,8 +77,8 @@ TEST(ModulesConfig, SchemaErrorsNameThePath) {
   ASSERT_FALSE(badType);
   EXPECT_EQ(badType.error().message(), "s: libraries: expected an array");
 
-  auto noValue =
-      parseModulesJson(R"({"libraries":[{"file":"a","modules":[{"name":"m","parameters":[{"key":"k"}]}]}]})", "s");
+  auto noValue = parseModulesJson(
+      R"({"libraries":[{"file":"a","modules":[{"name":"m","parameters":[{"key":"k"}]}]}]})", "s");
   ASSERT_FALSE(noValue);
   EXPECT_NE(noValue.error().message().find("parameter 'k' has no value"), std::string::npos);
 }

@@ -45,9 +45,14 @@ TEST(Parameters, Refusals) {
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().message(), "missing required parameter 'must' (string: required)");
 
-  for (auto [key, value] : std::vector<std::pair<std::string, std::string>>{
-           {"count", "1.5"}, {"count", ""}, {"ratio", "inf"}, {"on", "maybe"},
-           {"every", "3"}, {"size", "12XB"}, {"count", "99999999999999999999"}}) {
+  for (auto [key, value] :
+       std::vector<std::pair<std::string, std::string>>{{"count", "1.5"},
+                                                        {"count", ""},
+                                                        {"ratio", "inf"},
+                                                        {"on", "maybe"},
+                                                        {"every", "3"},
+                                                        {"size", "12XB"},
+                                                        {"count", "99999999999999999999"}}) {
     auto bad = Parameters::validate(kSpecs, {{"must", "m"}, {key, value}});
     ASSERT_FALSE(bad) << key << "=" << value;
     EXPECT_EQ(bad.error().message().rfind("parameter '" + key + "' must be ", 0), 0u)

@@ -84,8 +84,7 @@ class Allocator {
 
   // Called once, before anything else. The Runtime outlives the allocator.
   [[nodiscard]] virtual Result<void> initialize(const AllocatorOptions& options,
-                                                AllocatorCallbacks callbacks,
-                                                Runtime& runtime) = 0;
+                                                AllocatorCallbacks callbacks, Runtime& runtime) = 0;
 
   // Called after initialize() and before any addAgent(): how many agents a new
   // leading master expects to re-register, and the quota it recovered.
@@ -106,8 +105,7 @@ class Allocator {
   // An agent registered with `total` resources, `used` by frameworks already.
   virtual void addAgent(const AgentId& agent, const v1::AgentInfo& info,
                         const std::optional<v1::Unavailability>& unavailability,
-                        const Resources& total,
-                        const std::map<FrameworkId, Resources>& used) = 0;
+                        const Resources& total, const std::map<FrameworkId, Resources>& used) = 0;
   virtual void removeAgent(const AgentId& agent) = 0;
   // The agent's info or total changed (e.g. after re-registration).
   virtual void updateAgent(const AgentId& agent, const v1::AgentInfo& info,
@@ -137,8 +135,8 @@ class Allocator {
   virtual void updateUnavailability(const AgentId& agent,
                                     const std::optional<v1::Unavailability>& unavailability) = 0;
   // A framework answered an inverse offer (accepted/declined, with filters).
-  virtual void updateInverseOffer(const AgentId& agent, const FrameworkId& framework,
-                                  bool accepted, const std::optional<v1::Filters>& filters) = 0;
+  virtual void updateInverseOffer(const AgentId& agent, const FrameworkId& framework, bool accepted,
+                                  const std::optional<v1::Filters>& filters) = 0;
 
   // The framework launched tasks on offered resources: they are now allocated.
   virtual void transitionOfferedToAllocated(const AgentId& agent, const Resources& resources) = 0;
@@ -152,8 +150,7 @@ class Allocator {
 
   // SUPPRESS and REVIVE; an empty set means all of the framework's roles.
   // REVIVE also clears the framework's filters for those roles.
-  virtual void suppressOffers(const FrameworkId& framework,
-                              const std::set<std::string>& roles) = 0;
+  virtual void suppressOffers(const FrameworkId& framework, const std::set<std::string>& roles) = 0;
   virtual void reviveOffers(const FrameworkId& framework, const std::set<std::string>& roles) = 0;
 
   // Sets a role's quota; an empty Quota removes it.

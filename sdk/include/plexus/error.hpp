@@ -29,9 +29,7 @@ class [[nodiscard]] Error {
   const std::string& message() const noexcept { return message_; }
 
   // Returns a copy whose message is "<what>: <this message>".
-  Error context(std::string_view what) const {
-    return Error(std::string(what) + ": " + message_);
-  }
+  Error context(std::string_view what) const { return Error(std::string(what) + ": " + message_); }
 
   friend bool operator==(const Error&, const Error&) = default;
 
@@ -46,15 +44,17 @@ using Result = std::expected<T, Error>;
 inline std::unexpected<Error> fail(std::string message) {
   return std::unexpected<Error>(Error(std::move(message)));
 }
-inline std::unexpected<Error> fail(Error error) { return std::unexpected<Error>(std::move(error)); }
+inline std::unexpected<Error> fail(Error error) {
+  return std::unexpected<Error>(std::move(error));
+}
 
 }  // namespace plexus
 
 // Returns the error of a Result-valued expression from the enclosing function.
-#define PLEXUS_TRY(expr)                                  \
-  do {                                                    \
-    auto&& plexus_try_result_ = (expr);                   \
-    if (!plexus_try_result_) {                            \
-      return ::plexus::fail(plexus_try_result_.error());  \
-    }                                                     \
+#define PLEXUS_TRY(...)                                  \
+  do {                                                   \
+    auto&& plexus_try_result_ = (__VA_ARGS__);                 \
+    if (!plexus_try_result_) {                           \
+      return ::plexus::fail(plexus_try_result_.error()); \
+    }                                                    \
   } while (false)

@@ -20,13 +20,12 @@
 // Mesos's include/mesos/slave/isolator.hpp, fitted to std::expected and callbacks.
 #pragma once
 
-#include <sys/types.h>
-
 #include <functional>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 #include <plexus/error.hpp>
@@ -61,9 +60,7 @@ class Isolator {
   }
 
   // Puts `pid` (the container's first process, stopped before exec) in isolation.
-  [[nodiscard]] virtual Result<void> isolate(const ContainerId& container, pid_t pid) {
-    return {};
-  }
+  [[nodiscard]] virtual Result<void> isolate(const ContainerId& container, pid_t pid) { return {}; }
 
   // Registers the callback for a limitation of this container (e.g. memory
   // exceeded). By default no limitation is ever reported.

@@ -28,7 +28,8 @@ void writeLogLine(LogLevel level, const char* file, int line, std::string_view m
 namespace detail {
 class LogMessage {
  public:
-  LogMessage(LogLevel level, const char* file, int line) : level_(level), file_(file), line_(line) {}
+  LogMessage(LogLevel level, const char* file, int line)
+      : level_(level), file_(file), line_(line) {}
   ~LogMessage() { writeLogLine(level_, file_, line_, stream_.view()); }
   LogMessage(const LogMessage&) = delete;
   LogMessage& operator=(const LogMessage&) = delete;
@@ -44,14 +45,14 @@ class LogMessage {
 
 }  // namespace plexus
 
-#define PLEXUS_LOG(level)                                                 \
-  if (::plexus::LogLevel::level < ::plexus::minLogLevel()) {              \
-  } else                                                                  \
+#define PLEXUS_LOG(level)                                    \
+  if (::plexus::LogLevel::level < ::plexus::minLogLevel()) { \
+  } else                                                     \
     ::plexus::detail::LogMessage(::plexus::LogLevel::level, __FILE__, __LINE__).stream()
 
 // Checks an invariant; on failure logs the condition and aborts. For bugs, not input errors.
-#define PLEXUS_CHECK(condition)                                                        \
-  if (condition) {                                                                     \
-  } else                                                                               \
+#define PLEXUS_CHECK(condition)                                                          \
+  if (condition) {                                                                       \
+  } else                                                                                 \
     ::plexus::detail::LogMessage(::plexus::LogLevel::Fatal, __FILE__, __LINE__).stream() \
         << "Check failed: " #condition " "

@@ -35,8 +35,7 @@ class MasterContender {
   virtual ~MasterContender();
 
   // Called once, before contend(). The Runtime outlives the contender.
-  [[nodiscard]] virtual Result<void> initialize(const v1::MasterInfo& master,
-                                                Runtime& runtime) = 0;
+  [[nodiscard]] virtual Result<void> initialize(const v1::MasterInfo& master, Runtime& runtime) = 0;
 
   // Starts contending; withdraws any earlier candidacy first.
   virtual void contend(ContenderCallbacks callbacks) = 0;

@@ -65,8 +65,9 @@ inline constexpr const char* kLibraryManifestSymbol = "plexus_module_library";
 #define PLEXUS_ABI_COMPILER "unknown-compiler"
 #endif
 #if defined(_GLIBCXX_USE_CXX11_ABI)
-#define PLEXUS_ABI_STDLIB \
-  "libstdc++-" PLEXUS_ABI_STRINGIFY(_GLIBCXX_RELEASE) "-cxx11abi" PLEXUS_ABI_STRINGIFY(_GLIBCXX_USE_CXX11_ABI)
+#define PLEXUS_ABI_STDLIB                                                               \
+  "libstdc++-" PLEXUS_ABI_STRINGIFY(_GLIBCXX_RELEASE) "-cxx11abi" PLEXUS_ABI_STRINGIFY( \
+      _GLIBCXX_USE_CXX11_ABI)
 #else
 #define PLEXUS_ABI_STDLIB "unknown-stdlib"
 #endif
@@ -75,7 +76,7 @@ inline constexpr const char* kLibraryManifestSymbol = "plexus_module_library";
 // .so boundary: compiler, C++ standard, standard library, SDK (major.minor),
 // protobuf and Boost. Computed from the macros of whoever compiles this header,
 // so a module carries the tag of its own build.
-#define PLEXUS_ABI_TAG                                                              \
+#define PLEXUS_ABI_TAG \
   PLEXUS_ABI_COMPILER ";c++" PLEXUS_ABI_STRINGIFY(__cplusplus) ";" PLEXUS_ABI_STDLIB \
   ";plexus-sdk-" PLEXUS_ABI_STRINGIFY(PLEXUS_VERSION_MAJOR) "." PLEXUS_ABI_STRINGIFY(   \
       PLEXUS_VERSION_MINOR) ";protobuf-" PLEXUS_ABI_STRINGIFY(GOOGLE_PROTOBUF_VERSION)  \
@@ -88,8 +89,8 @@ template <typename Interface>
 struct ModuleKindOf;
 
 // The kinds this SDK defines, as manifests spell them.
-inline constexpr const char* kModuleKinds[] = {"Allocator",      "Isolator",       "Hook",
-                                               "Authenticator", "MasterContender", "MasterDetector"};
+inline constexpr const char* kModuleKinds[] = {
+    "Allocator", "Isolator", "Hook", "Authenticator", "MasterContender", "MasterDetector"};
 
 // One module in a library.
 struct ModuleManifest {
@@ -181,11 +182,14 @@ auto catchToError(Body&& body) noexcept -> decltype(body()) {
 }  // namespace plexus
 
 // Exports the library's manifest. Use once per module library, in module.cpp.
-#define PLEXUS_MODULE_LIBRARY(...)                                                      \
-  namespace plexus_module_library_ {                                                    \
-  constexpr ::plexus::ModuleManifest kModules[] = {__VA_ARGS__};                        \
-  constexpr ::plexus::LibraryManifest kLibrary = {                                      \
-      ::plexus::kLibraryManifestMagic, ::plexus::kModuleApiVersion, PLEXUS_ABI_TAG,     \
-      PLEXUS_VERSION_STRING, kModules, sizeof(kModules) / sizeof(kModules[0])};         \
-  }                                                                                     \
+#define PLEXUS_MODULE_LIBRARY(...)                                                         \
+  namespace plexus_module_library_ {                                                       \
+  constexpr ::plexus::ModuleManifest kModules[] = {__VA_ARGS__};                           \
+  constexpr ::plexus::LibraryManifest kLibrary = {::plexus::kLibraryManifestMagic,         \
+                                                  ::plexus::kModuleApiVersion,             \
+                                                  PLEXUS_ABI_TAG,                          \
+                                                  PLEXUS_VERSION_STRING,                   \
+                                                  kModules,                                \
+                                                  sizeof(kModules) / sizeof(kModules[0])}; \
+  }                                                                                        \
   BOOST_DLL_ALIAS(plexus_module_library_::kLibrary, plexus_module_library)
