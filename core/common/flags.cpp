@@ -86,13 +86,18 @@ std::string Flags::help() const {
   return out.str();
 }
 
-std::string Flags::effectiveValues() const {
-  std::ostringstream out;
+std::map<std::string, std::string> Flags::values() const {
+  std::map<std::string, std::string> out;
   for (const auto& option : options_.options()) {
     auto it = values_.find(option->long_name());
-    if (it == values_.end()) continue;
-    out << " --" << option->long_name() << "=" << valueText(it->second.value());
+    if (it != values_.end()) out[option->long_name()] = valueText(it->second.value());
   }
+  return out;
+}
+
+std::string Flags::effectiveValues() const {
+  std::ostringstream out;
+  for (const auto& [name, value] : values()) out << " --" << name << "=" << value;
   return out.str();
 }
 

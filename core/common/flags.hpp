@@ -10,6 +10,7 @@
 //   auto parsed = flags.parse(argc, argv);
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -38,8 +39,11 @@ class Flags {
   // The --help text.
   std::string help() const;
 
-  // Every flag with its effective value, as "--name=value" lines (for the start-up log).
+  // Every flag with its effective value, as " --name=value" (for the start-up log).
   std::string effectiveValues() const;
+
+  // Every flag with its effective value, by name (for /flags).
+  std::map<std::string, std::string> values() const;
 
  private:
   std::string program_;

@@ -42,7 +42,8 @@ void serveBasics(http::Server& server) {
     responder.respond(http::response(200, "", "text/plain"));
   };
   auto version = [](http::Request request, http::Responder responder) {
-    boost::json::object body{{"version", kPlexusVersion},
+    boost::json::object body{{"version", kMesosApiVersion},
+                             {"plexus_version", kPlexusVersion},
                              {"build_date", build::kDate},
                              {"build_time", build::kTime},
                              {"build_user", build::kUser}};
@@ -125,19 +126,20 @@ int runDaemon(int argc, char** argv, const DaemonSpec& spec) {
   LoopRuntime runtime(io);
   http::Server server(io);
   serveBasics(server);
-  DaemonContext context{common, io, runtime, server, **registry};
+  DaemonContext context{common, io, runtime, server, **registry, flags};
 
+  // Bind first, so a role that advertises its address knows the port; no request
+  // is served before the loop runs, and by then the role's routes are in place.
+  if (auto listening = server.listen(common.ip, static_cast<std::uint16_t>(common.port));
+      !listening) {
+    return refuse(spec, "cannot listen on " + common.ip + ":" + std::to_string(common.port) +
+                            ": " + listening.error().message());
+  }
   std::vector<std::shared_ptr<void>> keep;
   if (spec.start) {
     auto started = spec.start(context);
     if (!started) return refuse(spec, "refusing to start: " + started.error().message());
     keep = std::move(*started);
-  }
-
-  if (auto listening = server.listen(common.ip, static_cast<std::uint16_t>(common.port));
-      !listening) {
-    return refuse(spec, "cannot listen on " + common.ip + ":" + std::to_string(common.port) + ": " +
-                            listening.error().message());
   }
   PLEXUS_LOG(Info) << spec.program << " listening on http://" << common.ip << ":" << server.port()
                    << " (try /health and /version)";

@@ -45,7 +45,8 @@ struct DaemonContext {
   boost::asio::io_context& io;
   LoopRuntime& runtime;
   http::Server& server;
-  const module::ModuleRegistry& modules;
+  module::ModuleRegistry& modules;
+  const Flags& allFlags;
 };
 
 struct DaemonSpec {

@@ -200,6 +200,17 @@ Result<void> ModuleRegistry::load(const ModulesConfig& config) {
   return {};
 }
 
+Result<void> ModuleRegistry::loadByName(const std::string& name, const std::string& why) {
+  if (find(name) != nullptr) return {};
+  ModulesConfig config;
+  LibraryEntry library;
+  library.name = name;
+  library.source = why;
+  library.modules.push_back(ModuleEntry{name, {}});
+  config.libraries.push_back(std::move(library));
+  return load(config);
+}
+
 const LoadedModule* ModuleRegistry::find(std::string_view name) const {
   for (const auto& module : modules_) {
     if (module->name == name) return module.get();

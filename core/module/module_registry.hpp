@@ -65,6 +65,11 @@ class ModuleRegistry {
   // Loads and checks every library and module in `config`.
   [[nodiscard]] Result<void> load(const ModulesConfig& config);
 
+  // Loads module `name` from the library of the same name on the search path (e.g.
+  // allocator_drf from libplexus_allocator_drf.so) unless a module of that name is
+  // loaded already. `why` names the flag whose default this is, for errors.
+  [[nodiscard]] Result<void> loadByName(const std::string& name, const std::string& why);
+
   // The module called `name`, or nullptr.
   const LoadedModule* find(std::string_view name) const;
 

@@ -277,7 +277,8 @@ TEST(Daemon, MasterAndAgentServeHealthAndVersionAndStopOnSigterm) {
     std::string health = httpGet(port, "/health");
     EXPECT_EQ(health.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << health;
     std::string version = httpGet(port, "/version");
-    EXPECT_NE(version.find("\"version\":\"0.1.0\""), std::string::npos) << version;
+    EXPECT_NE(version.find("\"version\":\"1.11.0\""), std::string::npos) << version;
+    EXPECT_NE(version.find("\"plexus_version\":\"0.1.0\""), std::string::npos) << version;
     EXPECT_NE(httpGet(port, "/nonexistent").find("HTTP/1.1 404"), std::string::npos);
 
     process.signal(SIGTERM);

@@ -1,0 +1,200 @@
+// Agents: registration, re-registration, pings, disconnection and unreachability.
+#include <plexus/logging.hpp>
+
+#include "api/v1_encoding.hpp"
+#include "master/master.hpp"
+
+namespace plexus::master {
+
+AgentRecord* Master::findAgent(const AgentId& id) {
+  auto it = agents_.find(id);
+  return it == agents_.end() ? nullptr : it->second.get();
+}
+
+Result<AgentId> Master::registerAgent(const internal::AgentCall& call, Subscription subscription) {
+  bool reregister = call.type() == internal::AgentCall::REREGISTER;
+  v1::AgentInfo info = reregister ? call.reregister().agent_info() : call.register_().agent_info();
+  const std::string& endpoint = reregister ? call.reregister().endpoint() : call.register_().endpoint();
+  auto total = Resources::fromWire(info.resources());
+  if (!total) return fail(total.error().context("agent resources"));
+
+  AgentRecord* agent = nullptr;
+  if (reregister && info.has_id()) agent = findAgent(AgentId::fromWire(info.id()));
+  if (agent == nullptr) {
+    AgentId id = reregister && info.has_id()
+                     ? AgentId::fromWire(info.id())
+                     : AgentId(info_.id() + "-S" + std::to_string(nextAgentId_++));
+    id.toWire(info.mutable_id());
+    auto record = std::make_unique<AgentRecord>();
+    record->id = id;
+    record->registeredTime = context_.runtime.wallNow();
+    agent = record.get();
+    agents_.emplace(id, std::move(record));
+  } else {
+    // The same agent again: drop what the master offered on the old connection.
+    rescindOffersOf(agent->id);
+    allocator_.removeAgent(agent->id);
+    if (agent->pingTimer) context_.runtime.cancel(*agent->pingTimer);
+    if (agent->subscription.open()) agent->subscription.stream->close();
+    agent->reregisteredTime = context_.runtime.wallNow();
+  }
+  agent->info = info;
+  agent->endpoint = endpoint;
+  agent->version = reregister ? call.reregister().version() : call.register_().version();
+  agent->total = *total;
+  agent->subscription = std::move(subscription);
+  agent->connected = true;
+  agent->unreachable = false;
+  agent->missedPings = 0;
+
+  if (reregister) {
+    metrics_.agentReregistrations++;
+    // Adopt the tasks the agent still runs (soft state).
+    agent->used.clear();
+    for (const v1::Task& task : call.reregister().tasks()) {
+      FrameworkRecord* framework = findFramework(FrameworkId::fromWire(task.framework_id()));
+      auto resources = Resources::fromWire(task.resources());
+      if (resources) agent->used[FrameworkId::fromWire(task.framework_id())] += *resources;
+      if (framework == nullptr) continue;
+      TaskId taskId = TaskId::fromWire(task.task_id());
+      framework->unreachableTasks.erase(taskId);
+      TaskRecord& record = framework->tasks[taskId];
+      record.task = task;
+      record.task.mutable_agent_id()->CopyFrom(info.id());
+      if (resources) record.resources = *resources;
+    }
+  } else {
+    metrics_.agentRegistrations++;
+  }
+  allocator_.addAgent(agent->id, agent->info, std::nullopt, agent->total, agent->used);
+
+  AgentId id = agent->id;
+  std::string streamId = agent->subscription.streamId;
+  agent->subscription.stream->onDisconnect([this, id, streamId] { agentDisconnected(id, streamId); });
+
+  internal::AgentEvent event;
+  event.set_type(internal::AgentEvent::REGISTERED);
+  id.toWire(event.mutable_registered()->mutable_agent_id());
+  *event.mutable_registered()->mutable_master_info() = info_;
+  event.mutable_registered()->set_ping_interval_seconds(
+      std::chrono::duration<double>(flags_.agentPingTimeoutValue).count());
+  sendToAgent(*agent, event);
+  agent->pingTimer = context_.runtime.schedule(flags_.agentPingTimeoutValue, [this, id] { pingAgent(id); });
+  PLEXUS_LOG(Info) << "Agent " << id << " at " << endpoint << " (" << info.hostname() << ") "
+                   << (reregister ? "re-registered" : "registered") << " with " << agent->total;
+  return id;
+}
+
+void Master::sendToAgent(AgentRecord& agent, const internal::AgentEvent& event) {
+  if (!agent.subscription.open()) {
+    metrics_.droppedMessages++;
+    return;
+  }
+  agent.subscription.stream->write(api::encodeRecord(event, api::Encoding::kProtobuf));
+}
+
+void Master::pingAgent(const AgentId& id) {
+  AgentRecord* agent = findAgent(id);
+  if (agent == nullptr || agent->unreachable) return;
+  agent->pingTimer.reset();
+  if (agent->missedPings >= flags_.maxAgentPingTimeoutsValue) {
+    markUnreachable(id);
+    return;
+  }
+  agent->missedPings++;
+  internal::AgentEvent event;
+  event.set_type(internal::AgentEvent::PING);
+  sendToAgent(*agent, event);
+  agent->pingTimer = context_.runtime.schedule(flags_.agentPingTimeoutValue, [this, id] { pingAgent(id); });
+}
+
+void Master::agentPonged(AgentRecord& agent) { agent.missedPings = 0; }
+
+void Master::agentDisconnected(const AgentId& id, const std::string& streamId) {
+  AgentRecord* agent = findAgent(id);
+  if (agent == nullptr || agent->subscription.streamId != streamId) return;
+  PLEXUS_LOG(Info) << "Agent " << id << " (" << agent->info.hostname()
+                   << ") disconnected; it is unreachable unless it re-registers within "
+                   << formatDuration(flags_.agentPingTimeoutValue * flags_.maxAgentPingTimeoutsValue);
+  agent->connected = false;
+  agent->subscription.stream.reset();
+  rescindOffersOf(id);
+  allocator_.deactivateAgent(id);
+}
+
+void Master::markUnreachable(const AgentId& id) {
+  AgentRecord* agent = findAgent(id);
+  if (agent == nullptr || agent->unreachable) return;
+  PLEXUS_LOG(Warning) << "Agent " << id << " (" << agent->info.hostname() << ") missed "
+                      << agent->missedPings << " pings: marking it unreachable";
+  agent->unreachable = true;
+  agent->connected = false;
+  metrics_.agentRemovals++;
+  if (agent->pingTimer) context_.runtime.cancel(*agent->pingTimer);
+  agent->pingTimer.reset();
+  rescindOffersOf(id);
+  allocator_.removeAgent(id);
+  for (Hook* hook : hooks_) {
+    if (auto done = hook->masterAgentLostHook(agent->info); !done) {
+      PLEXUS_LOG(Warning) << "A hook failed on agent lost: " << done.error().message();
+    }
+  }
+  for (auto& [frameworkId, framework] : frameworks_) {
+    std::vector<TaskId> lost;
+    for (const auto& [taskId, task] : framework->tasks) {
+      if (task.task.agent_id().value() == id.value()) lost.push_back(taskId);
+    }
+    for (const TaskId& taskId : lost) {
+      TaskRecord task = std::move(framework->tasks[taskId]);
+      framework->tasks.erase(taskId);
+      v1::TaskState state = framework->partitionAware() ? v1::TASK_UNREACHABLE : v1::TASK_LOST;
+      task.task.set_state(state);
+      framework->unreachableTasks.emplace(taskId, std::move(task));
+      v1::TaskID wireId;
+      taskId.toWire(&wireId);
+      sendMasterUpdate(*framework, wireId, id, state, v1::TaskStatus::REASON_AGENT_REMOVED,
+                       "Agent " + id.value() + " is unreachable");
+    }
+  }
+  agent->used.clear();
+}
+
+void Master::executorExited(AgentRecord& agent, const internal::AgentCall::ExecutorExited& exited) {
+  FrameworkId frameworkId = FrameworkId::fromWire(exited.framework_id());
+  ExecutorId executorId = ExecutorId::fromWire(exited.executor_id());
+  PLEXUS_LOG(Info) << "Executor " << executorId << " of framework " << frameworkId << " on agent "
+                   << agent.id << " exited with status " << exited.status();
+  FrameworkRecord* framework = findFramework(frameworkId);
+  if (framework == nullptr) return;
+  auto executors = framework->executors.find(agent.id);
+  if (executors != framework->executors.end()) {
+    auto executor = executors->second.find(executorId);
+    if (executor != executors->second.end()) {
+      auto resources = Resources::fromWire(executor->second.resources());
+      if (resources && !resources->empty()) {
+        agent.used[frameworkId] -= *resources;
+        allocator_.recoverResources(frameworkId, agent.id, *resources, std::nullopt, true);
+      }
+      executors->second.erase(executor);
+    }
+  }
+  v1::scheduler::Event event;
+  event.set_type(v1::scheduler::Event::FAILURE);
+  agent.id.toWire(event.mutable_failure()->mutable_agent_id());
+  executorId.toWire(event.mutable_failure()->mutable_executor_id());
+  event.mutable_failure()->set_status(exited.status());
+  sendEvent(*framework, event);
+}
+
+void Master::executorMessage(AgentRecord& agent, const internal::AgentCall::Message& message) {
+  FrameworkRecord* framework = findFramework(FrameworkId::fromWire(message.framework_id()));
+  if (framework == nullptr) return;
+  v1::scheduler::Event event;
+  event.set_type(v1::scheduler::Event::MESSAGE);
+  agent.id.toWire(event.mutable_message()->mutable_agent_id());
+  *event.mutable_message()->mutable_executor_id() = message.executor_id();
+  event.mutable_message()->set_data(message.data());
+  sendEvent(*framework, event);
+}
+
+}  // namespace plexus::master

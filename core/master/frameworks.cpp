@@ -1,0 +1,273 @@
+// Frameworks: subscription, failover, heartbeats, disconnection and removal.
+#include <cstdio>
+
+#include <plexus/logging.hpp>
+
+#include "api/v1_encoding.hpp"
+#include "master/master.hpp"
+
+namespace plexus::master {
+namespace {
+
+using v1::scheduler::Event;
+
+api::Encoding apiEncoding(Encoding encoding) {
+  return encoding == Encoding::kJson ? api::Encoding::kJson : api::Encoding::kProtobuf;
+}
+
+}  // namespace
+
+bool FrameworkRecord::hasCapability(v1::FrameworkInfo::Capability::Type type) const {
+  for (const auto& capability : info.capabilities()) {
+    if (capability.type() == type) return true;
+  }
+  return false;
+}
+
+bool FrameworkRecord::partitionAware() const {
+  return hasCapability(v1::FrameworkInfo::Capability::PARTITION_AWARE);
+}
+
+std::set<std::string> FrameworkRecord::roles() const {
+  if (hasCapability(v1::FrameworkInfo::Capability::MULTI_ROLE)) {
+    return {info.roles().begin(), info.roles().end()};
+  }
+  return {info.role()};
+}
+
+FrameworkRecord* Master::findFramework(const FrameworkId& id) {
+  auto it = frameworks_.find(id);
+  return it == frameworks_.end() ? nullptr : it->second.get();
+}
+
+FrameworkId Master::mintFrameworkId() {
+  char suffix[32];
+  std::snprintf(suffix, sizeof suffix, "-%04llu", static_cast<unsigned long long>(nextFrameworkId_++));
+  return FrameworkId(info_.id() + suffix);
+}
+
+Result<void> Master::validateFrameworkInfo(const v1::FrameworkInfo& info) const {
+  bool multiRole = false;
+  for (const auto& capability : info.capabilities()) {
+    if (capability.type() == v1::FrameworkInfo::Capability::MULTI_ROLE) multiRole = true;
+  }
+  if (multiRole && info.has_role()) {
+    return fail("'FrameworkInfo.role' must not be set with the MULTI_ROLE capability; use 'roles'");
+  }
+  if (!multiRole && info.roles_size() > 0) {
+    return fail("'FrameworkInfo.roles' needs the MULTI_ROLE capability");
+  }
+  std::set<std::string> seen;
+  for (const auto& role : multiRole ? std::vector<std::string>(info.roles().begin(), info.roles().end())
+                                    : std::vector<std::string>{info.role()}) {
+    if (auto valid = Resources::validateRole(role); !valid) {
+      return fail("invalid role '" + role + "': " + valid.error().message());
+    }
+    if (!seen.insert(role).second) return fail("role '" + role + "' is listed twice");
+  }
+  if (info.failover_timeout() < 0) return fail("'failover_timeout' must not be negative");
+  return {};
+}
+
+Result<FrameworkId> Master::subscribe(const v1::scheduler::Call::Subscribe& call,
+                                      Subscription subscription) {
+  v1::FrameworkInfo info = call.framework_info();
+  FrameworkRecord* framework = nullptr;
+  bool failover = false;
+  if (info.has_id()) {
+    FrameworkId id = FrameworkId::fromWire(info.id());
+    framework = findFramework(id);
+    if (framework == nullptr && completedFrameworks_.count(id) > 0) {
+      return fail("Framework " + id.value() + " has been removed; subscribe without an id");
+    }
+    if (framework != nullptr) {
+      failover = true;
+      if (framework->info.principal() != info.principal()) {
+        return fail("Framework " + id.value() + " re-subscribed with a different principal");
+      }
+    }
+  }
+  if (framework == nullptr) {
+    FrameworkId id = info.has_id() ? FrameworkId::fromWire(info.id()) : mintFrameworkId();
+    id.toWire(info.mutable_id());
+    auto record = std::make_unique<FrameworkRecord>();
+    record->id = id;
+    record->registeredTime = context_.runtime.wallNow();
+    framework = record.get();
+    frameworks_.emplace(id, std::move(record));
+  }
+
+  // A new subscription replaces the old one: the old stream ends.
+  if (framework->subscription.open()) {
+    Event error;
+    error.set_type(Event::ERROR);
+    error.mutable_error()->set_message("Framework failed over");
+    sendEvent(*framework, error);
+    framework->subscription.stream->close();
+  }
+  if (framework->heartbeatTimer) context_.runtime.cancel(*framework->heartbeatTimer);
+  if (framework->failoverTimer) context_.runtime.cancel(*framework->failoverTimer);
+  framework->heartbeatTimer.reset();
+  framework->failoverTimer.reset();
+  framework->subscription = std::move(subscription);
+  framework->unregisteredTime.reset();
+
+  FrameworkOptions options;
+  options.suppressedRoles = {call.suppressed_roles().begin(), call.suppressed_roles().end()};
+  framework->suppressedRoles = options.suppressedRoles;
+  bool wasActive = framework->active;
+  if (!failover) {
+    framework->info = info;
+    std::map<AgentId, Resources> used;
+    for (const auto& [agentId, agent] : agents_) {
+      if (auto it = agent->used.find(framework->id); it != agent->used.end()) used[agentId] = it->second;
+    }
+    allocator_.addFramework(framework->id, framework->info, used, true, options);
+    PLEXUS_LOG(Info) << "Framework " << framework->id << " (" << info.name() << ") subscribed"
+                     << " with roles " << [&] {
+                          std::string roles;
+                          for (const auto& role : framework->roles()) roles += (roles.empty() ? "" : ",") + role;
+                          return roles;
+                        }();
+  } else {
+    info.mutable_id()->CopyFrom(framework->info.id());
+    framework->info = info;
+    allocator_.updateFramework(framework->id, framework->info, options);
+    if (!wasActive) allocator_.activateFramework(framework->id);
+    PLEXUS_LOG(Info) << "Framework " << framework->id << " (" << info.name() << ") re-subscribed";
+  }
+  framework->active = true;
+
+  std::string streamId = framework->subscription.streamId;
+  FrameworkId id = framework->id;
+  framework->subscription.stream->onDisconnect(
+      [this, id, streamId] { frameworkDisconnected(id, streamId); });
+
+  Event subscribed;
+  subscribed.set_type(Event::SUBSCRIBED);
+  id.toWire(subscribed.mutable_subscribed()->mutable_framework_id());
+  subscribed.mutable_subscribed()->set_heartbeat_interval_seconds(
+      std::chrono::duration<double>(flags_.heartbeatInterval).count());
+  *subscribed.mutable_subscribed()->mutable_master_info() = info_;
+  sendEvent(*framework, subscribed);
+  heartbeat(id);
+  return id;
+}
+
+void Master::sendEvent(FrameworkRecord& framework, const v1::scheduler::Event& event) {
+  if (!framework.subscription.open()) {
+    metrics_.droppedMessages++;
+    return;
+  }
+  framework.subscription.stream->write(
+      api::encodeRecord(event, apiEncoding(framework.subscription.encoding)));
+}
+
+void Master::heartbeat(const FrameworkId& id) {
+  FrameworkRecord* framework = findFramework(id);
+  if (framework == nullptr || !framework->subscription.open()) return;
+  Event event;
+  event.set_type(Event::HEARTBEAT);
+  sendEvent(*framework, event);
+  framework->heartbeatTimer =
+      context_.runtime.schedule(flags_.heartbeatInterval, [this, id] { heartbeat(id); });
+}
+
+void Master::frameworkDisconnected(const FrameworkId& id, const std::string& streamId) {
+  FrameworkRecord* framework = findFramework(id);
+  if (framework == nullptr || framework->subscription.streamId != streamId) return;
+  PLEXUS_LOG(Info) << "Framework " << id << " (" << framework->info.name()
+                   << ") disconnected; failover timeout "
+                   << formatDuration(std::chrono::duration_cast<Duration>(
+                          std::chrono::duration<double>(framework->info.failover_timeout())));
+  framework->subscription.stream.reset();
+  framework->unregisteredTime = context_.runtime.wallNow();
+  if (framework->heartbeatTimer) context_.runtime.cancel(*framework->heartbeatTimer);
+  framework->heartbeatTimer.reset();
+  framework->active = false;
+  allocator_.deactivateFramework(id);
+  for (OfferId offer : std::set<OfferId>(framework->offers)) removeOffer(offer, false);
+  auto timeout = std::chrono::duration_cast<Duration>(
+      std::chrono::duration<double>(framework->info.failover_timeout()));
+  framework->failoverTimer =
+      context_.runtime.schedule(timeout, [this, id] { failoverTimedOut(id); });
+}
+
+void Master::failoverTimedOut(const FrameworkId& id) {
+  FrameworkRecord* framework = findFramework(id);
+  if (framework == nullptr || framework->subscription.open()) return;
+  framework->failoverTimer.reset();
+  removeFramework(id, "its failover timeout expired");
+}
+
+void Master::removeFramework(const FrameworkId& id, const std::string& why) {
+  auto it = frameworks_.find(id);
+  if (it == frameworks_.end()) return;
+  FrameworkRecord& framework = *it->second;
+  PLEXUS_LOG(Info) << "Removing framework " << id << " (" << framework.info.name() << "): " << why;
+  for (OfferId offer : std::set<OfferId>(framework.offers)) removeOffer(offer, false);
+  // Tell every agent it runs on to kill its tasks and executors and forget it.
+  std::set<AgentId> agentIds;
+  for (const auto& [taskId, task] : framework.tasks) {
+    agentIds.insert(AgentId::fromWire(task.task.agent_id()));
+  }
+  for (const auto& [agentId, executors] : framework.executors) agentIds.insert(agentId);
+  for (const AgentId& agentId : agentIds) {
+    AgentRecord* agent = findAgent(agentId);
+    if (agent == nullptr) continue;
+    internal::AgentEvent event;
+    event.set_type(internal::AgentEvent::SHUTDOWN_FRAMEWORK);
+    id.toWire(event.mutable_shutdown_framework()->mutable_framework_id());
+    sendToAgent(*agent, event);
+    if (auto used = agent->used.find(id); used != agent->used.end()) {
+      allocator_.recoverResources(id, agentId, used->second, std::nullopt, true);
+      agent->used.erase(used);
+    }
+  }
+  for (auto& [taskId, task] : framework.tasks) {
+    task.task.set_state(v1::TASK_KILLED);
+    framework.completedTasks.emplace(taskId, std::move(task));
+  }
+  framework.tasks.clear();
+  if (framework.heartbeatTimer) context_.runtime.cancel(*framework.heartbeatTimer);
+  if (framework.failoverTimer) context_.runtime.cancel(*framework.failoverTimer);
+  if (framework.subscription.open()) framework.subscription.stream->close();
+  framework.subscription.stream.reset();
+  framework.active = false;
+  framework.unregisteredTime = context_.runtime.wallNow();
+  allocator_.removeFramework(id);
+  completedFrameworks_.emplace(id, std::move(it->second));
+  frameworks_.erase(it);
+  while (completedFrameworks_.size() > static_cast<size_t>(flags_.maxCompletedFrameworks)) {
+    completedFrameworks_.erase(completedFrameworks_.begin());
+  }
+}
+
+Result<void> Master::updateFramework(FrameworkRecord& framework,
+                                     const v1::scheduler::Call::UpdateFramework& update) {
+  const v1::FrameworkInfo& info = update.framework_info();
+  PLEXUS_TRY(validateFrameworkInfo(info));
+  if (info.principal() != framework.info.principal()) {
+    return fail("Updating 'FrameworkInfo.principal' is unsupported");
+  }
+  if (info.user() != framework.info.user()) return fail("Updating 'FrameworkInfo.user' is unsupported");
+  if (info.checkpoint() != framework.info.checkpoint()) {
+    return fail("Updating 'FrameworkInfo.checkpoint' is unsupported");
+  }
+  framework.info = info;
+  FrameworkOptions options;
+  options.suppressedRoles = {update.suppressed_roles().begin(), update.suppressed_roles().end()};
+  framework.suppressedRoles = options.suppressedRoles;
+  allocator_.updateFramework(framework.id, framework.info, options);
+  for (const auto& [agentId, agent] : agents_) {
+    if (agent->used.count(framework.id) == 0) continue;
+    internal::AgentEvent event;
+    event.set_type(internal::AgentEvent::UPDATE_FRAMEWORK);
+    *event.mutable_update_framework()->mutable_framework_info() = framework.info;
+    sendToAgent(*agent, event);
+  }
+  PLEXUS_LOG(Info) << "Framework " << framework.id << " updated its FrameworkInfo";
+  return {};
+}
+
+}  // namespace plexus::master

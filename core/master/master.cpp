@@ -1,0 +1,122 @@
+#include "master/master.hpp"
+
+#include <arpa/inet.h>
+
+#include <random>
+
+#include <plexus/logging.hpp>
+#include <plexus/version.hpp>
+
+#include "master/agent_api.hpp"
+#include "master/scheduler_api.hpp"
+#include "master/state_json.hpp"
+
+namespace plexus::master {
+namespace {
+
+std::string randomUuid() {
+  std::random_device device;
+  std::mt19937_64 random(((uint64_t)device() << 32) ^ device());
+  uint64_t high = random(), low = random();
+  high = (high & ~0xF000ULL) | 0x4000ULL;
+  low = (low & ~(0xC0ULL << 56)) | (0x80ULL << 56);
+  char text[37];
+  std::snprintf(text, sizeof text, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(high >> 32),
+                static_cast<unsigned>((high >> 16) & 0xFFFF), static_cast<unsigned>(high & 0xFFFF),
+                static_cast<unsigned>(low >> 48),
+                static_cast<unsigned long long>(low & 0xFFFFFFFFFFFFULL));
+  return text;
+}
+
+}  // namespace
+
+Master::Master(daemon::DaemonContext& context, const MasterFlags& flags, Allocator& allocator,
+               std::vector<Hook*> hooks)
+    : context_(context), flags_(flags), allocator_(allocator), hooks_(std::move(hooks)) {
+  startTime_ = context_.runtime.wallNow();
+  const std::string& ip = context_.flags.ip;
+  uint16_t port = context_.server.port();
+  info_.set_id(randomUuid());
+  in_addr address{};
+  ::inet_pton(AF_INET, ip.c_str(), &address);
+  info_.set_ip(address.s_addr);  // network byte order, as Mesos writes it
+  info_.set_port(port);
+  info_.set_pid("master@" + ip + ":" + std::to_string(port));
+  info_.set_hostname(context_.flags.hostname);
+  info_.set_version(kMesosApiVersion);
+  info_.mutable_address()->set_hostname(context_.flags.hostname);
+  info_.mutable_address()->set_ip(ip);
+  info_.mutable_address()->set_port(port);
+  for (auto type : {v1::MasterInfo::Capability::AGENT_UPDATE,
+                    v1::MasterInfo::Capability::AGENT_DRAINING,
+                    v1::MasterInfo::Capability::QUOTA_V2}) {
+    info_.add_capabilities()->set_type(type);
+  }
+}
+
+Master::~Master() {
+  for (auto& [id, framework] : frameworks_) {
+    if (framework->subscription.open()) framework->subscription.stream->close();
+  }
+  for (auto& [id, agent] : agents_) {
+    if (agent->subscription.open()) agent->subscription.stream->close();
+  }
+}
+
+Result<void> Master::start() {
+  AllocatorOptions options;
+  options.allocationInterval = flags_.allocationIntervalValue;
+  std::string minimums = flags_.minAllocatableResources;
+  for (size_t start = 0; start <= minimums.size();) {
+    size_t bar = minimums.find('|', start);
+    std::string item = minimums.substr(start, bar == std::string::npos ? std::string::npos : bar - start);
+    if (!item.empty()) {
+      auto quantities = ResourceQuantities::parse(item);
+      if (!quantities) return fail(quantities.error().context("--min_allocatable_resources"));
+      options.minAllocatableResources.push_back(*quantities);
+    }
+    if (bar == std::string::npos) break;
+    start = bar + 1;
+  }
+  AllocatorCallbacks callbacks;
+  callbacks.offer = [this](const FrameworkId& framework, const OfferedResources& resources) {
+    offer(framework, resources);
+  };
+  callbacks.inverseOffer = [](const FrameworkId&, const std::map<AgentId, v1::InverseOffer>&) {};
+  PLEXUS_TRY(allocator_.initialize(options, std::move(callbacks), context_.runtime));
+  allocator_.recover(0, {});
+
+  auto scheduler = std::make_shared<SchedulerApi>(*this);
+  auto agents = std::make_shared<AgentApi>(*this);
+  auto state = std::make_shared<StateWriter>(*this);
+  auto schedulerHandler = [scheduler](http::Request request, http::Responder responder) {
+    scheduler->handle(request, responder);
+  };
+  PLEXUS_TRY(context_.server.route("/api/v1/scheduler", schedulerHandler));
+  PLEXUS_TRY(context_.server.route("/master/api/v1/scheduler", schedulerHandler));
+  PLEXUS_TRY(context_.server.route("/internal/v1/agent",
+                                   [agents](http::Request request, http::Responder responder) {
+                                     agents->handle(request, responder);
+                                   }));
+  auto get = [](auto produce) {
+    return [produce](http::Request request, http::Responder responder) {
+      if (request.method != "GET" && request.method != "HEAD") {
+        return responder.respond(http::methodNotAllowed({"GET"}));
+      }
+      responder.respond(http::json(200, produce()));
+    };
+  };
+  auto stateHandler = get([state] { return state->state(); });
+  PLEXUS_TRY(context_.server.route("/state", stateHandler));
+  PLEXUS_TRY(context_.server.route("/master/state", stateHandler));
+  auto metricsHandler = get([state] { return state->metrics(); });
+  PLEXUS_TRY(context_.server.route("/metrics/snapshot", metricsHandler));
+  auto flagsHandler = get([state] { return state->flags(); });
+  PLEXUS_TRY(context_.server.route("/flags", flagsHandler));
+  PLEXUS_TRY(context_.server.route("/master/flags", flagsHandler));
+  PLEXUS_LOG(Info) << "Master " << info_.id() << " (" << info_.hostname() << ") at " << info_.pid()
+                   << " is the leader (standalone)";
+  return {};
+}
+
+}  // namespace plexus::master

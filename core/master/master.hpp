@@ -1,0 +1,121 @@
+// Master: keeps the cluster's state and runs the offer cycle (DESIGN.md).
+//
+// One Master per plexus-master process, living on the daemon's event loop: every
+// method runs on that loop, so the state needs no locks. The Master serves the v1
+// scheduler API (scheduler_api.cpp), the agents' internal protocol (agent_api.cpp),
+// and the read-only endpoints (/state, /metrics/snapshot, /flags: state_json.cpp).
+// Its logic is split by responsibility: frameworks.cpp (subscription, failover,
+// teardown), agents.cpp (registration, pings, unreachable agents), offers.cpp (the
+// allocator's callbacks, offer IDs, accept/decline, rescinds) and tasks.cpp
+// (launch validation, status updates, kill, reconciliation).
+//
+// The allocator module decides every offer; hooks decorate launches. Both are
+// owned by the daemon and outlive the Master.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <plexus/allocator.hpp>
+#include <plexus/hook.hpp>
+#include <plexus/v1/mesos.pb.h>
+#include <plexus/v1/scheduler.pb.h>
+
+#include "agent_protocol.pb.h"
+#include "daemon/daemon.hpp"
+#include "master/master_flags.hpp"
+#include "master/master_state.hpp"
+#include "master/metrics.hpp"
+
+namespace plexus::master {
+
+class Master {
+ public:
+  Master(daemon::DaemonContext& context, const MasterFlags& flags, Allocator& allocator,
+         std::vector<Hook*> hooks);
+  ~Master();
+  Master(const Master&) = delete;
+  Master& operator=(const Master&) = delete;
+
+  // Initializes the allocator and registers the HTTP routes.
+  [[nodiscard]] Result<void> start();
+
+  const v1::MasterInfo& info() const { return info_; }
+
+ private:
+  friend class SchedulerApi;
+  friend class AgentApi;
+  friend class StateWriter;
+
+  // frameworks.cpp
+  Result<void> validateFrameworkInfo(const v1::FrameworkInfo& info) const;
+  Result<FrameworkId> subscribe(const v1::scheduler::Call::Subscribe& subscribe,
+                                Subscription subscription);
+  void sendEvent(FrameworkRecord& framework, const v1::scheduler::Event& event);
+  void heartbeat(const FrameworkId& id);
+  void frameworkDisconnected(const FrameworkId& id, const std::string& streamId);
+  void failoverTimedOut(const FrameworkId& id);
+  void removeFramework(const FrameworkId& id, const std::string& why);
+  Result<void> updateFramework(FrameworkRecord& framework,
+                               const v1::scheduler::Call::UpdateFramework& update);
+  FrameworkRecord* findFramework(const FrameworkId& id);
+  FrameworkId mintFrameworkId();
+
+  // agents.cpp
+  Result<AgentId> registerAgent(const internal::AgentCall& call, Subscription subscription);
+  void sendToAgent(AgentRecord& agent, const internal::AgentEvent& event);
+  void pingAgent(const AgentId& id);
+  void agentPonged(AgentRecord& agent);
+  void agentDisconnected(const AgentId& id, const std::string& streamId);
+  void markUnreachable(const AgentId& id);
+  void executorExited(AgentRecord& agent, const internal::AgentCall::ExecutorExited& exited);
+  void executorMessage(AgentRecord& agent, const internal::AgentCall::Message& message);
+  AgentRecord* findAgent(const AgentId& id);
+
+  // offers.cpp
+  void offer(const FrameworkId& framework, const OfferedResources& resources);
+  void accept(FrameworkRecord& framework, const v1::scheduler::Call::Accept& accept);
+  void decline(FrameworkRecord& framework, const v1::scheduler::Call::Decline& decline);
+  // Removes the offer; its resources go back to the allocator unless `recover` is false.
+  void removeOffer(const OfferId& id, bool rescind, bool recover = true);
+  void rescindOffersOf(const AgentId& agent);
+
+  // tasks.cpp
+  // Validates and launches `tasks` (one LAUNCH or LAUNCH_GROUP) on `agent`, taking
+  // their resources out of `available`. Invalid tasks get TASK_ERROR.
+  void launch(FrameworkRecord& framework, AgentRecord& agent,
+              const v1::Offer::Operation& operation, Resources* available);
+  void statusUpdate(AgentRecord& agent, const internal::AgentCall::Update& update);
+  void acknowledge(FrameworkRecord& framework, const v1::scheduler::Call::Acknowledge& ack);
+  void kill(FrameworkRecord& framework, const v1::scheduler::Call::Kill& kill);
+  void reconcile(FrameworkRecord& framework, const v1::scheduler::Call::Reconcile& reconcile);
+  void frameworkMessage(FrameworkRecord& framework, const v1::scheduler::Call::Message& message);
+  void shutdownExecutor(FrameworkRecord& framework, const v1::scheduler::Call::Shutdown& shutdown);
+  // Sends the framework an update the master made itself (no uuid).
+  void sendMasterUpdate(FrameworkRecord& framework, const v1::TaskID& task,
+                        const std::optional<AgentId>& agent, v1::TaskState state,
+                        v1::TaskStatus::Reason reason, const std::string& message);
+  // Moves a task to its terminal state: frees its resources and archives it.
+  void taskTerminated(FrameworkRecord& framework, const TaskId& task);
+  void recordStatus(TaskRecord& task, const v1::TaskStatus& status);
+
+  daemon::DaemonContext& context_;
+  const MasterFlags& flags_;
+  Allocator& allocator_;
+  std::vector<Hook*> hooks_;
+  v1::MasterInfo info_;
+  std::chrono::system_clock::time_point startTime_;
+  Metrics metrics_;
+
+  std::map<FrameworkId, std::unique_ptr<FrameworkRecord>> frameworks_;
+  std::map<FrameworkId, std::unique_ptr<FrameworkRecord>> completedFrameworks_;
+  std::map<AgentId, std::unique_ptr<AgentRecord>> agents_;
+  std::map<OfferId, OfferRecord> offers_;
+  uint64_t nextFrameworkId_ = 0;
+  uint64_t nextAgentId_ = 0;
+  uint64_t nextOfferId_ = 0;
+};
+
+}  // namespace plexus::master

@@ -1,0 +1,68 @@
+#include "master/master_flags.hpp"
+
+#include <charconv>
+
+namespace plexus::master {
+namespace po = boost::program_options;
+
+void MasterFlags::add(Flags& flags) {
+  flags.add()("allocator", po::value<std::string>(&allocator)->default_value("allocator_drf"),
+              "Allocator module that decides offers. Loaded from the modules folder by this "
+              "name when --modules does not name it (the shipped allocator_drf is the default).")(
+      "hooks", po::value<std::string>(&hooks)->default_value("", "\"\""),
+      "Comma-separated Hook modules, called in this order at each hook point.")(
+      "authenticators", po::value<std::string>(&authenticators)->default_value("", "\"\""),
+      "Comma-separated Authenticator modules for HTTP requests. Empty: no authentication.")(
+      "master_contender", po::value<std::string>(&masterContender)->default_value("standalone"),
+      "MasterContender module for leader election, or 'standalone' (built in: this master "
+      "leads alone).")(
+      "master_detector", po::value<std::string>(&masterDetector)->default_value("standalone"),
+      "MasterDetector module to find the leading master, or 'standalone' (built in).")(
+      "allocation_interval", po::value<std::string>(&allocationInterval)->default_value("1secs"),
+      "Time between batch allocations (Mesos duration syntax: 500ms, 1secs, ...).")(
+      "offer_timeout", po::value<std::string>(&offerTimeout)->default_value("", "\"\""),
+      "Rescind offers left unanswered this long. Empty: never.")(
+      "agent_ping_timeout", po::value<std::string>(&agentPingTimeout)->default_value("15secs"),
+      "Time between pings to an agent; an unanswered ping is a missed ping.")(
+      "max_agent_ping_timeouts",
+      po::value<std::string>(&maxAgentPingTimeouts)->default_value("5"),
+      "Missed pings after which an agent is unreachable.")(
+      "max_completed_frameworks", po::value<int>(&maxCompletedFrameworks)->default_value(50),
+      "Completed frameworks kept for /state.")(
+      "max_completed_tasks_per_framework",
+      po::value<int>(&maxCompletedTasksPerFramework)->default_value(1000),
+      "Completed tasks kept per framework for /state.")(
+      "min_allocatable_resources",
+      po::value<std::string>(&minAllocatableResources)->default_value("cpus:0.01|mem:32"),
+      "Offers smaller than every one of these '|'-separated quantity sets are not made.")(
+      "cluster", po::value<std::string>(&cluster)->default_value("", "\"\""),
+      "Human-readable name of the cluster, shown in /state.");
+}
+
+Result<void> MasterFlags::parse() {
+  auto interval = parseDuration(allocationInterval);
+  if (!interval) return fail(interval.error().context("--allocation_interval"));
+  if (interval->count() <= 0) return fail("--allocation_interval must be positive");
+  allocationIntervalValue = *interval;
+  if (!offerTimeout.empty()) {
+    auto timeout = parseDuration(offerTimeout);
+    if (!timeout) return fail(timeout.error().context("--offer_timeout"));
+    offerTimeoutValue = *timeout;
+  }
+  auto ping = parseDuration(agentPingTimeout);
+  if (!ping) return fail(ping.error().context("--agent_ping_timeout"));
+  if (ping->count() <= 0) return fail("--agent_ping_timeout must be positive");
+  agentPingTimeoutValue = *ping;
+  int count = 0;
+  auto [end, ec] = std::from_chars(maxAgentPingTimeouts.data(),
+                                   maxAgentPingTimeouts.data() + maxAgentPingTimeouts.size(), count);
+  if (ec != std::errc() || end != maxAgentPingTimeouts.data() + maxAgentPingTimeouts.size() ||
+      count < 1) {
+    return fail("--max_agent_ping_timeouts=" + maxAgentPingTimeouts +
+                ": expected a positive integer");
+  }
+  maxAgentPingTimeoutsValue = count;
+  return {};
+}
+
+}  // namespace plexus::master

@@ -1,0 +1,39 @@
+// The master's own flags, with Mesos's names and defaults.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include <plexus/duration.hpp>
+
+#include "common/flags.hpp"
+
+namespace plexus::master {
+
+struct MasterFlags {
+  std::string allocator;
+  std::string hooks;
+  std::string authenticators;
+  std::string masterContender;
+  std::string masterDetector;
+  std::string allocationInterval;
+  std::string offerTimeout;
+  std::string agentPingTimeout;
+  std::string maxAgentPingTimeouts;
+  int maxCompletedFrameworks = 50;
+  int maxCompletedTasksPerFramework = 1000;
+  std::string minAllocatableResources;
+  std::string cluster;
+
+  // Parsed forms, filled by parse().
+  Duration allocationIntervalValue = std::chrono::seconds(1);
+  Duration offerTimeoutValue{0};  // zero: offers are never rescinded for age
+  Duration agentPingTimeoutValue = std::chrono::seconds(15);
+  int maxAgentPingTimeoutsValue = 5;
+  Duration heartbeatInterval = std::chrono::seconds(15);
+
+  void add(Flags& flags);
+  [[nodiscard]] Result<void> parse();
+};
+
+}  // namespace plexus::master

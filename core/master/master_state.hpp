@@ -1,0 +1,93 @@
+// The master's soft state: frameworks, agents, offers and tasks, as plain records.
+//
+// Owned by Master and touched only on the master's event loop. Each record holds
+// the wire message it was built from plus the bookkeeping the master needs; the
+// maps in Master own the records and the records refer to each other by ID only.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include <plexus/ids.hpp>
+#include <plexus/resources.hpp>
+#include <plexus/runtime.hpp>
+#include <plexus/v1/mesos.pb.h>
+#include <plexus/v1/scheduler.pb.h>
+
+#include "http/stream.hpp"
+
+namespace plexus::master {
+
+// How a subscriber asked for its events.
+enum class Encoding { kJson, kProtobuf };
+
+// An open event stream (a scheduler's subscription or an agent's registration).
+struct Subscription {
+  std::shared_ptr<http::ResponseStream> stream;
+  std::string streamId;
+  Encoding encoding = Encoding::kJson;
+
+  bool open() const { return stream != nullptr && stream->isOpen(); }
+};
+
+struct TaskRecord {
+  v1::Task task;  // state, statuses and resources as the master knows them
+  Resources resources;
+  std::optional<ExecutorId> executor;  // the executor it runs under, when custom
+  bool terminal() const;
+};
+
+struct FrameworkRecord {
+  FrameworkId id;
+  v1::FrameworkInfo info;
+  Subscription subscription;
+  bool active = false;  // connected and receiving offers
+  std::set<std::string> suppressedRoles;
+  std::set<OfferId> offers;
+  std::map<TaskId, TaskRecord> tasks;             // not yet terminal
+  std::map<TaskId, TaskRecord> completedTasks;    // terminal, most recent kept
+  std::map<TaskId, TaskRecord> unreachableTasks;  // on unreachable agents
+  // Custom executors by agent, with the resources they hold.
+  std::map<AgentId, std::map<ExecutorId, v1::ExecutorInfo>> executors;
+  std::optional<Runtime::TimerId> heartbeatTimer;
+  std::optional<Runtime::TimerId> failoverTimer;
+  std::chrono::system_clock::time_point registeredTime;
+  std::optional<std::chrono::system_clock::time_point> unregisteredTime;
+
+  bool partitionAware() const;
+  bool hasCapability(v1::FrameworkInfo::Capability::Type type) const;
+  // FrameworkInfo.roles for MULTI_ROLE frameworks, else {FrameworkInfo.role}.
+  std::set<std::string> roles() const;
+};
+
+struct AgentRecord {
+  AgentId id;
+  v1::AgentInfo info;  // with id, resources and attributes
+  std::string endpoint;  // "ip:port" of its HTTP server
+  std::string version;
+  Subscription subscription;
+  Resources total;
+  bool connected = false;
+  bool unreachable = false;
+  int missedPings = 0;
+  std::optional<Runtime::TimerId> pingTimer;
+  std::chrono::system_clock::time_point registeredTime;
+  std::optional<std::chrono::system_clock::time_point> reregisteredTime;
+  // What each framework holds here (tasks and executors), for /state and the allocator.
+  std::map<FrameworkId, Resources> used;
+  std::set<OfferId> offers;
+};
+
+struct OfferRecord {
+  v1::Offer offer;
+  FrameworkId framework;
+  AgentId agent;
+  Resources resources;  // allocated to offer.allocation_info().role()
+  std::optional<Runtime::TimerId> timeoutTimer;
+};
+
+}  // namespace plexus::master

@@ -1,0 +1,179 @@
+// Offers: the allocator's offers become Offer messages; accept, decline, rescind.
+#include <plexus/logging.hpp>
+
+#include "master/master.hpp"
+
+namespace plexus::master {
+
+void Master::offer(const FrameworkId& frameworkId, const OfferedResources& offered) {
+  FrameworkRecord* framework = findFramework(frameworkId);
+  v1::scheduler::Event event;
+  event.set_type(v1::scheduler::Event::OFFERS);
+  for (const auto& [role, byAgent] : offered) {
+    for (const auto& [agentId, resources] : byAgent) {
+      AgentRecord* agent = findAgent(agentId);
+      if (framework == nullptr || !framework->active || agent == nullptr || !agent->connected) {
+        // Nobody to offer to: give the resources straight back.
+        allocator_.recoverResources(frameworkId, agentId, resources, std::nullopt, false);
+        continue;
+      }
+      OfferId id(info_.id() + "-O" + std::to_string(nextOfferId_++));
+      OfferRecord record;
+      record.framework = frameworkId;
+      record.agent = agentId;
+      record.resources = resources;
+      v1::Offer& offer = record.offer;
+      id.toWire(offer.mutable_id());
+      frameworkId.toWire(offer.mutable_framework_id());
+      agentId.toWire(offer.mutable_agent_id());
+      offer.set_hostname(agent->info.hostname());
+      resources.toWire(offer.mutable_resources());
+      *offer.mutable_attributes() = agent->info.attributes();
+      offer.mutable_allocation_info()->set_role(role);
+      if (auto executors = framework->executors.find(agentId); executors != framework->executors.end()) {
+        for (const auto& [executorId, executor] : executors->second) {
+          executorId.toWire(offer.add_executor_ids());
+        }
+      }
+      if (flags_.offerTimeoutValue.count() > 0) {
+        record.timeoutTimer = context_.runtime.schedule(flags_.offerTimeoutValue, [this, id] {
+          if (auto it = offers_.find(id); it != offers_.end()) {
+            it->second.timeoutTimer.reset();
+            PLEXUS_LOG(Info) << "Rescinding offer " << id << ": unanswered for " << formatDuration(flags_.offerTimeoutValue);
+            removeOffer(id, true);
+          }
+        });
+      }
+      *event.mutable_offers()->add_offers() = offer;
+      framework->offers.insert(id);
+      agent->offers.insert(id);
+      offers_.emplace(id, std::move(record));
+    }
+  }
+  if (framework != nullptr && event.offers().offers_size() > 0) sendEvent(*framework, event);
+}
+
+void Master::removeOffer(const OfferId& id, bool rescind, bool recover) {
+  auto it = offers_.find(id);
+  if (it == offers_.end()) return;
+  OfferRecord record = std::move(it->second);
+  offers_.erase(it);
+  if (record.timeoutTimer) context_.runtime.cancel(*record.timeoutTimer);
+  FrameworkRecord* framework = findFramework(record.framework);
+  if (framework != nullptr) {
+    framework->offers.erase(id);
+    if (rescind) {
+      v1::scheduler::Event event;
+      event.set_type(v1::scheduler::Event::RESCIND);
+      id.toWire(event.mutable_rescind()->mutable_offer_id());
+      sendEvent(*framework, event);
+    }
+  }
+  if (AgentRecord* agent = findAgent(record.agent)) agent->offers.erase(id);
+  if (recover) {
+    allocator_.recoverResources(record.framework, record.agent, record.resources, std::nullopt, false);
+  }
+}
+
+void Master::rescindOffersOf(const AgentId& agentId) {
+  AgentRecord* agent = findAgent(agentId);
+  if (agent == nullptr) return;
+  for (OfferId id : std::set<OfferId>(agent->offers)) removeOffer(id, true);
+}
+
+void Master::decline(FrameworkRecord& framework, const v1::scheduler::Call::Decline& decline) {
+  for (const v1::OfferID& wireId : decline.offer_ids()) {
+    OfferId id = OfferId::fromWire(wireId);
+    auto it = offers_.find(id);
+    if (it == offers_.end() || it->second.framework != framework.id) continue;  // Rescinded already.
+    OfferRecord record = std::move(it->second);
+    offers_.erase(it);
+    if (record.timeoutTimer) context_.runtime.cancel(*record.timeoutTimer);
+    framework.offers.erase(id);
+    if (AgentRecord* agent = findAgent(record.agent)) agent->offers.erase(id);
+    std::optional<v1::Filters> filters;
+    if (decline.has_filters()) filters = decline.filters();
+    else filters = v1::Filters();  // Mesos applies the default refuse_seconds (5 s).
+    allocator_.recoverResources(framework.id, record.agent, record.resources, filters, false);
+  }
+}
+
+void Master::accept(FrameworkRecord& framework, const v1::scheduler::Call::Accept& accept) {
+  // Every offer must exist, belong to this framework and be on one agent.
+  std::optional<std::string> invalid;
+  std::optional<AgentId> agentId;
+  Resources available;
+  std::vector<OfferRecord> taken;
+  std::set<OfferId> seen;
+  for (const v1::OfferID& wireId : accept.offer_ids()) {
+    OfferId id = OfferId::fromWire(wireId);
+    auto it = offers_.find(id);
+    if (!seen.insert(id).second) {
+      invalid = "Offer " + id.value() + " is listed twice";
+      continue;
+    }
+    if (it == offers_.end()) {
+      invalid = "Offer " + id.value() + " is no longer valid";
+      continue;
+    }
+    if (it->second.framework != framework.id) {
+      invalid = "Offer " + id.value() + " belongs to another framework";
+      continue;
+    }
+    if (agentId && *agentId != it->second.agent) {
+      invalid = "Offers span more than one agent";
+    }
+    agentId = it->second.agent;
+    OfferRecord record = std::move(it->second);
+    offers_.erase(it);
+    if (record.timeoutTimer) context_.runtime.cancel(*record.timeoutTimer);
+    framework.offers.erase(id);
+    if (AgentRecord* agent = findAgent(record.agent)) agent->offers.erase(id);
+    available += record.resources;
+    taken.push_back(std::move(record));
+  }
+  if (accept.offer_ids_size() == 0) invalid = "No offers given";
+
+  AgentRecord* agent = agentId ? findAgent(*agentId) : nullptr;
+  if (!invalid && (agent == nullptr || !agent->connected)) invalid = "The offers' agent is gone";
+  if (invalid) {
+    PLEXUS_LOG(Info) << "Refusing ACCEPT from framework " << framework.id << ": " << *invalid;
+    for (const auto& operation : accept.operations()) {
+      auto drop = [&](const v1::TaskInfo& task) {
+        sendMasterUpdate(framework, task.task_id(), agentId,
+                         framework.partitionAware() ? v1::TASK_DROPPED : v1::TASK_LOST,
+                         v1::TaskStatus::REASON_INVALID_OFFERS, *invalid);
+      };
+      for (const auto& task : operation.launch().task_infos()) drop(task);
+      for (const auto& task : operation.launch_group().task_group().tasks()) drop(task);
+    }
+    for (const OfferRecord& record : taken) {
+      allocator_.recoverResources(framework.id, record.agent, record.resources, std::nullopt, false);
+    }
+    return;
+  }
+
+  Resources offered = available;
+  for (const v1::Offer::Operation& operation : accept.operations()) {
+    switch (operation.type()) {
+      case v1::Offer::Operation::LAUNCH:
+      case v1::Offer::Operation::LAUNCH_GROUP:
+        launch(framework, *agent, operation, &available);
+        break;
+      default:
+        PLEXUS_LOG(Warning) << "Framework " << framework.id << " sent an unsupported operation "
+                            << v1::Offer::Operation::Type_Name(operation.type()) << "; ignoring it";
+        break;
+    }
+  }
+  Resources used = offered - available;
+  if (!used.empty()) allocator_.transitionOfferedToAllocated(agent->id, used);
+  std::optional<v1::Filters> filters;
+  if (accept.has_filters()) filters = accept.filters();
+  else filters = v1::Filters();
+  if (!available.empty()) {
+    allocator_.recoverResources(framework.id, agent->id, available, filters, false);
+  }
+}
+
+}  // namespace plexus::master

@@ -1,0 +1,223 @@
+#include "master/scheduler_api.hpp"
+
+#include <cstdio>
+#include <random>
+
+#include <plexus/logging.hpp>
+
+#include "api/v1_encoding.hpp"
+#include "master/master.hpp"
+
+namespace plexus::master {
+namespace {
+
+using v1::scheduler::Call;
+
+std::string newStreamId() {
+  // A random UUID in its canonical text form (Mesos-Stream-Id is at most 128 bytes).
+  static thread_local std::mt19937_64 random{std::random_device{}()};
+  uint64_t high = random(), low = random();
+  high = (high & ~0xF000ULL) | 0x4000ULL;                       // version 4
+  low = (low & ~(0xC0ULL << 56)) | (0x80ULL << 56);            // variant 1
+  char text[37];
+  std::snprintf(text, sizeof text, "%08x-%04x-%04x-%04x-%012llx",
+                static_cast<unsigned>(high >> 32), static_cast<unsigned>((high >> 16) & 0xFFFF),
+                static_cast<unsigned>(high & 0xFFFF), static_cast<unsigned>(low >> 48),
+                static_cast<unsigned long long>(low & 0xFFFFFFFFFFFFULL));
+  return text;
+}
+
+std::string lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+}  // namespace
+
+std::optional<std::string> SchedulerApi::validate(const Call& call) {
+  if (!call.IsInitialized()) {
+    return "Not initialized: " + call.InitializationErrorString();
+  }
+  if (!call.has_type()) return "Expecting 'type' to be present";
+  auto needs = [&call](bool present, const char* field) -> std::optional<std::string> {
+    if (!call.has_framework_id()) return "Expecting 'framework_id' to be present";
+    if (!present) return std::string("Expecting '") + field + "' to be present";
+    return std::nullopt;
+  };
+  switch (call.type()) {
+    case Call::SUBSCRIBE: {
+      if (!call.has_subscribe()) return "Expecting 'subscribe' to be present";
+      const auto& info = call.subscribe().framework_info();
+      bool callHasId = call.has_framework_id();
+      bool infoHasId = info.has_id();
+      if (callHasId != infoHasId ||
+          (callHasId && call.framework_id().value() != info.id().value())) {
+        return "'framework_id' differs from 'subscribe.framework_info.id'";
+      }
+      return std::nullopt;
+    }
+    case Call::TEARDOWN:
+    case Call::REVIVE:
+    case Call::SUPPRESS:
+      if (!call.has_framework_id()) return "Expecting 'framework_id' to be present";
+      return std::nullopt;
+    case Call::ACCEPT: return needs(call.has_accept(), "accept");
+    case Call::DECLINE: return needs(call.has_decline(), "decline");
+    case Call::ACCEPT_INVERSE_OFFERS:
+      return needs(call.has_accept_inverse_offers(), "accept_inverse_offers");
+    case Call::DECLINE_INVERSE_OFFERS:
+      return needs(call.has_decline_inverse_offers(), "decline_inverse_offers");
+    case Call::KILL: return needs(call.has_kill(), "kill");
+    case Call::SHUTDOWN: return needs(call.has_shutdown(), "shutdown");
+    case Call::ACKNOWLEDGE: {
+      if (auto error = needs(call.has_acknowledge(), "acknowledge")) return error;
+      if (call.acknowledge().uuid().size() != 16) {
+        return "'acknowledge.uuid' is not a valid UUID (expected 16 bytes)";
+      }
+      return std::nullopt;
+    }
+    case Call::ACKNOWLEDGE_OPERATION_STATUS:
+      return needs(call.has_acknowledge_operation_status(), "acknowledge_operation_status");
+    case Call::RECONCILE: return needs(call.has_reconcile(), "reconcile");
+    case Call::RECONCILE_OPERATIONS:
+      return needs(call.has_reconcile_operations(), "reconcile_operations");
+    case Call::MESSAGE: return needs(call.has_message(), "message");
+    case Call::REQUEST: return needs(call.has_request(), "request");
+    case Call::UPDATE_FRAMEWORK: {
+      if (auto error = needs(call.has_update_framework(), "update_framework")) return error;
+      const auto& info = call.update_framework().framework_info();
+      if (!info.has_id() || info.id().value() != call.framework_id().value()) {
+        return "'framework_id' differs from 'update_framework.framework_info.id'";
+      }
+      return std::nullopt;
+    }
+    case Call::UNKNOWN: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+void SchedulerApi::handle(const http::Request& request, const http::Responder& responder) {
+  master_.metrics_.httpRequests++;
+  if (request.method != "POST") {
+    responder.respond(http::methodNotAllowed({"POST"}));
+    return;
+  }
+  auto encoding = api::requestEncoding(request);
+  if (!encoding) return responder.respond(encoding.error().response());
+  Call call;
+  if (auto parsed = api::parseBody(request.body, *encoding, &call); !parsed) {
+    return responder.respond(parsed.error().response());
+  }
+  if (auto invalid = validate(call)) {
+    return responder.respond(http::text(400, "Failed to validate scheduler::Call: " + *invalid));
+  }
+  master_.metrics_.schedulerCalls[lower(Call::Type_Name(call.type()))]++;
+  if (call.type() == Call::SUBSCRIBE) return subscribe(request, responder, call);
+  if (call.type() == Call::UNKNOWN) {
+    return responder.respond(http::text(501, "Received an unknown call"));
+  }
+
+  FrameworkId id = FrameworkId::fromWire(call.framework_id());
+  FrameworkRecord* framework = master_.findFramework(id);
+  if (framework == nullptr) return responder.respond(http::text(400, "Framework cannot be found"));
+  if (!framework->subscription.open()) {
+    return responder.respond(http::text(403, "Framework is not subscribed"));
+  }
+  auto streamId = request.header("Mesos-Stream-Id");
+  if (!streamId) {
+    return responder.respond(http::text(400, "All non-subscribe calls should include the "
+                                             "'Mesos-Stream-Id' header"));
+  }
+  if (*streamId != framework->subscription.streamId) {
+    return responder.respond(http::text(
+        400, "The stream ID '" + std::string(*streamId) +
+                 "' included in this request didn't match the stream ID currently associated "
+                 "with framework ID " + id.value()));
+  }
+  responder.respond(dispatch(call));
+}
+
+void SchedulerApi::subscribe(const http::Request& request, const http::Responder& responder,
+                             const Call& call) {
+  auto encoding = api::responseEncoding(request);
+  if (!encoding) return responder.respond(encoding.error().response());
+  if (request.header("Mesos-Stream-Id")) {
+    return responder.respond(
+        http::text(400, "Subscribe calls should not include the 'Mesos-Stream-Id' header"));
+  }
+  // Validate the framework before any byte of the stream goes out.
+  if (auto valid = master_.validateFrameworkInfo(call.subscribe().framework_info()); !valid) {
+    return responder.respond(http::text(400, "Failed to validate scheduler::Call: " +
+                                                 valid.error().message()));
+  }
+  Subscription subscription;
+  subscription.streamId = newStreamId();
+  subscription.encoding = *encoding == api::Encoding::kJson ? Encoding::kJson : Encoding::kProtobuf;
+  http::Headers headers{{"Content-Type", std::string(api::contentType(*encoding))},
+                        {"Mesos-Stream-Id", subscription.streamId}};
+  subscription.stream = responder.stream(200, headers);
+  if (subscription.stream == nullptr) return;
+  auto subscribed = master_.subscribe(call.subscribe(), subscription);
+  if (!subscribed) {
+    v1::scheduler::Event event;
+    event.set_type(v1::scheduler::Event::ERROR);
+    event.mutable_error()->set_message(subscribed.error().message());
+    subscription.stream->write(api::encodeRecord(event, *encoding));
+    subscription.stream->close();
+  }
+}
+
+http::Response SchedulerApi::dispatch(const Call& call) {
+  FrameworkRecord& framework = *master_.findFramework(FrameworkId::fromWire(call.framework_id()));
+  switch (call.type()) {
+    case Call::TEARDOWN:
+      master_.removeFramework(framework.id, "the framework asked to be torn down");
+      break;
+    case Call::ACCEPT: master_.accept(framework, call.accept()); break;
+    case Call::DECLINE: master_.decline(framework, call.decline()); break;
+    case Call::ACCEPT_INVERSE_OFFERS:
+    case Call::DECLINE_INVERSE_OFFERS:
+      break;  // No maintenance schedules yet, so no inverse offers to answer.
+    case Call::REVIVE: {
+      std::set<std::string> roles(call.revive().roles().begin(), call.revive().roles().end());
+      for (const auto& role : roles.empty() ? framework.roles() : roles) {
+        framework.suppressedRoles.erase(role);
+      }
+      master_.allocator_.reviveOffers(framework.id, roles);
+      break;
+    }
+    case Call::SUPPRESS: {
+      std::set<std::string> roles(call.suppress().roles().begin(), call.suppress().roles().end());
+      for (const auto& role : roles.empty() ? framework.roles() : roles) {
+        framework.suppressedRoles.insert(role);
+      }
+      master_.allocator_.suppressOffers(framework.id, roles);
+      break;
+    }
+    case Call::KILL: master_.kill(framework, call.kill()); break;
+    case Call::SHUTDOWN: master_.shutdownExecutor(framework, call.shutdown()); break;
+    case Call::ACKNOWLEDGE: master_.acknowledge(framework, call.acknowledge()); break;
+    case Call::ACKNOWLEDGE_OPERATION_STATUS:
+    case Call::RECONCILE_OPERATIONS:
+      break;  // Operations with feedback (resource providers) are not supported yet.
+    case Call::RECONCILE: master_.reconcile(framework, call.reconcile()); break;
+    case Call::MESSAGE: master_.frameworkMessage(framework, call.message()); break;
+    case Call::REQUEST: {
+      std::vector<v1::Request> requests(call.request().requests().begin(),
+                                        call.request().requests().end());
+      master_.allocator_.requestResources(framework.id, requests);
+      break;
+    }
+    case Call::UPDATE_FRAMEWORK: {
+      auto updated = master_.updateFramework(framework, call.update_framework());
+      if (!updated) return http::text(400, updated.error().message());
+      return http::response(200, "", "text/plain");
+    }
+    case Call::SUBSCRIBE:
+    case Call::UNKNOWN:
+      break;  // Handled before dispatch.
+  }
+  return http::response(202, "", "text/plain");
+}
+
+}  // namespace plexus::master

@@ -1,0 +1,26 @@
+// StateWriter: the master's read-only JSON endpoints in Mesos's layout.
+//
+// /state (and /master/state): frameworks, agents ("slaves"), tasks and resources
+// as Mesos writes them (v0 names such as slave_id; resources as an object of
+// name -> value); /metrics/snapshot: Mesos's metric names (master/elected,
+// master/tasks_running, master/slaves_active, master/cpus_total, ...); /flags.
+#pragma once
+
+#include <string>
+
+namespace plexus::master {
+
+class Master;
+
+class StateWriter {
+ public:
+  explicit StateWriter(const Master& master) : master_(master) {}
+  std::string state() const;
+  std::string metrics() const;
+  std::string flags() const;
+
+ private:
+  const Master& master_;
+};
+
+}  // namespace plexus::master
