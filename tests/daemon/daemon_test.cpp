@@ -1,133 +1,22 @@
 // Runs the real daemons: flags, --help, --list-modules, start-up refusals, /health.
 #include <chrono>
-#include <fcntl.h>
 #include <filesystem>
-#include <fstream>
 #include <signal.h>
-#include <spawn.h>
-#include <sstream>
 #include <string>
-#include <sys/wait.h>
-#include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include <boost/asio.hpp>
 #include <gtest/gtest.h>
 
-extern char** environ;
+#include "process.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-const std::string kBin = PLEXUS_BIN_DIR;
 const std::string kFixtures = PLEXUS_FIXTURE_DIR;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "plexus-daemon-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(path_ / name) << text;
-    return (path_ / name).string();
-  }
-
- private:
-  fs::path path_;
-};
-
-std::string readFile(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-// A daemon started in the background with stdout and stderr going to files.
-class Process {
- public:
-  Process(const std::string& binary, std::vector<std::string> args, const fs::path& dir,
-          std::vector<std::string> extraEnv = {})
-      : out_(dir / (fs::path(binary).filename().string() + ".out")),
-        err_(dir / (fs::path(binary).filename().string() + ".err")) {
-    std::vector<std::string> argv{kBin + "/" + binary};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> cargv;
-    for (auto& a : argv)
-      cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    std::vector<std::string> env(extraEnv);
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (std::string(*e).rfind("PLEXUS_", 0) != 0) env.emplace_back(*e);
-    }
-    std::vector<char*> cenv;
-    for (auto& e : env)
-      cenv.push_back(e.data());
-    cenv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int rc = posix_spawn(&pid_, cargv[0], &actions, nullptr, cargv.data(), cenv.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) pid_ = -1;
-  }
-  ~Process() {
-    if (pid_ > 0 && !exited_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-
-  // Waits for exit (up to `timeout`); returns the exit status, or -1 on a signal or timeout.
-  int wait(std::chrono::seconds timeout = std::chrono::seconds(30)) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      pid_t done = ::waitpid(pid_, &status, WNOHANG);
-      if (done == pid_) {
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return -1;
-  }
-
-  void signal(int sig) { ::kill(pid_, sig); }
-  std::string out() const { return readFile(out_); }
-  std::string err() const { return readFile(err_); }
-  std::string lastErrLine() const {
-    std::string text = err();
-    while (!text.empty() && text.back() == '\n')
-      text.pop_back();
-    return text.substr(text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1);
-  }
-
-  // Polls stderr for "listening on http://127.0.0.1:<port>" and returns the port.
-  int waitForPort(std::chrono::seconds timeout = std::chrono::seconds(30)) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    const std::string marker = "listening on http://127.0.0.1:";
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::string text = err();
-      if (auto at = text.find(marker); at != std::string::npos) {
-        return std::stoi(text.substr(at + marker.size()));
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  fs::path out_;
-  fs::path err_;
-};
+using plexus::testing::Process;
+using plexus::testing::TempDir;
 
 // A blocking HTTP/1.1 GET on 127.0.0.1; returns the whole response text.
 std::string httpGet(int port, const std::string& path) {
