@@ -1,0 +1,456 @@
+#include "http/detail/server_connection.hpp"
+
+#include <exception>
+#include <limits>
+#include <vector>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include <plexus/logging.hpp>
+
+#include "http/detail/server_core.hpp"
+#include "http/detail/wire.hpp"
+#include "http/url.hpp"
+
+namespace plexus::http::detail {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using boost::system::error_code;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr std::size_t kMaxGather = 64;
+// How long a connection we are closing keeps draining what the client still sends,
+// so that the client reads our final answer (e.g. a 413) instead of a reset.
+constexpr std::chrono::milliseconds kLinger(500);
+
+std::string_view toView(boost::beast::string_view text) {
+  return {text.data(), text.size()};
+}
+
+}  // namespace
+
+ServerConnection::ServerConnection(tcp::socket socket, std::shared_ptr<ServerCore> core)
+    : socket_(std::move(socket)),
+      executor_(socket_.get_executor()),
+      core_(std::move(core)),
+      idleTimer_(executor_),
+      writeTimer_(executor_) {
+  error_code ec;
+  remote_ = socket_.remote_endpoint(ec);
+  // Stream records and small answers must not wait for Nagle.
+  socket_.set_option(tcp::no_delay(true), ec);
+}
+
+void ServerConnection::start() {
+  armIdleTimer();
+  startRead();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading and parsing.
+
+void ServerConnection::startRead() {
+  if (reading_ || readEof_ || phase_ == Phase::kClosed) return;
+  if (phase_ == Phase::kLingering) {
+    input_.clear();
+  } else if (input_.size() >= core_->options().maxHeaderBytes + kReadChunk) {
+    return;  // Pipelined bytes pile up while an answer is pending; resume once they are parsed.
+  }
+  reading_ = true;
+  socket_.async_read_some(input_.prepare(kReadChunk),
+                          [self = shared_from_this()](const error_code& ec, std::size_t bytes) {
+                            self->onRead(ec, bytes);
+                          });
+}
+
+void ServerConnection::onRead(const error_code& ec, std::size_t bytes) {
+  reading_ = false;
+  if (phase_ == Phase::kClosed) return;
+  if (ec == asio::error::eof) {
+    readEof_ = true;
+    onPeerEof();
+    return;
+  }
+  if (ec) {
+    close("read failed: " + ec.message());
+    return;
+  }
+  input_.commit(bytes);
+  if (phase_ == Phase::kIdle) {
+    armIdleTimer();
+    parseBuffered();
+  }
+  startRead();
+}
+
+void ServerConnection::onPeerEof() {
+  switch (phase_) {
+    case Phase::kIdle:
+      close(parser_ || input_.size() > 0 ? "client closed mid-request" : "client closed");
+      return;
+    case Phase::kHandling:
+    case Phase::kDraining:
+      closeAfter_ = true;  // Perhaps only half-closed: still send the answer, then close.
+      return;
+    case Phase::kStreaming:
+      close("client closed its streaming connection");
+      return;
+    case Phase::kLingering:
+    case Phase::kClosed:
+      close("done");
+      return;
+  }
+}
+
+void ServerConnection::parseBuffered() {
+  while (phase_ == Phase::kIdle && input_.size() > 0) {
+    if (!parser_) newParser();
+    boost::beast::error_code ec;
+    bool headerWasDone = parser_->is_header_done();
+    std::size_t used = parser_->put(input_.data(), ec);
+    input_.consume(used);
+    if (!headerWasDone && (!ec || ec == bhttp::error::need_more)) {
+      // Beast's header limit counts only unconsumed bytes, and it consumes each
+      // complete field: count the whole header here, or slow senders evade the limit.
+      headerBytes_ += used;
+      bool done = parser_->is_header_done();
+      if (headerBytes_ + (done ? 0 : input_.size()) > core_->options().maxHeaderBytes) {
+        ec = bhttp::error::header_limit;
+      }
+      if (done) parser_->eager(true);
+    }
+    if (ec == bhttp::error::need_more) break;
+    if (ec) {
+      rejectRequest(ec);
+      break;
+    }
+    if (parser_->is_done()) {
+      dispatchRequest();
+      break;
+    }
+    if (used == 0) break;
+  }
+  // The header may be complete with the body still to come.
+  if (phase_ == Phase::kIdle && parser_) maybeSendContinue();
+  startRead();
+}
+
+void ServerConnection::newParser() {
+  const auto& options = core_->options();
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(
+      std::min<std::size_t>(options.maxHeaderBytes, std::numeric_limits<std::uint32_t>::max())));
+  parser_->body_limit(options.maxBodyBytes);
+  parser_->eager(false);  // stop after the header, to count its bytes exactly
+  headerBytes_ = 0;
+  continueSent_ = false;
+}
+
+void ServerConnection::maybeSendContinue() {
+  if (continueSent_ || !parser_ || !parser_->is_header_done()) return;
+  const auto& message = parser_->get();
+  if (message.version() < 11 || !iequals(toView(message[bhttp::field::expect]), "100-continue")) {
+    return;
+  }
+  continueSent_ = true;
+  queue(std::string(kContinue));
+}
+
+void ServerConnection::rejectRequest(const boost::system::error_code& ec) {
+  const auto& options = core_->options();
+  if (ec == bhttp::error::header_limit) {
+    respondAndClose(431, "Request header fields too large: the limit is " +
+                             std::to_string(options.maxHeaderBytes) + " bytes\n");
+  } else if (ec == bhttp::error::body_limit) {
+    respondAndClose(413, "Request body too large: the limit is " +
+                             std::to_string(options.maxBodyBytes) + " bytes\n");
+  } else {
+    respondAndClose(400, "Malformed request: " + ec.message() + "\n");
+  }
+}
+
+void ServerConnection::dispatchRequest() {
+  auto message = parser_->release();
+  parser_.reset();
+  ++sequence_;
+  phase_ = Phase::kHandling;
+  disarm(idleTimer_);
+  version_ = message.version();
+  keepAlive_ = message.keep_alive();
+  headRequest_ = message.method() == bhttp::verb::head;
+  closeAfter_ = readEof_;
+  streamChunked_ = version_ >= 11;
+
+  auto target = parseTarget(toView(message.target()));
+  if (!target) {
+    respondAndClose(400, "Malformed request target: " + target.error().message() + "\n");
+    return;
+  }
+  Request request;
+  request.method = std::string(toView(message.method_string()));
+  request.target = std::string(toView(message.target()));
+  request.path = std::move(target->path);
+  request.query = std::move(target->query);
+  for (const auto& field : message) {
+    request.headers.add(toView(field.name_string()), toView(field.value()));
+  }
+  request.body = std::move(message.body());
+  request.version = version_;
+  request.remote = remote_;
+  callHandler(std::move(request));
+}
+
+void ServerConnection::callHandler(Request request) {
+  Responder responder(std::make_shared<ResponderState>(shared_from_this(), sequence_));
+  const Handler* found = core_->router().match(request.path);
+  if (found == nullptr) {
+    responder.respond(notFound(request.path));
+    return;
+  }
+  // A copy: the handler may replace or remove its own route while it runs.
+  Handler handler = *found;
+  std::string failure;
+  try {
+    handler(std::move(request), responder);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  } catch (...) {
+    failure = "unknown exception";
+  }
+  if (!failure.empty()) {
+    PLEXUS_LOG(Error) << "HTTP handler threw: " << failure;
+    if (!responder.answered()) responder.respond(text(500, "Internal error: " + failure + "\n"));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Answering.
+
+void ServerConnection::respond(std::uint64_t sequence, Response response) {
+  if (phase_ != Phase::kHandling || sequence != sequence_) return;
+  if (response.status < 200 || response.status > 999) {
+    PLEXUS_LOG(Error) << "HTTP handler answered with invalid status " << response.status;
+    response = text(500, "Internal error: invalid response status\n");
+  }
+  if (auto connection = response.headers.get("Connection");
+      connection && iequals(*connection, "close")) {
+    closeAfter_ = true;
+  }
+  closeAfter_ = closeAfter_ || !keepAlive_ || readEof_;
+  HeadSpec spec{.status = response.status,
+                .version = version_,
+                .keepAlive = !closeAfter_,
+                .framing = Framing::kLength,
+                .bodyLength = response.body.size()};
+  std::string bytes = serializeHead(spec, response.headers);
+  if (!headRequest_ && !statusHasNoBody(response.status)) bytes += response.body;
+  phase_ = Phase::kDraining;
+  queue(std::move(bytes));
+}
+
+void ServerConnection::startStream(std::uint64_t sequence, unsigned status, Headers headers,
+                                   std::weak_ptr<ResponseStream> stream) {
+  if (phase_ != Phase::kHandling || sequence != sequence_) {
+    if (auto s = stream.lock()) s->notifyDisconnect();
+    return;
+  }
+  if (readEof_) {
+    phase_ = Phase::kStreaming;
+    stream_ = std::move(stream);
+    close("client closed before its stream started");
+    return;
+  }
+  if (auto connection = headers.get("Connection"); connection && iequals(*connection, "close")) {
+    closeAfter_ = true;
+  }
+  streamHasBody_ = !headRequest_ && !statusHasNoBody(status);
+  Framing framing = Framing::kLength;
+  if (streamHasBody_) framing = streamChunked_ ? Framing::kChunked : Framing::kToClose;
+  if (framing == Framing::kToClose) closeAfter_ = true;
+  closeAfter_ = closeAfter_ || !keepAlive_;
+  HeadSpec spec{.status = status,
+                .version = version_,
+                .keepAlive = !closeAfter_,
+                .framing = framing,
+                .bodyLength = 0};
+  phase_ = Phase::kStreaming;
+  stream_ = std::move(stream);
+  queue(serializeHead(spec, headers));
+}
+
+void ServerConnection::streamWrite(std::uint64_t sequence, std::string bytes) {
+  if (phase_ != Phase::kStreaming || sequence != sequence_ || bytes.empty() || !streamHasBody_) {
+    return;
+  }
+  queue(streamChunked_ ? encodeChunk(bytes) : std::move(bytes));
+  if (queuedBytes_ > core_->options().maxQueuedBytes) {
+    close("client is not reading its stream: " + std::to_string(queuedBytes_) + " bytes queued");
+  }
+}
+
+void ServerConnection::streamClose(std::uint64_t sequence) {
+  if (phase_ != Phase::kStreaming || sequence != sequence_) return;
+  phase_ = Phase::kDraining;
+  stream_.reset();
+  if (streamHasBody_ && streamChunked_) queue(std::string(kLastChunk));
+  if (!writing_ && outbox_.empty()) {
+    // Called from a handler's code: finish on a fresh stack, not inside its call.
+    asio::post(executor_, [self = shared_from_this()] {
+      if (!self->writing_ && self->outbox_.empty()) self->finishExchange();
+    });
+  }
+}
+
+void ServerConnection::respondAndClose(unsigned status, std::string message) {
+  parser_.reset();
+  phase_ = Phase::kDraining;
+  closeAfter_ = true;
+  disarm(idleTimer_);
+  HeadSpec spec{.status = status,
+                .version = 11,
+                .keepAlive = false,
+                .framing = Framing::kLength,
+                .bodyLength = message.size()};
+  Headers headers{{"Content-Type", "text/plain; charset=utf-8"}};
+  queue(serializeHead(spec, headers) + message);
+}
+
+void ServerConnection::finishExchange() {
+  if (phase_ != Phase::kDraining) return;
+  stream_.reset();
+  if (closeAfter_ || readEof_) {
+    lingerThenClose();
+    return;
+  }
+  phase_ = Phase::kIdle;
+  armIdleTimer();
+  parseBuffered();
+}
+
+void ServerConnection::lingerThenClose() {
+  if (readEof_) {
+    close("answered; the client had closed");
+    return;
+  }
+  phase_ = Phase::kLingering;
+  error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_send, ec);
+  armTimer(idleTimer_, kLinger, "answered; closing");
+  startRead();
+}
+
+void ServerConnection::close(std::string_view why) {
+  if (phase_ == Phase::kClosed) return;
+  bool wasStreaming = phase_ == Phase::kStreaming;
+  phase_ = Phase::kClosed;
+  PLEXUS_LOG(Debug) << "HTTP connection from " << remote_ << " closed: " << why;
+  disarm(idleTimer_);
+  disarm(writeTimer_);
+  error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  parser_.reset();
+  input_.clear();
+  if (!writing_) {
+    outbox_.clear();
+    queuedBytes_ = 0;
+  }
+  core_->remove(this);
+  auto stream = std::exchange(stream_, {}).lock();
+  if (wasStreaming && stream) stream->notifyDisconnect();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing.
+
+void ServerConnection::queue(std::string bytes) {
+  if (phase_ == Phase::kClosed || bytes.empty()) return;
+  queuedBytes_ += bytes.size();
+  outbox_.push_back(std::move(bytes));
+  startWrite();
+}
+
+void ServerConnection::startWrite() {
+  if (writing_ || outbox_.empty() || phase_ == Phase::kClosed) return;
+  inFlight_ = std::min(outbox_.size(), kMaxGather);
+  std::vector<asio::const_buffer> buffers;
+  buffers.reserve(inFlight_);
+  for (std::size_t i = 0; i < inFlight_; ++i)
+    buffers.push_back(asio::buffer(outbox_[i]));
+  writing_ = true;
+  auto timeout = core_->options().writeTimeout;
+  if (timeout.count() > 0) armTimer(writeTimer_, timeout, "write timed out");
+  asio::async_write(socket_, buffers,
+                    [self = shared_from_this()](const error_code& ec, std::size_t bytes) {
+                      self->onWrite(ec, bytes);
+                    });
+}
+
+void ServerConnection::onWrite(const error_code& ec, std::size_t) {
+  writing_ = false;
+  disarm(writeTimer_);
+  if (phase_ == Phase::kClosed) {
+    outbox_.clear();
+    queuedBytes_ = 0;
+    return;
+  }
+  if (ec) {
+    close("write failed: " + ec.message());
+    return;
+  }
+  for (std::size_t i = 0; i < inFlight_; ++i) {
+    queuedBytes_ -= outbox_.front().size();
+    outbox_.pop_front();
+  }
+  inFlight_ = 0;
+  if (!outbox_.empty()) {
+    startWrite();
+  } else if (phase_ == Phase::kDraining) {
+    finishExchange();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timers.
+
+void ServerConnection::armIdleTimer() {
+  auto timeout = core_->options().idleTimeout;
+  if (timeout.count() > 0) {
+    armTimer(idleTimer_, timeout, "idle timeout");
+  } else {
+    disarm(idleTimer_);
+  }
+}
+
+void ServerConnection::armTimer(asio::steady_timer& timer, std::chrono::milliseconds after,
+                                std::string_view why) {
+  timer.expires_after(after);
+  timer.async_wait(
+      [self = shared_from_this(), &timer, why = std::string(why)](const error_code& ec) {
+        // A wait that completed just before the timer was re-armed or disarmed is stale.
+        if (ec || timer.expiry() > asio::steady_timer::clock_type::now()) return;
+        self->close(why);
+      });
+}
+
+void ServerConnection::disarm(asio::steady_timer& timer) {
+  timer.expires_at(asio::steady_timer::time_point::max());
+}
+
+// ---------------------------------------------------------------------------------------------
+
+ResponderState::~ResponderState() {
+  if (answered.load(std::memory_order_acquire)) return;
+  asio::dispatch(connection->executor(), [connection = connection, sequence = sequence] {
+    connection->respond(sequence, text(500, "The handler dropped the request without answering\n"));
+  });
+}
+
+}  // namespace plexus::http::detail
