@@ -1,56 +1,47 @@
 // plexus-agent: reports a machine's resources and runs tasks in containers.
 //
-// This is the agent's skeleton: flags, module loading and the modules it will use
-// for each role, /health and /version. Registration with the master, containers
-// and the executor API arrive with the master/agent issue.
+// Flags and module loading (--isolation, --hooks, --master_detector), then the
+// Agent (agent.hpp): registration with the master, the executor API, containers.
 #include <plexus/hook.hpp>
 #include <plexus/isolator.hpp>
 #include <plexus/master_detector.hpp>
 
+#include "agent/agent.hpp"
+#include "agent/agent_flags.hpp"
 #include "daemon/daemon.hpp"
 
 namespace {
 
-namespace po = boost::program_options;
 using plexus::daemon::createModules;
 using plexus::daemon::splitList;
 
 constexpr const char* kStandalone = "standalone";
 
-struct AgentRoleFlags {
-  std::string isolation;
-  std::string hooks;
-  std::string masterDetector;
-};
-
-void addFlags(plexus::Flags& flags, AgentRoleFlags* values) {
-  flags.add()("isolation", po::value<std::string>(&values->isolation)->default_value("", "\"\""),
-              "Comma-separated Isolator modules that isolate each container, in this order. "
-              "Empty: none yet; the isolator modules arrive with their own issue.")(
-      "hooks", po::value<std::string>(&values->hooks)->default_value("", "\"\""),
-      "Comma-separated Hook modules, called in this order at each hook point.")(
-      "master_detector",
-      po::value<std::string>(&values->masterDetector)->default_value(kStandalone),
-      "MasterDetector module to find the leading master, or 'standalone' (built in).");
-}
-
 plexus::Result<std::vector<std::shared_ptr<void>>> start(plexus::daemon::DaemonContext& context,
-                                                         const AgentRoleFlags& role) {
+                                                         const plexus::agent::AgentFlags& flags) {
   std::vector<std::shared_ptr<void>> keep;
   const auto& modules = context.modules;
-  PLEXUS_TRY(
-      createModules<plexus::Isolator>(modules, "--isolation", splitList(role.isolation), &keep));
-  PLEXUS_TRY(createModules<plexus::Hook>(modules, "--hooks", splitList(role.hooks), &keep));
+  auto isolators =
+      createModules<plexus::Isolator>(modules, "--isolation", splitList(flags.isolation), &keep);
+  if (!isolators) return plexus::fail(isolators.error());
+  auto hooks = createModules<plexus::Hook>(modules, "--hooks", splitList(flags.hooks), &keep);
+  if (!hooks) return plexus::fail(hooks.error());
   std::vector<std::string> detector;
-  if (role.masterDetector != kStandalone) detector.push_back(role.masterDetector);
+  if (flags.masterDetector != kStandalone) detector.push_back(flags.masterDetector);
   PLEXUS_TRY(createModules<plexus::MasterDetector>(modules, "--master_detector", detector, &keep));
+
+  // Destroyed first (keep is emptied back to front): it still uses the modules.
+  auto agent = std::make_shared<plexus::agent::Agent>(context, flags, std::move(*isolators),
+                                                      std::move(*hooks));
+  PLEXUS_TRY(agent->start());
+  keep.push_back(std::move(agent));
   return keep;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  AgentRoleFlags role;
+  plexus::agent::AgentFlags flags;
   plexus::daemon::DaemonSpec spec{
       .program = "plexus-agent",
       .description =
@@ -58,8 +49,8 @@ int main(int argc, char** argv) {
           "and runs tasks in containers.",
       .defaultPort = 5051,
       .defaultWorkDir = "/var/lib/plexus/agent",
-      .addFlags = [&role](plexus::Flags& flags) { addFlags(flags, &role); },
-      .start = [&role](plexus::daemon::DaemonContext& context) { return start(context, role); },
+      .addFlags = [&flags](plexus::Flags& f) { plexus::agent::addAgentFlags(f, &flags); },
+      .start = [&flags](plexus::daemon::DaemonContext& context) { return start(context, flags); },
   };
   return plexus::daemon::runDaemon(argc, argv, spec);
 }

@@ -1,0 +1,147 @@
+// Agent: the plexus-agent's state machine.
+//
+// It registers with the master (master_link.cpp): POST REGISTER/REREGISTER to
+// /internal/v1/agent and read the RecordIO stream of AgentEvents; PING gets a PONG;
+// a stream that ends or stays silent for 5 ping intervals is replaced by a new
+// registration, with a randomized exponential backoff. RUN_TASK / RUN_TASK_GROUP
+// start (or reuse) an executor in a container (executors.cpp); the executor speaks
+// the v1 executor API at /api/v1/executor (executor_api.cpp); its status updates,
+// and the ones the agent makes, go to the master through the StatusUpdateManager
+// until acknowledged; ACKNOWLEDGE becomes the executor's ACKNOWLEDGED event.
+//
+// Threading: everything runs on the daemon's loop; blocking work (fork/exec,
+// isolators) is done by the Containerizer on its pool.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <plexus/hook.hpp>
+#include <plexus/isolator.hpp>
+#include <plexus/recordio.hpp>
+#include <plexus/resources.hpp>
+#include <plexus/v1/executor.pb.h>
+
+#include "agent/agent_flags.hpp"
+#include "agent/containerizer.hpp"
+#include "agent/state.hpp"
+#include "agent/status_update_manager.hpp"
+#include "agent_protocol.pb.h"
+#include "daemon/daemon.hpp"
+#include "http/client.hpp"
+
+namespace plexus::agent {
+
+class Agent {
+ public:
+  Agent(daemon::DaemonContext& context, const AgentFlags& flags, std::vector<Isolator*> isolators,
+        std::vector<Hook*> hooks);
+  ~Agent();
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  // Detects resources, adds the routes and, once the loop runs (the server is
+  // listening by then), registers with the master.
+  [[nodiscard]] Result<void> start();
+
+ private:
+  // --- master_link.cpp ---
+  void connect();
+  void onMasterHead(std::uint64_t generation, const http::Response& head);
+  void onMasterData(std::uint64_t generation, std::string_view bytes);
+  void onMasterEnd(std::uint64_t generation, const std::string& why);
+  void scheduleReconnect();
+  void checkMasterSilence();
+  void handleEvent(const internal::AgentEvent& event);
+  void onRegistered(const internal::AgentEvent::Registered& registered);
+  internal::AgentCall makeRegisterCall() const;
+  // POSTs `call` on the current stream; false when not connected.
+  bool sendToMaster(internal::AgentCall call);
+  void forwardStatusUpdate(const FrameworkId& framework, const v1::TaskStatus& status);
+
+  // --- agent.cpp: events from the master ---
+  void runTask(const internal::AgentEvent::RunTask& run);
+  void runTaskGroup(const internal::AgentEvent::RunTaskGroup& run);
+  void killTask(const internal::AgentEvent::KillTask& kill);
+  void acknowledge(const internal::AgentEvent::Acknowledge& ack);
+  void frameworkMessage(const internal::AgentEvent::Message& message);
+  void shutdownFramework(const FrameworkId& framework);
+  Framework& ensureFramework(const v1::FrameworkInfo& info);
+  Executor* findExecutor(const FrameworkId& framework, const ExecutorId& executor);
+  Executor* findExecutorOfTask(const FrameworkId& framework, const TaskId& task);
+
+  // --- status updates (agent.cpp) ---
+  v1::TaskStatus makeStatus(const Executor* executor, const v1::TaskID& task, v1::TaskState state,
+                            std::optional<v1::TaskStatus::Reason> reason,
+                            const std::string& message) const;
+  // Records the state on the task and hands the update to the status update manager.
+  void statusUpdate(const FrameworkId& framework, v1::TaskStatus status, Executor* executor);
+
+  // --- executors.cpp ---
+  v1::ExecutorInfo commandExecutorInfo(const v1::FrameworkInfo& framework,
+                                       const v1::TaskInfo& task) const;
+  // Queues the launch on the executor (starting it if needed) or sends it at once.
+  void launchOnExecutor(Framework& framework, const v1::ExecutorInfo& info, QueuedLaunch launch);
+  Executor& startExecutor(Framework& framework, const v1::ExecutorInfo& info);
+  std::map<std::string, std::string> executorEnvironment(const Framework& framework,
+                                                         const Executor& executor) const;
+  void onExecutorLaunched(const FrameworkId& framework, const ExecutorId& executor,
+                          Result<pid_t> pid);
+  void onExecutorTerminated(const FrameworkId& framework, const ExecutorId& executor,
+                            const Termination& termination);
+  void onRegistrationTimeout(const FrameworkId& framework, const ExecutorId& executor);
+  // Asks the executor to shut down (SHUTDOWN event), killing it after its grace period.
+  void shutdownExecutor(Executor& executor);
+  // Fails every non-terminal task of the executor (it is gone).
+  void failExecutorTasks(Executor& executor, v1::TaskStatus::Reason reason,
+                         const std::string& message);
+  void removeExecutor(Framework& framework, Executor& executor, std::optional<int> status);
+  Duration shutdownGracePeriod(const Executor& executor) const;
+
+  // --- executor_api.cpp ---
+  void executorApi(http::Request request, http::Responder responder);
+  void subscribeExecutor(Executor& executor, const v1::executor::Call& call, bool json,
+                         http::Responder& responder);
+  http::Response executorUpdate(Executor& executor, const v1::executor::Call& call);
+  void sendLaunches(Executor& executor);
+  void sendToExecutor(Executor& executor, const v1::executor::Event& event);
+  // HEARTBEAT to every subscribed executor, every 30mins as Mesos
+  // (DEFAULT_EXECUTOR_HEARTBEAT_INTERVAL).
+  void heartbeatExecutors();
+
+  daemon::DaemonContext& context_;
+  AgentFlags flags_;  // a copy: start() parses its durations
+  std::vector<Isolator*> isolators_;
+  std::vector<Hook*> hooks_;
+
+  std::string ip_;        // the address executors and the master reach us at
+  std::string endpoint_;  // ip:port
+  std::string executorPath_;
+  v1::AgentInfo info_;
+  std::optional<AgentId> agentId_;
+
+  // Master connection.
+  std::string masterHost_;
+  std::uint16_t masterPort_ = 0;
+  std::unique_ptr<http::Client> client_;
+  std::shared_ptr<http::ClientCall> masterCall_;
+  std::uint64_t generation_ = 0;
+  RecordIODecoder decoder_;
+  std::string streamId_;
+  bool connected_ = false;  // REGISTERED received on the current stream
+  Duration pingInterval_ = std::chrono::seconds(15);
+  Runtime::TimePoint lastEvent_{};
+  Runtime::TimerId silenceTimer_ = 0;
+  Runtime::TimerId reconnectTimer_ = 0;
+  Duration backoff_{};
+
+  std::map<FrameworkId, Framework> frameworks_;
+  std::unique_ptr<StatusUpdateManager> updates_;
+  std::unique_ptr<Containerizer> containerizer_;
+  std::uint64_t containerCount_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace plexus::agent

@@ -1,0 +1,89 @@
+#include "agent/agent_flags.hpp"
+
+namespace plexus::agent {
+
+namespace po = boost::program_options;
+
+namespace {
+
+po::typed_value<std::string>* text(std::string* target, const std::string& fallback) {
+  return po::value<std::string>(target)->default_value(fallback);
+}
+
+po::typed_value<std::string>* maybeEmpty(std::string* target) {
+  return po::value<std::string>(target)->default_value("", "\"\"");
+}
+
+}  // namespace
+
+void addAgentFlags(Flags& flags, AgentFlags* v) {
+  flags.add()("isolation", maybeEmpty(&v->isolation),
+              "Comma-separated Isolator modules that isolate each container, in this order. "
+              "Empty: no isolation (processes still run in their own session).")(
+      "hooks", maybeEmpty(&v->hooks),
+      "Comma-separated Hook modules, called in this order at each hook point.")(
+      "master_detector", text(&v->masterDetector, "standalone"),
+      "MasterDetector module to find the leading master, or 'standalone' (built in).")(
+      "master", maybeEmpty(&v->master),
+      "The master to register with, as host:port. Empty: do not register.")(
+      "resources", maybeEmpty(&v->resources),
+      "Total resources, Mesos text ('cpus:4;mem:8192;ports:[31000-32000]') or JSON; names "
+      "given here override the detected ones (cpus, mem, disk, ports).")(
+      "attributes", maybeEmpty(&v->attributes),
+      "Attributes of the machine, 'rack:a;zone:1' (text, scalar, ranges or set values).")(
+      "default_role", text(&v->defaultRole, "*"),
+      "Role given to --resources entries without one ('*': unreserved).")(
+      "executor_registration_timeout", text(&v->executorRegistrationTimeoutText, "1mins"),
+      "How long an executor may take to SUBSCRIBE before it is killed and its tasks fail.")(
+      "executor_shutdown_grace_period", text(&v->executorShutdownGracePeriodText, "5secs"),
+      "Time an executor is given to shut down before it is killed.")(
+      "status_update_retry_interval", text(&v->statusUpdateRetryIntervalText, "10secs"),
+      "First interval between resends of an unacknowledged status update (doubles).")(
+      "status_update_retry_interval_max", text(&v->statusUpdateRetryIntervalMaxText, "10mins"),
+      "Largest interval between resends of an unacknowledged status update.")(
+      "registration_backoff_factor", text(&v->registrationBackoffFactorText, "1secs"),
+      "Backoff of (re-)registration attempts: a random delay in [0, factor * 2^n], at most "
+      "1mins.")("recovery_timeout", text(&v->recoveryTimeoutText, "15mins"),
+                "Given to checkpointing executors as MESOS_RECOVERY_TIMEOUT.")(
+      "executor_reregistration_timeout", text(&v->executorReregistrationTimeoutText, "2secs"),
+      "Given to checkpointing executors as MESOS_SUBSCRIPTION_BACKOFF_MAX.")(
+      "launcher_dir", maybeEmpty(&v->launcherDir),
+      "Directory holding plexus-executor. Empty: the directory of this binary.");
+}
+
+Result<void> validateAgentFlags(AgentFlags* v) {
+  struct Item {
+    const char* name;
+    const std::string* text;
+    Duration* out;
+  };
+  const Item items[] = {
+      {"executor_registration_timeout", &v->executorRegistrationTimeoutText,
+       &v->executorRegistrationTimeout},
+      {"executor_shutdown_grace_period", &v->executorShutdownGracePeriodText,
+       &v->executorShutdownGracePeriod},
+      {"status_update_retry_interval", &v->statusUpdateRetryIntervalText,
+       &v->statusUpdateRetryInterval},
+      {"status_update_retry_interval_max", &v->statusUpdateRetryIntervalMaxText,
+       &v->statusUpdateRetryIntervalMax},
+      {"registration_backoff_factor", &v->registrationBackoffFactorText,
+       &v->registrationBackoffFactor},
+      {"recovery_timeout", &v->recoveryTimeoutText, &v->recoveryTimeout},
+      {"executor_reregistration_timeout", &v->executorReregistrationTimeoutText,
+       &v->executorReregistrationTimeout},
+  };
+  for (const Item& item : items) {
+    auto parsed = parseDuration(*item.text);
+    if (!parsed) return fail(parsed.error().context(std::string("--") + item.name));
+    *item.out = *parsed;
+  }
+  if (v->statusUpdateRetryInterval <= Duration::zero()) {
+    return fail("--status_update_retry_interval must be positive");
+  }
+  if (v->statusUpdateRetryIntervalMax < v->statusUpdateRetryInterval) {
+    v->statusUpdateRetryIntervalMax = v->statusUpdateRetryInterval;
+  }
+  return {};
+}
+
+}  // namespace plexus::agent

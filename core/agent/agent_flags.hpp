@@ -1,0 +1,57 @@
+// AgentFlags: the agent's own flags (the common ones, --ip, --port, --hostname,
+// --work_dir, --modules..., live in core/daemon).
+//
+// Names, syntax and defaults follow Mesos's agent (docs/configuration/agent.md):
+// durations in stout syntax ("5secs"), lists comma-separated. Every flag may also
+// come from the environment as PLEXUS_<FLAG>. addAgentFlags() registers them;
+// validateAgentFlags() parses the duration texts once the command line is read.
+#pragma once
+
+#include <string>
+
+#include <plexus/duration.hpp>
+#include <plexus/error.hpp>
+
+#include "common/flags.hpp"
+
+namespace plexus::agent {
+
+struct AgentFlags {
+  // Role / module selection (kept from the skeleton).
+  std::string isolation;
+  std::string hooks;
+  std::string masterDetector;
+
+  // "host:port" of the master. Empty: the agent serves its endpoints but does not
+  // register (a bare `plexus-agent`, as the daemon tests run it).
+  std::string master;
+  std::string resources;   // Mesos text or JSON, merged over detection
+  std::string attributes;  // "rack:a;zone:1"
+  std::string defaultRole = "*";
+
+  std::string executorRegistrationTimeoutText = "1mins";
+  std::string executorShutdownGracePeriodText = "5secs";
+  std::string statusUpdateRetryIntervalText = "10secs";
+  std::string statusUpdateRetryIntervalMaxText = "10mins";
+  std::string registrationBackoffFactorText = "1secs";
+  std::string recoveryTimeoutText = "15mins";
+  std::string executorReregistrationTimeoutText = "2secs";
+  std::string launcherDir;  // where plexus-executor lives; empty: next to this binary
+  bool checkpoint = false;  // Mesos's per-framework checkpoint is honoured as well
+
+  // Parsed by validateAgentFlags().
+  Duration executorRegistrationTimeout{};
+  Duration executorShutdownGracePeriod{};
+  Duration statusUpdateRetryInterval{};
+  Duration statusUpdateRetryIntervalMax{};
+  Duration registrationBackoffFactor{};
+  Duration recoveryTimeout{};
+  Duration executorReregistrationTimeout{};
+};
+
+void addAgentFlags(Flags& flags, AgentFlags* values);
+
+// Parses the duration flags; the error names the flag.
+[[nodiscard]] Result<void> validateAgentFlags(AgentFlags* values);
+
+}  // namespace plexus::agent

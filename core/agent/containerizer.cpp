@@ -1,0 +1,362 @@
+#include "agent/containerizer.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+
+#include <plexus/logging.hpp>
+
+namespace plexus::agent {
+
+namespace {
+
+// The argv and envp of the exec, built before fork() (the child may only make
+// async-signal-safe calls).
+struct ExecPlan {
+  std::string program;
+  std::vector<std::string> argv;
+  std::vector<std::string> envp;
+  std::string directory;
+  std::string stdoutPath;
+  std::string stderrPath;
+};
+
+ExecPlan planExec(const LaunchRequest& request, const std::vector<v1::ContainerLaunchInfo>& infos) {
+  ExecPlan plan;
+  std::map<std::string, std::string> environment = request.environment;
+  v1::CommandInfo command = request.config.command_info();
+  for (const v1::ContainerLaunchInfo& info : infos) {
+    for (const auto& variable : info.environment().variables()) {
+      if (variable.type() == v1::Environment::Variable::SECRET) continue;
+      environment[variable.name()] = variable.value();
+    }
+    if (info.has_command()) command = info.command();
+  }
+  if (command.shell()) {
+    plan.program = "/bin/sh";
+    plan.argv = {"sh", "-c", command.value()};
+  } else {
+    // Mesos: `value` is the program, `arguments` the whole argv (argv[0] included).
+    plan.program = command.value();
+    plan.argv.assign(command.arguments().begin(), command.arguments().end());
+    if (plan.argv.empty()) plan.argv.push_back(command.value());
+  }
+  for (const auto& [name, value] : environment)
+    plan.envp.push_back(name + "=" + value);
+  plan.directory = request.config.directory();
+  plan.stdoutPath = plan.directory + "/stdout";
+  plan.stderrPath = plan.directory + "/stderr";
+  return plan;
+}
+
+void closeFrom(int lowest) {
+#ifdef SYS_close_range
+  if (::syscall(SYS_close_range, static_cast<unsigned>(lowest), ~0U, 0) == 0) return;
+#endif
+  long max = ::sysconf(_SC_OPEN_MAX);
+  if (max < 0 || max > 65536) max = 65536;
+  for (int fd = lowest; fd < max; ++fd)
+    ::close(fd);
+}
+
+void writeAll(int fd, const char* text) {
+  [[maybe_unused]] auto n = ::write(fd, text, std::strlen(text));
+}
+
+// In the child, after fork(): async-signal-safe calls only.
+[[noreturn]] void runChild(const ExecPlan& plan, const std::vector<char*>& argv,
+                           const std::vector<char*>& envp, int gate) {
+  ::setsid();
+  sigset_t all;
+  ::sigemptyset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, nullptr);
+  struct sigaction defaults {};
+  defaults.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig)
+    ::sigaction(sig, &defaults, nullptr);
+
+  int in = ::open("/dev/null", O_RDONLY);
+  int out = ::open(plan.stdoutPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  int err = ::open(plan.stderrPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (in >= 0) ::dup2(in, 0);
+  if (out >= 0) ::dup2(out, 1);
+  if (err >= 0) ::dup2(err, 2);
+  if (::chdir(plan.directory.c_str()) != 0) {
+    writeAll(2, "plexus-agent: cannot enter the sandbox directory\n");
+    ::_exit(127);
+  }
+  // Wait until every isolator has isolated us.
+  char go = 0;
+  ssize_t got;
+  do {
+    got = ::read(gate, &go, 1);
+  } while (got < 0 && errno == EINTR);
+  if (got != 1) ::_exit(127);
+  closeFrom(3);
+  ::execvpe(plan.program.c_str(), argv.data(), envp.data());
+  writeAll(2, "plexus-agent: failed to exec the executor: ");
+  writeAll(2, ::strerror(errno));
+  writeAll(2, "\n");
+  ::_exit(127);
+}
+
+void waitBlocking(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace
+
+void signalSession(pid_t session, int signal) {
+  if (session <= 1) return;
+  ::kill(-session, signal);
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return;
+  while (dirent* entry = ::readdir(proc)) {
+    char* end = nullptr;
+    long pid = std::strtol(entry->d_name, &end, 10);
+    if (end == entry->d_name || *end != '\0' || pid <= 1) continue;
+    std::ifstream stat(std::string("/proc/") + entry->d_name + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    std::size_t close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    // After "(comm)": state ppid pgrp session ...
+    std::istringstream fields(line.substr(close + 1));
+    std::string state;
+    long ppid = 0, pgrp = 0, sid = 0;
+    if (!(fields >> state >> ppid >> pgrp >> sid)) continue;
+    if (sid == session && state != "Z") ::kill(static_cast<pid_t>(pid), signal);
+  }
+  ::closedir(proc);
+}
+
+Containerizer::Containerizer(boost::asio::io_context& io, Runtime& runtime,
+                             std::vector<Isolator*> isolators, std::size_t threads)
+    : io_(io), runtime_(runtime), isolators_(std::move(isolators)), pool_(threads), sigchld_(io) {
+  boost::system::error_code ignored;
+  sigchld_.add(SIGCHLD, ignored);
+  waitSigchld();
+}
+
+Containerizer::~Containerizer() {
+  *alive_ = false;
+  boost::system::error_code ignored;
+  sigchld_.cancel(ignored);
+  pool_.join();
+  for (auto& [id, container] : containers_) {
+    if (container.killTimer != 0) runtime_.cancel(container.killTimer);
+    if (container.state == State::kRunning && container.pid > 0) {
+      PLEXUS_LOG(Info) << "Killing container " << id << " (pid " << container.pid
+                       << ") as the agent stops";
+      signalSession(container.pid, SIGKILL);
+      waitBlocking(container.pid);
+      cleanupIsolators(id);
+    }
+  }
+}
+
+std::optional<pid_t> Containerizer::pid(const ContainerId& id) const {
+  auto it = containers_.find(id);
+  if (it == containers_.end() || it->second.pid <= 0) return std::nullopt;
+  return it->second.pid;
+}
+
+void Containerizer::launch(LaunchRequest request, Launched launched, Terminated terminated) {
+  Container& container = containers_[request.id];
+  container.terminated = std::move(terminated);
+  auto alive = alive_;
+  boost::asio::post(
+      pool_, [this, alive, request = std::move(request), launched = std::move(launched)]() mutable {
+        Result<pid_t> pid = forkAndIsolate(request);
+        boost::asio::post(io_, [this, alive, id = request.id, pid = std::move(pid),
+                                launched = std::move(launched)]() mutable {
+          if (!*alive) return;
+          onLaunched(id, std::move(pid), launched);
+        });
+      });
+}
+
+Result<pid_t> Containerizer::forkAndIsolate(const LaunchRequest& request) {
+  std::vector<v1::ContainerLaunchInfo> infos;
+  std::size_t prepared = 0;
+  auto failPrepared = [&](Error error) -> Result<pid_t> {
+    cleanupIsolators(request.id);
+    return fail(std::move(error));
+  };
+  for (Isolator* isolator : isolators_) {
+    auto info = isolator->prepare(request.id, request.config);
+    ++prepared;
+    if (!info) return failPrepared(info.error().context("isolator prepare"));
+    if (*info) infos.push_back(std::move(**info));
+  }
+  (void)prepared;
+
+  ExecPlan plan = planExec(request, infos);
+  std::vector<char*> argv;
+  for (auto& arg : plan.argv)
+    argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (auto& variable : plan.envp)
+    envp.push_back(variable.data());
+  envp.push_back(nullptr);
+
+  int gate[2];
+  if (::pipe2(gate, O_CLOEXEC) != 0) {
+    return failPrepared(Error(std::string("pipe: ") + std::strerror(errno)));
+  }
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    int error = errno;
+    ::close(gate[0]);
+    ::close(gate[1]);
+    return failPrepared(Error(std::string("fork: ") + std::strerror(error)));
+  }
+  if (pid == 0) {
+    ::close(gate[1]);
+    runChild(plan, argv, envp, gate[0]);
+  }
+  ::close(gate[0]);
+  for (Isolator* isolator : isolators_) {
+    auto isolated = isolator->isolate(request.id, pid);
+    if (!isolated) {
+      ::close(gate[1]);
+      ::kill(pid, SIGKILL);
+      waitBlocking(pid);
+      return failPrepared(isolated.error().context("isolator isolate"));
+    }
+  }
+  auto alive = alive_;
+  for (Isolator* isolator : isolators_) {
+    isolator->watch(request.id, [this, alive, id = request.id](const v1::ContainerLimitation& l) {
+      boost::asio::post(io_, [this, alive, id, l] {
+        if (*alive) onLimitation(id, l);
+      });
+    });
+  }
+  char go = 1;
+  ssize_t written;
+  do {
+    written = ::write(gate[1], &go, 1);
+  } while (written < 0 && errno == EINTR);
+  ::close(gate[1]);
+  return pid;
+}
+
+void Containerizer::cleanupIsolators(const ContainerId& id) {
+  for (auto it = isolators_.rbegin(); it != isolators_.rend(); ++it) {
+    if (auto cleaned = (*it)->cleanup(id); !cleaned) {
+      PLEXUS_LOG(Warning) << "Isolator cleanup of container " << id
+                          << " failed: " << cleaned.error().message();
+    }
+  }
+}
+
+void Containerizer::onLaunched(const ContainerId& id, Result<pid_t> pid, const Launched& launched) {
+  auto it = containers_.find(id);
+  if (it == containers_.end()) return;
+  if (!pid) {
+    containers_.erase(it);
+    launched(fail(pid.error()));
+    return;
+  }
+  Container& container = it->second;
+  container.pid = *pid;
+  container.state = State::kRunning;
+  launched(*pid);
+  // `launched` may have destroyed it already; re-find.
+  it = containers_.find(id);
+  if (it == containers_.end()) return;
+  if (it->second.pendingGrace) kill(id, it->second, *it->second.pendingGrace);
+  reap();  // it may have exited before we knew its pid
+}
+
+void Containerizer::destroy(const ContainerId& id, Duration grace,
+                            std::optional<v1::ContainerLimitation> limitation) {
+  auto it = containers_.find(id);
+  if (it == containers_.end()) return;
+  Container& container = it->second;
+  if (limitation && !container.limitation) container.limitation = std::move(limitation);
+  if (container.state == State::kLaunching) {
+    if (!container.pendingGrace || grace < *container.pendingGrace) container.pendingGrace = grace;
+    return;
+  }
+  if (container.state != State::kRunning) return;
+  kill(id, container, grace);
+}
+
+void Containerizer::kill(const ContainerId& id, Container& container, Duration grace) {
+  pid_t pid = container.pid;
+  if (grace <= Duration::zero()) {
+    if (container.killTimer != 0) runtime_.cancel(container.killTimer);
+    container.killTimer = 0;
+    boost::asio::post(pool_, [pid] { signalSession(pid, SIGKILL); });
+    return;
+  }
+  if (container.destroying) return;  // already counting down
+  container.destroying = true;
+  boost::asio::post(pool_, [pid] { signalSession(pid, SIGTERM); });
+  container.killTimer = runtime_.schedule(grace, [this, id] {
+    auto it = containers_.find(id);
+    if (it == containers_.end() || it->second.state != State::kRunning) return;
+    it->second.killTimer = 0;
+    pid_t pid = it->second.pid;
+    PLEXUS_LOG(Info) << "Container " << id << " outlived its grace period; sending SIGKILL";
+    boost::asio::post(pool_, [pid] { signalSession(pid, SIGKILL); });
+  });
+}
+
+void Containerizer::onLimitation(const ContainerId& id, const v1::ContainerLimitation& limitation) {
+  PLEXUS_LOG(Info) << "Container " << id << " reached a limitation: " << limitation.message();
+  destroy(id, Duration::zero(), limitation);
+}
+
+void Containerizer::waitSigchld() {
+  auto alive = alive_;
+  sigchld_.async_wait([this, alive](const boost::system::error_code& ec, int) {
+    if (ec || !*alive) return;
+    reap();
+    waitSigchld();
+  });
+}
+
+void Containerizer::reap() {
+  for (auto& [id, container] : containers_) {
+    if (container.state != State::kRunning || container.pid <= 0) continue;
+    int status = 0;
+    pid_t done = ::waitpid(container.pid, &status, WNOHANG);
+    if (done != container.pid) continue;
+    container.state = State::kCleaningUp;
+    if (container.killTimer != 0) runtime_.cancel(container.killTimer);
+    container.killTimer = 0;
+    pid_t session = container.pid;
+    auto alive = alive_;
+    ContainerId key = id;
+    boost::asio::post(pool_, [this, alive, key, session, status] {
+      signalSession(session, SIGKILL);  // whatever of the session outlived its leader
+      cleanupIsolators(key);
+      boost::asio::post(io_, [this, alive, key, status] {
+        if (!*alive) return;
+        auto it = containers_.find(key);
+        if (it == containers_.end()) return;
+        Termination termination{status, std::move(it->second.limitation)};
+        Terminated terminated = std::move(it->second.terminated);
+        containers_.erase(it);
+        if (terminated) terminated(termination);
+      });
+    });
+  }
+}
+
+}  // namespace plexus::agent

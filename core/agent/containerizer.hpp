@@ -1,0 +1,117 @@
+// Containerizer: runs each executor in a container made by the configured isolators.
+//
+// launch() prepares the container with every isolator (merging the environment and
+// command of any ContainerLaunchInfo they return), forks a child that starts a new
+// session (setsid), points stdout/stderr at the sandbox files and then blocks on a
+// pipe; the parent calls isolate(pid) on every isolator and registers watch()
+// callbacks, and only then releases the child, which execs. So no executor code
+// runs before every isolator has isolated it. A failed prepare or isolate kills
+// the child and fails the launch.
+//
+// destroy() sends SIGTERM to the container's session (its process group and any
+// other process of the session), then SIGKILL after the grace period. A limitation
+// reported through watch() destroys the container at once. When the container's
+// first process has been reaped (SIGCHLD), the rest of its session is killed, the
+// isolators clean up (in reverse order) and `terminated` runs with the wait status
+// and the limitation, if any.
+//
+// Threading: every method and callback on the agent's loop; prepare/fork/isolate/
+// cleanup run on a small thread pool owned here and post their results back.
+// Destruction kills every container still running (SIGKILL) and waits for them.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <plexus/duration.hpp>
+#include <plexus/error.hpp>
+#include <plexus/ids.hpp>
+#include <plexus/isolator.hpp>
+#include <plexus/runtime.hpp>
+#include <plexus/v1/containerizer.pb.h>
+
+namespace plexus::agent {
+
+struct LaunchRequest {
+  ContainerId id;
+  // executor_info, command_info, directory, resources; the command to exec is
+  // command_info (shell: /bin/sh -c value; otherwise value with `arguments` as argv).
+  v1::ContainerConfig config;
+  // The executor's environment (isolators' launch infos are merged over it).
+  std::map<std::string, std::string> environment;
+};
+
+struct Termination {
+  int status = 0;  // waitpid(2) status of the container's first process
+  std::optional<v1::ContainerLimitation> limitation;
+};
+
+class Containerizer {
+ public:
+  using Launched = std::function<void(Result<pid_t> pid)>;
+  using Terminated = std::function<void(const Termination& termination)>;
+
+  Containerizer(boost::asio::io_context& io, Runtime& runtime, std::vector<Isolator*> isolators,
+                std::size_t threads = 2);
+  ~Containerizer();
+  Containerizer(const Containerizer&) = delete;
+  Containerizer& operator=(const Containerizer&) = delete;
+
+  // Starts the container. `launched` runs once with the pid or the launch error;
+  // after a successful launch, `terminated` runs once when the container is gone.
+  void launch(LaunchRequest request, Launched launched, Terminated terminated);
+
+  // Kills the container: SIGTERM to its session, SIGKILL after `grace` (zero: at
+  // once). `limitation`, if given, is reported in the Termination. Unknown ids are
+  // ignored; a container still launching is killed as soon as it has a pid.
+  void destroy(const ContainerId& id, Duration grace,
+               std::optional<v1::ContainerLimitation> limitation = std::nullopt);
+
+  bool contains(const ContainerId& id) const { return containers_.contains(id); }
+  std::optional<pid_t> pid(const ContainerId& id) const;
+
+ private:
+  enum class State { kLaunching, kRunning, kCleaningUp };
+  struct Container {
+    State state = State::kLaunching;
+    pid_t pid = 0;
+    Terminated terminated;
+    std::optional<v1::ContainerLimitation> limitation;
+    bool destroying = false;
+    std::optional<Duration> pendingGrace;  // destroy() called while launching
+    Runtime::TimerId killTimer = 0;
+  };
+
+  // On the pool.
+  Result<pid_t> forkAndIsolate(const LaunchRequest& request);
+  void cleanupIsolators(const ContainerId& id);
+
+  // On the loop.
+  void onLaunched(const ContainerId& id, Result<pid_t> pid, const Launched& launched);
+  void onLimitation(const ContainerId& id, const v1::ContainerLimitation& limitation);
+  void kill(const ContainerId& id, Container& container, Duration grace);
+  void waitSigchld();
+  void reap();
+
+  boost::asio::io_context& io_;
+  Runtime& runtime_;
+  std::vector<Isolator*> isolators_;
+  boost::asio::thread_pool pool_;
+  boost::asio::signal_set sigchld_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::map<ContainerId, Container> containers_;
+};
+
+// Sends `signal` to the process group `session` and to every other process whose
+// session id is `session` (read from /proc). Blocking (reads /proc).
+void signalSession(pid_t session, int signal);
+
+}  // namespace plexus::agent

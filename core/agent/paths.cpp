@@ -1,0 +1,30 @@
+#include "agent/paths.hpp"
+
+#include <filesystem>
+
+namespace plexus::agent::paths {
+
+std::string agentDir(const std::string& workDir, const AgentId& agent) {
+  return workDir + "/slaves/" + agent.value();
+}
+
+std::string frameworkDir(const std::string& workDir, const AgentId& agent,
+                         const FrameworkId& framework) {
+  return agentDir(workDir, agent) + "/frameworks/" + framework.value();
+}
+
+std::string executorRunDir(const std::string& workDir, const AgentId& agent,
+                           const FrameworkId& framework, const ExecutorId& executor,
+                           const ContainerId& container) {
+  return frameworkDir(workDir, agent, framework) + "/executors/" + executor.value() + "/runs/" +
+         container.value();
+}
+
+Result<void> createDirectories(const std::string& path) {
+  std::error_code error;
+  std::filesystem::create_directories(path, error);
+  if (error) return fail("cannot create directory " + path + ": " + error.message());
+  return {};
+}
+
+}  // namespace plexus::agent::paths

@@ -1,0 +1,68 @@
+// The agent's state, in plain structs: the frameworks it runs tasks for, their
+// executors, and the executors' tasks. Everything but the live handles (the
+// executor's event stream, timers) is made of wire messages and ids, so it can be
+// checkpointed under --work_dir for agent recovery (a later issue): a recovering
+// agent would read back each Framework's info, each Executor's info, container id,
+// directory, pid and tasks, plus the status update streams, and reconnect to live
+// executors instead of killing them.
+//
+// Touched only on the agent's loop.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <plexus/ids.hpp>
+#include <plexus/runtime.hpp>
+#include <plexus/v1/mesos.pb.h>
+
+#include "http/stream.hpp"
+
+namespace plexus::agent {
+
+// Tasks waiting for their executor to subscribe: one LAUNCH or one LAUNCH_GROUP.
+struct QueuedLaunch {
+  bool group = false;
+  v1::TaskGroupInfo tasks;  // one task when !group
+};
+
+struct Executor {
+  enum class State { kRegistering, kRunning, kTerminating, kTerminated };
+
+  FrameworkId framework;
+  v1::ExecutorInfo info;
+  ContainerId container;
+  std::string directory;
+  bool commandExecutor = false;  // the built-in plexus-executor
+  State state = State::kRegistering;
+  pid_t pid = 0;
+
+  std::vector<QueuedLaunch> queued;  // until SUBSCRIBE
+  // Every task given to this executor whose terminal update is not yet
+  // acknowledged; queued ones are TASK_STAGING.
+  std::map<TaskId, v1::Task> tasks;
+  std::map<TaskId, bool> killRequested;
+
+  // Why the agent is ending it (e.g. registration timeout), for its tasks' updates.
+  std::optional<v1::TaskStatus::Reason> terminationReason;
+  std::string terminationMessage;
+
+  // Live handles, not checkpointed.
+  std::shared_ptr<http::ResponseStream> stream;
+  bool streamJson = true;
+  Runtime::TimerId registrationTimer = 0;
+  Runtime::TimerId shutdownTimer = 0;
+
+  bool subscribed() const { return stream != nullptr && stream->isOpen(); }
+};
+
+struct Framework {
+  v1::FrameworkInfo info;
+  std::map<ExecutorId, Executor> executors;
+  bool terminating = false;  // SHUTDOWN_FRAMEWORK received
+};
+
+}  // namespace plexus::agent

@@ -1,0 +1,157 @@
+#include "agent/status_update_manager.hpp"
+
+#include <random>
+
+#include <plexus/logging.hpp>
+
+namespace plexus::agent {
+
+std::string randomUuid() {
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  std::string bytes(16, '\0');
+  for (std::size_t i = 0; i < bytes.size(); i += 8) {
+    std::uint64_t value = engine();
+    for (std::size_t j = 0; j < 8; ++j)
+      bytes[i + j] = static_cast<char>(value >> (8 * j));
+  }
+  bytes[6] = static_cast<char>((bytes[6] & 0x0f) | 0x40);  // version 4
+  bytes[8] = static_cast<char>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  return bytes;
+}
+
+std::string randomContainerId() {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string bytes = randomUuid();
+  std::string text;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) text += '-';
+    auto byte = static_cast<unsigned char>(bytes[i]);
+    text += kHex[byte >> 4];
+    text += kHex[byte & 0xf];
+  }
+  return text;
+}
+
+bool isTerminal(v1::TaskState state) {
+  switch (state) {
+    case v1::TASK_FINISHED:
+    case v1::TASK_FAILED:
+    case v1::TASK_KILLED:
+    case v1::TASK_ERROR:
+    case v1::TASK_LOST:
+    case v1::TASK_DROPPED:
+    case v1::TASK_GONE:
+    case v1::TASK_GONE_BY_OPERATOR:
+      return true;
+    default:
+      return false;
+  }
+}
+
+StatusUpdateManager::StatusUpdateManager(Runtime& runtime, Options options, Forward forward)
+    : runtime_(runtime), options_(options), forward_(std::move(forward)) {}
+
+StatusUpdateManager::~StatusUpdateManager() {
+  for (auto& [key, stream] : streams_) {
+    if (stream.timer != 0) runtime_.cancel(stream.timer);
+  }
+}
+
+StatusUpdateManager::Added StatusUpdateManager::add(const FrameworkId& framework,
+                                                    const v1::TaskStatus& status) {
+  Key key{framework, TaskId::fromWire(status.task_id())};
+  Stream& stream = streams_[key];
+  if (stream.acknowledged.contains(status.uuid())) return Added::kDuplicateAcknowledged;
+  for (const v1::TaskStatus& pending : stream.pending) {
+    if (pending.uuid() == status.uuid()) return Added::kDuplicatePending;
+  }
+  stream.pending.push_back(status);
+  if (stream.pending.size() == 1) {
+    stream.backoff = options_.initialRetry;
+    send(key, stream);
+  }
+  return Added::kQueued;
+}
+
+std::optional<v1::TaskStatus> StatusUpdateManager::acknowledge(const FrameworkId& framework,
+                                                               const TaskId& task,
+                                                               const std::string& uuid) {
+  auto it = streams_.find(Key{framework, task});
+  if (it == streams_.end() || it->second.pending.empty()) return std::nullopt;
+  Stream& stream = it->second;
+  if (stream.pending.front().uuid() != uuid) return std::nullopt;
+  if (stream.timer != 0) runtime_.cancel(stream.timer);
+  stream.timer = 0;
+  v1::TaskStatus acked = std::move(stream.pending.front());
+  stream.pending.pop_front();
+  stream.acknowledged.insert(uuid);
+  stream.sent = false;
+  if (isTerminal(acked.state()) && stream.pending.empty()) {
+    streams_.erase(it);
+  } else if (!stream.pending.empty()) {
+    stream.backoff = options_.initialRetry;
+    send(it->first, stream);
+  }
+  return acked;
+}
+
+void StatusUpdateManager::pause() {
+  paused_ = true;
+  for (auto& [key, stream] : streams_) {
+    if (stream.timer != 0) runtime_.cancel(stream.timer);
+    stream.timer = 0;
+  }
+}
+
+void StatusUpdateManager::resume() {
+  paused_ = false;
+  for (auto& [key, stream] : streams_) {
+    if (stream.pending.empty()) continue;
+    stream.backoff = options_.initialRetry;
+    send(key, stream);
+  }
+}
+
+void StatusUpdateManager::removeFramework(const FrameworkId& framework) {
+  for (auto it = streams_.begin(); it != streams_.end();) {
+    if (it->first.first == framework) {
+      if (it->second.timer != 0) runtime_.cancel(it->second.timer);
+      it = streams_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+const v1::TaskStatus* StatusUpdateManager::head(const FrameworkId& framework,
+                                                const TaskId& task) const {
+  auto it = streams_.find(Key{framework, task});
+  if (it == streams_.end() || it->second.pending.empty()) return nullptr;
+  return &it->second.pending.front();
+}
+
+void StatusUpdateManager::send(const Key& key, Stream& stream) {
+  if (paused_ || stream.pending.empty()) return;
+  const v1::TaskStatus& status = stream.pending.front();
+  if (stream.sent) {
+    PLEXUS_LOG(Info) << "Resending status update " << v1::TaskState_Name(status.state())
+                     << " for task " << key.second << " of framework " << key.first;
+  }
+  stream.sent = true;
+  forward_(key.first, status);
+  scheduleRetry(key, stream);
+}
+
+void StatusUpdateManager::scheduleRetry(const Key& key, Stream& stream) {
+  if (stream.timer != 0) runtime_.cancel(stream.timer);
+  Duration delay = stream.backoff;
+  stream.backoff = std::min(stream.backoff * 2, options_.maxRetry);
+  stream.timer = runtime_.schedule(delay, [this, key] {
+    auto it = streams_.find(key);
+    if (it == streams_.end()) return;
+    it->second.timer = 0;
+    send(key, it->second);
+  });
+}
+
+}  // namespace plexus::agent

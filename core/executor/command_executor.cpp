@@ -1,0 +1,467 @@
+#include "command_executor.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <random>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <plexus/logging.hpp>
+
+extern char** environ;
+
+namespace plexus::executor {
+
+namespace {
+
+constexpr const char* kProtobuf = "application/x-protobuf";
+constexpr auto kDefaultKillGrace = std::chrono::seconds(3);
+constexpr auto kAckGrace = std::chrono::seconds(5);
+
+std::string env(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? "" : value;
+}
+
+std::string uuid() {
+  static std::mt19937_64 engine{std::random_device{}()};
+  std::string bytes(16, '\0');
+  for (std::size_t i = 0; i < 16; i += 8) {
+    std::uint64_t value = engine();
+    for (std::size_t j = 0; j < 8; ++j)
+      bytes[i + j] = static_cast<char>(value >> (8 * j));
+  }
+  bytes[6] = static_cast<char>((bytes[6] & 0x0f) | 0x40);
+  bytes[8] = static_cast<char>((bytes[8] & 0x3f) | 0x80);
+  return bytes;
+}
+
+}  // namespace
+
+Result<ExecutorConfig> ExecutorConfig::fromEnvironment() {
+  ExecutorConfig config;
+  for (const char* required : {"MESOS_FRAMEWORK_ID", "MESOS_EXECUTOR_ID", "MESOS_AGENT_ENDPOINT"}) {
+    if (env(required).empty()) return fail(std::string("missing environment variable ") + required);
+  }
+  config.frameworkId = env("MESOS_FRAMEWORK_ID");
+  config.executorId = env("MESOS_EXECUTOR_ID");
+  std::string endpoint = env("MESOS_AGENT_ENDPOINT");
+  std::size_t colon = endpoint.rfind(':');
+  if (colon == std::string::npos)
+    return fail("MESOS_AGENT_ENDPOINT=" + endpoint + ": expected ip:port");
+  config.agentHost = endpoint.substr(0, colon);
+  int port = std::atoi(endpoint.c_str() + colon + 1);
+  if (port <= 0 || port > 65535) return fail("MESOS_AGENT_ENDPOINT=" + endpoint + ": bad port");
+  config.agentPort = static_cast<std::uint16_t>(port);
+  config.sandbox = env("MESOS_SANDBOX").empty() ? env("MESOS_DIRECTORY") : env("MESOS_SANDBOX");
+  auto duration = [](const char* name, Duration* out) -> Result<void> {
+    if (env(name).empty()) return {};
+    auto parsed = parseDuration(env(name));
+    if (!parsed) return fail(parsed.error().context(name));
+    *out = *parsed;
+    return {};
+  };
+  PLEXUS_TRY(duration("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", &config.shutdownGracePeriod));
+  PLEXUS_TRY(duration("MESOS_RECOVERY_TIMEOUT", &config.recoveryTimeout));
+  PLEXUS_TRY(duration("MESOS_SUBSCRIPTION_BACKOFF_MAX", &config.subscriptionBackoffMax));
+  config.checkpoint = env("MESOS_CHECKPOINT") == "1" || env("MESOS_CHECKPOINT") == "true";
+  return config;
+}
+
+CommandExecutor::CommandExecutor(boost::asio::io_context& io, ExecutorConfig config)
+    : io_(io),
+      config_(std::move(config)),
+      client_(io, http::ClientOptions{.connectTimeout = std::chrono::seconds(5),
+                                      .requestTimeout = std::chrono::seconds(30)}),
+      signals_(io, SIGCHLD, SIGTERM, SIGINT),
+      retryTimer_(io),
+      exitTimer_(io) {}
+
+CommandExecutor::~CommandExecutor() {
+  for (auto& [id, task] : tasks_) {
+    if (!task.terminal && task.pid > 0) ::kill(-task.pid, SIGKILL);
+  }
+}
+
+void CommandExecutor::start() {
+  struct Waiter {
+    static void arm(CommandExecutor* self) {
+      self->signals_.async_wait([self](const boost::system::error_code& ec, int signal) {
+        if (ec) return;
+        if (signal == SIGCHLD) {
+          self->reap();
+        } else {
+          PLEXUS_LOG(Info) << "Received " << ::strsignal(signal) << "; shutting down";
+          self->shutdown();
+        }
+        arm(self);
+      });
+    }
+  };
+  Waiter::arm(this);
+  subscribe();
+}
+
+void CommandExecutor::subscribe() {
+  v1::executor::Call call;
+  call.mutable_framework_id()->set_value(config_.frameworkId);
+  call.mutable_executor_id()->set_value(config_.executorId);
+  call.set_type(v1::executor::Call::SUBSCRIBE);
+  auto* subscribe = call.mutable_subscribe();
+  for (const auto& [id, update] : unacknowledged_)
+    *subscribe->add_unacknowledged_updates() = update;
+  for (const auto& [id, task] : tasks_) {
+    bool acked = true;
+    for (const auto& [uuid, update] : unacknowledged_) {
+      if (update.status().task_id().value() == id) acked = false;
+    }
+    if (!acked) *subscribe->add_unacknowledged_tasks() = task.info;
+  }
+  decoder_ = RecordIODecoder();
+  PLEXUS_LOG(Info) << "Subscribing to the agent at " << config_.agentHost << ":"
+                   << config_.agentPort;
+  subscription_ = client_.stream(
+      config_.agentHost, config_.agentPort,
+      {.method = "POST",
+       .target = "/api/v1/executor",
+       .headers = {{"Content-Type", kProtobuf}, {"Accept", kProtobuf}},
+       .body = call.SerializeAsString()},
+      {.onHead =
+           [this](const http::Response& head) {
+             if (head.status != 200) {
+               PLEXUS_LOG(Warning) << "The agent refused SUBSCRIBE with " << head.status;
+             }
+           },
+       .onData = [this](std::string_view bytes) { onData(bytes); },
+       .onEnd =
+           [this](Result<void> end) {
+             onDisconnected(end ? "the agent closed the event stream" : end.error().message());
+           }});
+}
+
+void CommandExecutor::onData(std::string_view bytes) {
+  auto records = decoder_.decode(bytes);
+  if (!records) {
+    subscription_->cancel();
+    onDisconnected(records.error().message());
+    return;
+  }
+  for (const std::string& record : *records) {
+    v1::executor::Event event;
+    if (!event.ParseFromString(record)) {
+      PLEXUS_LOG(Warning) << "Ignoring an event that does not parse";
+      continue;
+    }
+    handle(event);
+  }
+}
+
+void CommandExecutor::onDisconnected(const std::string& why) {
+  if (exiting_) return;
+  bool wasSubscribed = subscribed_;
+  subscribed_ = false;
+  PLEXUS_LOG(Warning) << "Disconnected from the agent: " << why;
+  if (!config_.checkpoint) {
+    // Mesos: without checkpointing the agent cannot come back for us.
+    if (!shuttingDown_) shutdown();
+    if (!wasSubscribed) exit(1);
+    maybeExit();
+    return;
+  }
+  auto now = std::chrono::steady_clock::now();
+  if (wasSubscribed) disconnectedAt_ = now;
+  if (disconnectedAt_ != std::chrono::steady_clock::time_point{} &&
+      now - disconnectedAt_ > config_.recoveryTimeout) {
+    PLEXUS_LOG(Warning) << "The agent did not come back within the recovery timeout";
+    shutdown();
+    return;
+  }
+  backoff_ = std::min(backoff_ * 2, config_.subscriptionBackoffMax);
+  retryTimer_.expires_after(backoff_);
+  retryTimer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) subscribe();
+  });
+}
+
+void CommandExecutor::handle(const v1::executor::Event& event) {
+  using Event = v1::executor::Event;
+  switch (event.type()) {
+    case Event::SUBSCRIBED:
+      subscribed_ = true;
+      backoff_ = std::chrono::milliseconds(100);
+      disconnectedAt_ = {};
+      framework_ = event.subscribed().framework_info();
+      PLEXUS_LOG(Info) << "Subscribed to agent " << event.subscribed().agent_info().id().value();
+      sendNext();
+      return;
+    case Event::LAUNCH:
+      return launch(event.launch().task(), "");
+    case Event::LAUNCH_GROUP: {
+      const auto& group = event.launch_group().task_group();
+      std::string name = group.tasks_size() > 0 ? group.tasks(0).task_id().value() : "";
+      for (const auto& task : group.tasks())
+        launch(task, name);
+      return;
+    }
+    case Event::KILL: {
+      std::optional<v1::KillPolicy> policy;
+      if (event.kill().has_kill_policy()) policy = event.kill().kill_policy();
+      return kill(event.kill().task_id().value(), policy);
+    }
+    case Event::ACKNOWLEDGED:
+      unacknowledged_.erase(event.acknowledged().uuid());
+      return maybeExit();
+    case Event::SHUTDOWN:
+      PLEXUS_LOG(Info) << "The agent asked us to shut down";
+      return shutdown();
+    case Event::ERROR:
+      PLEXUS_LOG(Warning) << "Error from the agent: " << event.error().message();
+      return;
+    case Event::MESSAGE:
+    case Event::HEARTBEAT:
+    default:
+      return;
+  }
+}
+
+void CommandExecutor::launch(const v1::TaskInfo& info, const std::string& group) {
+  const std::string id = info.task_id().value();
+  if (tasks_.contains(id)) {
+    PLEXUS_LOG(Warning) << "Ignoring a second launch of task " << id;
+    return;
+  }
+  Task& task = tasks_[id];
+  task.info = info;
+  task.group = group;
+  if (shuttingDown_) {
+    task.terminal = true;
+    update(info, v1::TASK_KILLED, "The executor is shutting down");
+    return;
+  }
+  if (!info.has_command() ||
+      (!info.command().has_value() && info.command().arguments_size() == 0)) {
+    task.terminal = true;
+    update(info, v1::TASK_FAILED, "The task has no command to run");
+    return;
+  }
+  update(info, v1::TASK_STARTING);
+
+  const v1::CommandInfo& command = info.command();
+  std::string program;
+  std::vector<std::string> args;
+  if (command.shell()) {
+    program = "/bin/sh";
+    args = {"sh", "-c", command.value()};
+  } else {
+    program = command.value();
+    args.assign(command.arguments().begin(), command.arguments().end());
+    if (args.empty()) args.push_back(command.value());
+  }
+  std::map<std::string, std::string> environment;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry(*e);
+    std::size_t eq = entry.find('=');
+    if (eq != std::string::npos) environment[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  for (const auto& variable : command.environment().variables()) {
+    if (variable.type() != v1::Environment::Variable::SECRET)
+      environment[variable.name()] = variable.value();
+  }
+  std::vector<std::string> envStrings;
+  for (const auto& [name, value] : environment)
+    envStrings.push_back(name + "=" + value);
+  std::vector<char*> argv;
+  for (auto& arg : args)
+    argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (auto& entry : envStrings)
+    envp.push_back(entry.data());
+  envp.push_back(nullptr);
+
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    task.terminal = true;
+    update(info, v1::TASK_FAILED, std::string("fork failed: ") + std::strerror(errno));
+    return;
+  }
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    struct sigaction defaults {};
+    defaults.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig)
+      ::sigaction(sig, &defaults, nullptr);
+    ::execvpe(program.c_str(), argv.data(), envp.data());
+    const char* error = "plexus-executor: failed to exec the task's command\n";
+    [[maybe_unused]] auto n = ::write(2, error, std::strlen(error));
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);  // also here, so a kill right away finds the group
+  task.pid = pid;
+  PLEXUS_LOG(Info) << "Started task " << id << " with pid " << pid;
+  update(info, v1::TASK_RUNNING);
+  reap();
+}
+
+void CommandExecutor::kill(const std::string& taskId, std::optional<v1::KillPolicy> policy) {
+  auto it = tasks_.find(taskId);
+  if (it == tasks_.end() || it->second.terminal) {
+    PLEXUS_LOG(Warning) << "Ignoring kill of unknown or finished task " << taskId;
+    return;
+  }
+  Task& task = it->second;
+  if (task.killing) return;
+  task.killing = true;
+  if (!policy && task.info.has_kill_policy()) policy = task.info.kill_policy();
+  Duration grace = kDefaultKillGrace;
+  if (policy && policy->has_grace_period()) grace = Duration(policy->grace_period().nanoseconds());
+  if (shuttingDown_) grace = std::min(grace, config_.shutdownGracePeriod);
+  bool killingState = false;
+  for (const auto& capability : framework_.capabilities()) {
+    killingState =
+        killingState || capability.type() == v1::FrameworkInfo::Capability::TASK_KILLING_STATE;
+  }
+  if (killingState) update(task.info, v1::TASK_KILLING);
+  PLEXUS_LOG(Info) << "Killing task " << taskId << " (SIGTERM, SIGKILL after "
+                   << formatDuration(grace) << ")";
+  ::kill(-task.pid, SIGTERM);
+  task.escalation = std::make_unique<boost::asio::steady_timer>(io_, grace);
+  pid_t pid = task.pid;
+  task.escalation->async_wait([pid](const boost::system::error_code& ec) {
+    if (!ec) ::kill(-pid, SIGKILL);
+  });
+}
+
+void CommandExecutor::shutdown() {
+  if (shuttingDown_) return;
+  shuttingDown_ = true;
+  for (auto& [id, task] : tasks_) {
+    if (!task.terminal) kill(id, std::nullopt);
+  }
+  maybeExit();
+}
+
+void CommandExecutor::reap() {
+  while (true) {
+    int status = 0;
+    pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;
+    for (auto& [id, task] : tasks_) {
+      if (task.pid != pid || task.terminal) continue;
+      task.terminal = true;
+      ::kill(-pid, SIGKILL);  // the rest of the task's process group
+      if (task.escalation) task.escalation->cancel();
+      std::string message;
+      v1::TaskState state;
+      if (WIFEXITED(status)) {
+        message = "Command exited with status " + std::to_string(WEXITSTATUS(status));
+        state = WEXITSTATUS(status) == 0 ? v1::TASK_FINISHED : v1::TASK_FAILED;
+      } else {
+        message = std::string("Command terminated with signal ") + ::strsignal(WTERMSIG(status));
+        state = v1::TASK_FAILED;
+      }
+      if (task.killing) state = v1::TASK_KILLED;
+      PLEXUS_LOG(Info) << "Task " << id << ": " << message;
+      update(task.info, state, message);
+      if (!task.group.empty() && state != v1::TASK_FINISHED) {
+        for (auto& [otherId, other] : tasks_) {
+          if (other.group == task.group && !other.terminal) kill(otherId, std::nullopt);
+        }
+      }
+      break;
+    }
+  }
+}
+
+void CommandExecutor::update(const v1::TaskInfo& task, v1::TaskState state,
+                             const std::string& message,
+                             std::optional<v1::TaskStatus::Reason> reason) {
+  v1::executor::Call call;
+  call.mutable_framework_id()->set_value(config_.frameworkId);
+  call.mutable_executor_id()->set_value(config_.executorId);
+  call.set_type(v1::executor::Call::UPDATE);
+  v1::TaskStatus* status = call.mutable_update()->mutable_status();
+  *status->mutable_task_id() = task.task_id();
+  status->set_state(state);
+  status->set_source(v1::TaskStatus::SOURCE_EXECUTOR);
+  status->mutable_executor_id()->set_value(config_.executorId);
+  if (!message.empty()) status->set_message(message);
+  if (reason) status->set_reason(*reason);
+  status->set_uuid(uuid());
+  status->set_timestamp(
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+  unacknowledged_[status->uuid()] = call.update();
+  outbox_.push_back(std::move(call));
+  sendNext();
+}
+
+void CommandExecutor::sendNext() {
+  if (sending_ || !subscribed_) return;
+  // Drop what was acknowledged meanwhile (re-sent through SUBSCRIBE, or acked).
+  while (!outbox_.empty() && !unacknowledged_.contains(outbox_.front().update().status().uuid())) {
+    outbox_.pop_front();
+  }
+  if (outbox_.empty()) return;
+  sending_ = true;
+  client_.request(config_.agentHost, config_.agentPort,
+                  {.method = "POST",
+                   .target = "/api/v1/executor",
+                   .headers = {{"Content-Type", kProtobuf}},
+                   .body = outbox_.front().SerializeAsString()},
+                  [this](Result<http::Response> response) {
+                    sending_ = false;
+                    if (response && response->status == 202) {
+                      if (!outbox_.empty()) outbox_.pop_front();
+                    } else {
+                      PLEXUS_LOG(Warning)
+                          << "Sending a status update failed: "
+                          << (response ? std::to_string(response->status) + " " + response->body
+                                       : response.error().message());
+                      // Kept: re-sent in SUBSCRIBE after a reconnection.
+                      if (response) outbox_.pop_front();
+                    }
+                    sendNext();
+                    maybeExit();
+                  });
+}
+
+void CommandExecutor::maybeExit() {
+  if (exiting_) return;
+  bool allTerminal = true;
+  for (const auto& [id, task] : tasks_)
+    allTerminal = allTerminal && task.terminal;
+  if (!allTerminal || (tasks_.empty() && !shuttingDown_)) return;
+  if (unacknowledged_.empty() && outbox_.empty() && !sending_) {
+    exit(0);
+    return;
+  }
+  if (exitTimerArmed_) return;
+  exitTimerArmed_ = true;
+  exitTimer_.expires_after(shuttingDown_ ? std::chrono::seconds(1) : kAckGrace);
+  exitTimer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) exit(0);
+  });
+}
+
+void CommandExecutor::exit(int status) {
+  if (exiting_) return;
+  exiting_ = true;
+  exitStatus_ = status;
+  PLEXUS_LOG(Info) << "Exiting with status " << status;
+  if (subscription_) subscription_->cancel();
+  client_.cancelAll();
+  retryTimer_.cancel();
+  exitTimer_.cancel();
+  boost::system::error_code ignored;
+  signals_.cancel(ignored);
+  for (auto& [id, task] : tasks_) {
+    if (task.escalation) task.escalation->cancel();
+  }
+  io_.stop();
+}
+
+}  // namespace plexus::executor
