@@ -28,12 +28,15 @@ http::Response post(int port, const std::string& path, const std::string& conten
 }
 
 bool EventLoop::waitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  // `done` may consume what it finds, so it is called once per check, never again
+  // just to report the result.
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done() && std::chrono::steady_clock::now() < deadline) {
+  for (;;) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
     io_.restart();
     io_.run_for(std::chrono::milliseconds(10));
   }
-  return done();
 }
 
 unsigned Scheduler::subscribe(const v1::FrameworkInfo& info) {
