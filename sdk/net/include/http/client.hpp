@@ -1,4 +1,5 @@
 // Client: asynchronous HTTP/1.1 requests on a caller-owned io_context.
+// (Part of plexus_net, sdk/net: the SDK client libraries use it without core.)
 //
 // The master uses it to talk to agents, the agent to the master, the scheduler and
 // executor libraries to their endpoints. Two kinds of call:

@@ -1,0 +1,98 @@
+// plexus-execute: runs a command (or a task group) on the cluster as a one-off
+// framework, like Mesos's mesos-execute, and exits with the tasks' outcome.
+//
+// It speaks to the master only through the SDK's scheduler library
+// (plexus_scheduler), as an external framework would.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include <plexus/logging.hpp>
+
+#include "common/flags.hpp"
+#include "execute/execute.hpp"
+
+namespace po = boost::program_options;
+
+int main(int argc, char** argv) {
+  plexus::execute::Config config;
+  std::string contentType;
+  std::string killAfter;
+  std::string logging;
+  plexus::Flags flags(
+      "plexus-execute",
+      "Usage: plexus-execute --master=host:port (--command=<cmd> | --task_group=<file>) [options]\n"
+      "Runs a command or a task group on the cluster as a one-off framework, prints each\n"
+      "status update, and exits 0 when every task finished, non-zero otherwise.");
+  flags.add()("master", po::value<std::string>(&config.master)->default_value("", "\"\""),
+              "The leading master, host:port (required).")(
+      "name", po::value<std::string>(&config.name)->default_value("plexus-execute"),
+      "Framework and task name.")(
+      "command", po::value<std::string>(&config.command)->default_value("", "\"\""),
+      "Shell command to run (with /bin/sh -c).")(
+      "resources", po::value<std::string>(&config.resources)->default_value("cpus:0.1;mem:32"),
+      "Resources of each task (Mesos text syntax).")(
+      "env", po::value<std::string>(&config.env)->default_value("", "\"\""),
+      "Environment of the command, a JSON object of strings.")(
+      "task_group", po::value<std::string>(&config.taskGroupFile)->default_value("", "\"\""),
+      "File holding a v1 TaskGroupInfo in JSON, launched with LAUNCH_GROUP on the DEFAULT "
+      "executor.")("instances", po::value<int>(&config.instances)->default_value(1),
+                   "Number of copies of the task.")(
+      "role", po::value<std::string>(&config.role)->default_value("*"), "Role of the framework.")(
+      "content_type", po::value<std::string>(&contentType)->default_value("protobuf"),
+      "Encoding of calls and events: json or protobuf.")(
+      "checkpoint", po::value<bool>(&config.checkpoint)->default_value(false)->implicit_value(true),
+      "Ask agents to checkpoint the framework's tasks.")(
+      "kill_after", po::value<std::string>(&killAfter)->default_value("", "\"\""),
+      "Kill the tasks after this long (Mesos duration, e.g. 10secs). Empty: never.")(
+      "logging_level", po::value<std::string>(&logging)->default_value("WARNING"),
+      "Library log level: DEBUG, INFO, WARNING, ERROR.");
+  auto parsed = flags.parse(argc, argv);
+  if (!parsed) {
+    std::cerr << "plexus-execute: " << parsed.error().message() << "\n";
+    return 2;
+  }
+  if (flags.given("help")) {
+    std::cout << flags.help();
+    return 0;
+  }
+  plexus::LogLevel level;
+  if (plexus::parseLogLevel(logging, &level)) plexus::setMinLogLevel(level);
+  if (contentType == "json")
+    config.contentType = plexus::scheduler::ContentType::kJson;
+  else if (contentType == "protobuf")
+    config.contentType = plexus::scheduler::ContentType::kProtobuf;
+  else {
+    std::cerr << "plexus-execute: --content_type=" << contentType
+              << ": expected json or protobuf\n";
+    return 2;
+  }
+  if (!killAfter.empty()) {
+    auto duration = plexus::parseDuration(killAfter);
+    if (!duration) {
+      std::cerr << "plexus-execute: --kill_after: " << duration.error().message() << "\n";
+      return 2;
+    }
+    config.killAfter = *duration;
+  }
+
+  // Signals are taken synchronously by this thread; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto prepared = plexus::execute::Execute::create(std::move(config));
+  if (!prepared) {
+    std::cerr << "plexus-execute: " << prepared.error().message() << "\n";
+    return 2;
+  }
+  plexus::execute::Execute& execute = **prepared;
+  while (true) {
+    if (auto code = execute.waitFor(std::chrono::milliseconds(100))) return *code;
+    timespec poll{0, 0};
+    int sig = sigtimedwait(&signals, nullptr, &poll);
+    if (sig > 0) execute.interrupt();
+  }
+}

@@ -1,0 +1,285 @@
+#include "plexus/executor/mesos.hpp"
+
+#include <algorithm>
+#include <random>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <plexus/json.hpp>
+#include <plexus/logging.hpp>
+#include <plexus/recordio.hpp>
+
+#include "http/client.hpp"
+
+namespace plexus::executor {
+namespace {
+
+using v1::executor::Call;
+using v1::executor::Event;
+using Clock = std::chrono::steady_clock;
+using Millis = std::chrono::milliseconds;
+
+constexpr std::string_view kJson = "application/json";
+constexpr std::string_view kProtobuf = "application/x-protobuf";
+constexpr std::string_view kPath = "/api/v1/executor";
+
+}  // namespace
+
+class Mesos::Impl {
+ public:
+  Impl(ExecutorEnvironment env, ContentType contentType, Callbacks callbacks, Options options)
+      : client_(io_, http::ClientOptions{.connectTimeout = options.connectTimeout,
+                                         .requestTimeout = options.requestTimeout}),
+        env_(std::move(env)),
+        contentType_(contentType),
+        callbacks_(std::move(callbacks)),
+        options_(options),
+        backoff_(options.backoffMin),
+        rng_(std::random_device{}()) {}
+
+  ~Impl() {
+    PLEXUS_CHECK(std::this_thread::get_id() != thread_.get_id())
+        << "an executor::Mesos must not be destroyed from one of its callbacks";
+    boost::asio::post(io_, [this] {
+      stopping_ = true;
+      client_.cancelAll();
+      retryTimer_.cancel();
+      io_.stop();
+    });
+    thread_.join();
+  }
+
+  void start() {
+    thread_ = std::thread([this] { io_.run(); });
+    boost::asio::post(io_, [this] { connect(); });
+  }
+
+  void send(Call call) {
+    call.mutable_executor_id()->set_value(env_.executorId);
+    call.mutable_framework_id()->set_value(env_.frameworkId);
+    boost::asio::post(io_, [this, call = std::move(call)] { doSend(call); });
+  }
+
+ private:
+  enum class State { kDisconnected, kConnecting, kConnected, kSubscribing, kSubscribed, kStopped };
+
+  std::string_view mediaType() const {
+    return contentType_ == ContentType::kJson ? kJson : kProtobuf;
+  }
+  std::string encode(const Call& call) const {
+    return contentType_ == ContentType::kJson ? toJson(call) : call.SerializeAsString();
+  }
+
+  void connect() {
+    if (stopping_ || state_ == State::kStopped) return;
+    state_ = State::kConnecting;
+    probe_ = client_.request(env_.agentHost, env_.agentPort,
+                             {.method = "GET", .target = std::string(kPath)},
+                             [this](Result<http::Response> answer) {
+                               if (state_ != State::kConnecting) return;
+                               if (!answer) {
+                                 state_ = State::kDisconnected;
+                                 return retryOrGiveUp();
+                               }
+                               state_ = State::kConnected;
+                               backoff_ = options_.backoffMin;
+                               recoveryDeadline_.reset();
+                               if (callbacks_.connected) callbacks_.connected();
+                             });
+  }
+
+  // Before the first connection, and while recovering with checkpointing, the agent
+  // is retried; otherwise the library stops.
+  void retryOrGiveUp() {
+    if (everConnected_ && !env_.checkpoint) return stop();
+    if (recoveryDeadline_ && Clock::now() >= *recoveryDeadline_) {
+      PLEXUS_LOG(Warning) << "the agent did not come back within MESOS_RECOVERY_TIMEOUT ("
+                          << formatDuration(env_.recoveryTimeout) << "); shutting down";
+      Event shutdown;
+      shutdown.set_type(Event::SHUTDOWN);
+      stop();
+      if (callbacks_.received) callbacks_.received({shutdown});
+      return;
+    }
+    Millis wait = backoff_;
+    auto max = std::chrono::duration_cast<Millis>(env_.subscriptionBackoffMax);
+    backoff_ = std::max(options_.backoffMin, std::min(max, backoff_ * 2));
+    std::uniform_int_distribution<long> jitter(wait.count() / 2, std::max<long>(wait.count(), 1));
+    retryTimer_.expires_after(Millis(jitter(rng_)));
+    retryTimer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec && state_ == State::kDisconnected) connect();
+    });
+  }
+
+  void stop() {
+    state_ = State::kStopped;
+    ++generation_;
+    retryTimer_.cancel();
+    if (stream_) stream_->cancel();
+  }
+
+  void lost(const std::string& why) {
+    if (stopping_ || state_ == State::kStopped) return;
+    ++generation_;
+    if (stream_) stream_->cancel();
+    stream_.reset();
+    state_ = State::kDisconnected;
+    PLEXUS_LOG(Info) << "disconnected from the agent: " << why;
+    if (env_.checkpoint) recoveryDeadline_ = Clock::now() + env_.recoveryTimeout;
+    if (callbacks_.disconnected) callbacks_.disconnected();
+    if (!env_.checkpoint) return stop();
+    retryOrGiveUp();
+  }
+
+  void reportError(const Call& call, const Error& error) {
+    if (callbacks_.error) {
+      callbacks_.error(call, error);
+    } else {
+      PLEXUS_LOG(Warning) << "executor call " << Call::Type_Name(call.type())
+                          << " failed: " << error.message();
+    }
+  }
+
+  void doSend(const Call& call) {
+    if (stopping_) return;
+    if (call.type() == Call::SUBSCRIBE) {
+      if (state_ != State::kConnected)
+        return reportError(call, Error("dropped: the executor is not connected"));
+      return subscribe(call);
+    }
+    if (state_ != State::kSubscribed)
+      return reportError(call, Error("dropped: the executor is not subscribed"));
+    http::ClientRequest request{.method = "POST",
+                                .target = std::string(kPath),
+                                .headers = {{"Content-Type", std::string(mediaType())},
+                                            {"Accept", std::string(mediaType())}},
+                                .body = encode(call)};
+    client_.request(env_.agentHost, env_.agentPort, std::move(request),
+                    [this, call](Result<http::Response> answer) {
+                      if (stopping_) return;
+                      if (!answer) return reportError(call, answer.error());
+                      if (!answer->ok()) {
+                        reportError(call, Error(Call::Type_Name(call.type()) + " answered " +
+                                                std::to_string(answer->status) +
+                                                (answer->body.empty() ? "" : ": " + answer->body)));
+                      }
+                    });
+  }
+
+  void subscribe(const Call& call) {
+    state_ = State::kSubscribing;
+    std::uint64_t generation = ++generation_;
+    auto status = std::make_shared<unsigned>(0);
+    auto body = std::make_shared<std::string>();
+    http::ClientRequest request{.method = "POST",
+                                .target = std::string(kPath),
+                                .headers = {{"Content-Type", std::string(mediaType())},
+                                            {"Accept", std::string(mediaType())}},
+                                .body = encode(call)};
+    stream_ = client_.stream(
+        env_.agentHost, env_.agentPort, std::move(request),
+        {.onHead =
+             [this, generation, status](const http::Response& head) {
+               if (generation != generation_) return;
+               *status = head.status;
+               if (head.status != 200) return;
+               state_ = State::kSubscribed;
+               everConnected_ = true;
+               streamJson_ = head.header("Content-Type").value_or(mediaType()).starts_with(kJson);
+               decoder_ = RecordIODecoder();
+             },
+         .onData =
+             [this, generation, status, body](std::string_view bytes) {
+               if (generation != generation_) return;
+               if (*status == 200) return onEventBytes(bytes);
+               if (body->size() < 4096) body->append(bytes.substr(0, 4096 - body->size()));
+             },
+         .onEnd =
+             [this, generation, status, body, call](Result<void> end) {
+               if (generation != generation_) return;
+               if (*status == 200 || *status == 0) {
+                 return lost(end ? "the event stream ended"
+                                 : "the event stream failed: " + end.error().message());
+               }
+               state_ = State::kConnected;
+               stream_.reset();
+               reportError(call, Error("SUBSCRIBE answered " + std::to_string(*status) +
+                                       (body->empty() ? "" : ": " + *body)));
+             }});
+  }
+
+  void onEventBytes(std::string_view bytes) {
+    std::vector<std::string> records;
+    auto decoded = decoder_.decode(bytes, &records);
+    std::deque<Event> events;
+    for (const std::string& record : records) {
+      Event event;
+      bool ok = streamJson_ ? fromJson(record, &event).has_value() : event.ParseFromString(record);
+      if (!ok) {
+        PLEXUS_LOG(Warning) << "dropping an event that does not parse";
+        continue;
+      }
+      events.push_back(std::move(event));
+    }
+    std::uint64_t generation = generation_;
+    if (!events.empty() && callbacks_.received) callbacks_.received(std::move(events));
+    if (!decoded && generation == generation_)
+      lost("malformed event stream: " + decoded.error().message());
+  }
+
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{
+      io_.get_executor()};
+  http::Client client_;
+  boost::asio::steady_timer retryTimer_{io_};
+  std::thread thread_;
+
+  const ExecutorEnvironment env_;
+  const ContentType contentType_;
+  const Callbacks callbacks_;
+  const Options options_;
+
+  // Touched only on the loop thread.
+  State state_ = State::kDisconnected;
+  bool stopping_ = false;
+  bool everConnected_ = false;  // subscribed at least once
+  std::optional<Clock::time_point> recoveryDeadline_;
+  std::uint64_t generation_ = 0;
+  std::shared_ptr<http::ClientCall> probe_;
+  std::shared_ptr<http::ClientCall> stream_;
+  bool streamJson_ = false;
+  RecordIODecoder decoder_;
+  Millis backoff_;
+  std::mt19937 rng_;
+};
+
+Result<std::unique_ptr<Mesos>> Mesos::create(ContentType contentType, Callbacks callbacks,
+                                             Options options) {
+  auto env = ExecutorEnvironment::fromProcess();
+  if (!env) return fail(env.error());
+  return create(std::move(*env), contentType, std::move(callbacks), options);
+}
+
+Result<std::unique_ptr<Mesos>> Mesos::create(ExecutorEnvironment environment,
+                                             ContentType contentType, Callbacks callbacks,
+                                             Options options) {
+  if (environment.agentHost.empty() || environment.agentPort == 0) {
+    return fail("the agent endpoint (MESOS_AGENT_ENDPOINT) is not set");
+  }
+  if (options.backoffMin.count() <= 0) return fail("backoffMin must be positive");
+  auto impl = std::make_shared<Impl>(environment, contentType, std::move(callbacks), options);
+  impl->start();
+  return std::unique_ptr<Mesos>(new Mesos(std::move(environment), std::move(impl)));
+}
+
+Mesos::~Mesos() = default;
+
+void Mesos::send(v1::executor::Call call) {
+  impl_->send(std::move(call));
+}
+
+}  // namespace plexus::executor

@@ -1,0 +1,138 @@
+// plexus-execute end to end: a real master, a fake agent driven by the test.
+#include <gtest/gtest.h>
+
+#include "api_client.hpp"
+#include "process.hpp"
+
+namespace plexus::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class Execute : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    master_ = std::make_unique<Process>(
+        "plexus-master",
+        std::vector<std::string>{"--port=0", "--work_dir=" + (dir_.path() / "master").string(),
+                                 "--allocation_interval=50ms"},
+        dir_.path());
+    port_ = master_->waitForPort();
+    ASSERT_GT(port_, 0) << master_->err();
+  }
+
+  std::unique_ptr<Process> execute(std::vector<std::string> args) {
+    args.insert(args.begin(), "--master=127.0.0.1:" + std::to_string(port_));
+    return std::make_unique<Process>("plexus-execute", args, dir_.path());
+  }
+
+  // Runs the fake agent's side: on RUN_TASK, sends `states` for the task.
+  void runTask(FakeAgent& agent, const std::vector<v1::TaskState>& states,
+               const std::string& message = "") {
+    auto run = agent.next(internal::AgentEvent::RUN_TASK);
+    ASSERT_TRUE(run.has_value());
+    std::string frameworkId = run->run_task().framework_info().id().value();
+    std::string taskId = run->run_task().task().task_id().value();
+    EXPECT_EQ(run->run_task().task().command().value(), command_);
+    for (v1::TaskState state : states) {
+      internal::AgentCall call;
+      call.set_type(internal::AgentCall::UPDATE);
+      call.mutable_update()->mutable_framework_id()->set_value(frameworkId);
+      auto* status = call.mutable_update()->mutable_status();
+      status->mutable_task_id()->set_value(taskId);
+      status->set_state(state);
+      status->set_source(v1::TaskStatus::SOURCE_EXECUTOR);
+      status->set_uuid(std::string(15, 'x') + static_cast<char>('a' + state));
+      status->mutable_agent_id()->set_value(agent.agentId());
+      if (!message.empty() && state == states.back()) status->set_message(message);
+      EXPECT_EQ(agent.call(call).status, 202u);
+    }
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Process> master_;
+  int port_ = 0;
+  std::string command_ = "echo hello";
+};
+
+TEST_F(Execute, HelpListsTheFlagsWithDefaults) {
+  auto help = execute({"--help"});
+  EXPECT_EQ(help->wait(), 0);
+  for (const char* text :
+       {"--master", "--command", "--resources", "cpus:0.1;mem:32", "--task_group", "--instances",
+        "--content_type", "protobuf", "--env", "--role"}) {
+    EXPECT_NE(help->out().find(text), std::string::npos) << text;
+  }
+}
+
+TEST_F(Execute, RefusesAMissingCommand) {
+  auto run = execute({});
+  EXPECT_EQ(run->wait(), 2);
+  EXPECT_NE(run->err().find("--command"), std::string::npos) << run->err();
+}
+
+TEST_F(Execute, ExitsZeroWhenTheTaskFinishes) {
+  FakeAgent agent(port_);
+  ASSERT_TRUE(agent.registerWith("cpus:2;mem:1024").has_value());
+  auto run = execute({"--command=" + command_, "--content_type=json"});
+  runTask(agent, {v1::TASK_STARTING, v1::TASK_RUNNING, v1::TASK_FINISHED});
+  // Acknowledgements reach the agent.
+  EXPECT_TRUE(agent.next(internal::AgentEvent::ACKNOWLEDGE).has_value());
+  EXPECT_EQ(run->wait(), 0) << run->out() << run->err();
+  std::string out = run->out();
+  EXPECT_NE(out.find("Received status update TASK_STARTING for task 'plexus-execute'"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("Received status update TASK_RUNNING for task 'plexus-execute'"),
+            std::string::npos);
+  EXPECT_NE(out.find("Received status update TASK_FINISHED for task 'plexus-execute'"),
+            std::string::npos);
+  EXPECT_NE(out.find("sandbox:"), std::string::npos);
+}
+
+TEST_F(Execute, ExitsWithTheCommandsStatusWhenTheTaskFails) {
+  FakeAgent agent(port_);
+  ASSERT_TRUE(agent.registerWith("cpus:2;mem:1024").has_value());
+  command_ = "exit 3";
+  auto run = execute({"--command=" + command_});
+  runTask(agent, {v1::TASK_RUNNING, v1::TASK_FAILED}, "Command exited with status 3");
+  EXPECT_EQ(run->wait(), 3) << run->out() << run->err();
+  EXPECT_NE(run->out().find("Received status update TASK_FAILED"), std::string::npos) << run->out();
+  EXPECT_NE(run->out().find("Command exited with status 3"), std::string::npos);
+}
+
+TEST_F(Execute, ExitsNonZeroWhenTheTaskIsLost) {
+  FakeAgent agent(port_);
+  ASSERT_TRUE(agent.registerWith("cpus:2;mem:1024").has_value());
+  auto run = execute({"--command=" + command_});
+  runTask(agent, {v1::TASK_LOST}, "agent went away");
+  EXPECT_EQ(run->wait(), 1) << run->out() << run->err();
+  EXPECT_NE(run->out().find("TASK_LOST"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace plexus::testing
+
+namespace plexus::testing {
+namespace {
+
+// With the real agent and built-in executor.
+TEST_F(Execute, RunsCommandsOnARealAgent) {
+  Process agent("plexus-agent",
+                {"--port=0", "--master=127.0.0.1:" + std::to_string(port_),
+                 "--work_dir=" + (dir_.path() / "agent").string()},
+                dir_.path());
+  ASSERT_GT(agent.waitForPort(), 0) << agent.err();
+  auto hello = execute({"--command=echo hello"});
+  EXPECT_EQ(hello->wait(), 0) << hello->out() << hello->err();
+  EXPECT_NE(hello->out().find("Received status update TASK_FINISHED"), std::string::npos)
+      << hello->out();
+  auto three = execute({"--command=exit 3", "--name=three"});
+  EXPECT_EQ(three->wait(), 3) << three->out() << three->err();
+  EXPECT_NE(three->out().find("Received status update TASK_FAILED for task 'three'"),
+            std::string::npos)
+      << three->out();
+}
+
+}  // namespace
+}  // namespace plexus::testing
