@@ -193,7 +193,7 @@ void Agent::killTask(const internal::AgentEvent::KillTask& kill) {
   }
   PLEXUS_LOG(Info) << "Asked to kill task " << taskId << " of framework " << frameworkId;
   v1::Task& task = executor->tasks.at(taskId);
-  if (isTerminal(task.state())) return;
+  if (isTerminalState(task.state())) return;
 
   // Still queued: the executor never saw it.
   for (auto it = executor->queued.begin(); it != executor->queued.end(); ++it) {
@@ -217,7 +217,7 @@ void Agent::killTask(const internal::AgentEvent::KillTask& kill) {
     if (executor->queued.empty()) {
       bool live = false;
       for (const auto& [id, other] : executor->tasks)
-        live = live || !isTerminal(other.state());
+        live = live || !isTerminalState(other.state());
       if (!live) shutdownExecutor(*executor);
     }
     return;
@@ -261,7 +261,7 @@ void Agent::acknowledge(const internal::AgentEvent::Acknowledge& ack) {
     event.mutable_acknowledged()->set_uuid(ack.uuid());
     sendToExecutor(*executor, event);
   }
-  if (isTerminal(acked->state()) && updates_->head(frameworkId, taskId) == nullptr) {
+  if (isTerminalState(acked->state()) && updates_->head(frameworkId, taskId) == nullptr) {
     executor->tasks.erase(taskId);
     executor->killRequested.erase(taskId);
   }
@@ -303,7 +303,7 @@ v1::TaskStatus Agent::makeStatus(const Executor* executor, const v1::TaskID& tas
   if (reason) status.set_reason(*reason);
   if (!message.empty()) status.set_message(message);
   if (executor != nullptr) *status.mutable_executor_id() = executor->info.executor_id();
-  status.set_uuid(randomUuid());
+  status.set_uuid(randomUuidBytes());
   status.set_timestamp(
       std::chrono::duration<double>(context_.runtime.wallNow().time_since_epoch()).count());
   return status;

@@ -109,7 +109,7 @@ Executor& Agent::startExecutor(Framework& framework, const v1::ExecutorInfo& inf
     executor.info.mutable_command()->set_value(executorPath_);
     executor.info.mutable_command()->add_arguments("plexus-executor");
   }
-  executor.container = ContainerId(randomContainerId());
+  executor.container = ContainerId(randomUuidString());
   executor.directory = paths::executorRunDir(context_.flags.workDir, agentId_.value_or(AgentId("")),
                                              frameworkId, executorId, executor.container);
 
@@ -242,7 +242,7 @@ void Agent::failExecutorTasks(Executor& executor, v1::TaskStatus::Reason reason,
   executor.queued.clear();
   std::vector<v1::TaskID> live;
   for (const auto& [id, task] : executor.tasks) {
-    if (!isTerminal(task.state())) live.push_back(task.task_id());
+    if (!isTerminalState(task.state())) live.push_back(task.task_id());
   }
   for (const v1::TaskID& id : live) {
     bool killed = executor.killRequested.contains(TaskId::fromWire(id));

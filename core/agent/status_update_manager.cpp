@@ -1,52 +1,8 @@
 #include "agent/status_update_manager.hpp"
 
-#include <random>
-
 #include <plexus/logging.hpp>
 
 namespace plexus::agent {
-
-std::string randomUuid() {
-  thread_local std::mt19937_64 engine{std::random_device{}()};
-  std::string bytes(16, '\0');
-  for (std::size_t i = 0; i < bytes.size(); i += 8) {
-    std::uint64_t value = engine();
-    for (std::size_t j = 0; j < 8; ++j)
-      bytes[i + j] = static_cast<char>(value >> (8 * j));
-  }
-  bytes[6] = static_cast<char>((bytes[6] & 0x0f) | 0x40);  // version 4
-  bytes[8] = static_cast<char>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  return bytes;
-}
-
-std::string randomContainerId() {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string bytes = randomUuid();
-  std::string text;
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) text += '-';
-    auto byte = static_cast<unsigned char>(bytes[i]);
-    text += kHex[byte >> 4];
-    text += kHex[byte & 0xf];
-  }
-  return text;
-}
-
-bool isTerminal(v1::TaskState state) {
-  switch (state) {
-    case v1::TASK_FINISHED:
-    case v1::TASK_FAILED:
-    case v1::TASK_KILLED:
-    case v1::TASK_ERROR:
-    case v1::TASK_LOST:
-    case v1::TASK_DROPPED:
-    case v1::TASK_GONE:
-    case v1::TASK_GONE_BY_OPERATOR:
-      return true;
-    default:
-      return false;
-  }
-}
 
 StatusUpdateManager::StatusUpdateManager(Runtime& runtime, Options options, Forward forward)
     : runtime_(runtime), options_(options), forward_(std::move(forward)) {}
@@ -86,7 +42,7 @@ std::optional<v1::TaskStatus> StatusUpdateManager::acknowledge(const FrameworkId
   stream.pending.pop_front();
   stream.acknowledged.insert(uuid);
   stream.sent = false;
-  if (isTerminal(acked.state()) && stream.pending.empty()) {
+  if (isTerminalState(acked.state()) && stream.pending.empty()) {
     streams_.erase(it);
   } else if (!stream.pending.empty()) {
     stream.backoff = options_.initialRetry;

@@ -27,6 +27,8 @@
 #include <plexus/duration.hpp>
 #include <plexus/ids.hpp>
 #include <plexus/runtime.hpp>
+#include <plexus/task_state.hpp>
+#include <plexus/uuid.hpp>
 #include <plexus/v1/mesos.pb.h>
 
 namespace plexus::agent {
@@ -88,13 +90,5 @@ class StatusUpdateManager {
   bool paused_ = true;
   std::map<Key, Stream> streams_;
 };
-
-// 16 random bytes (a version 4 UUID), for TaskStatus.uuid.
-std::string randomUuid();
-
-// A random UUID in its text form ("6ba7b810-9dad-41d1-80b4-00c04fd430c8"), for container ids.
-std::string randomContainerId();
-
-bool isTerminal(v1::TaskState state);
 
 }  // namespace plexus::agent

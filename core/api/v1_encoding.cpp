@@ -15,7 +15,8 @@ std::string mediaType(std::string_view value) {
   size_t end = value.find_last_not_of(" \t");
   if (begin == std::string_view::npos) return "";
   std::string type(value.substr(begin, end - begin + 1));
-  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : type)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return type;
 }
 
@@ -25,14 +26,16 @@ bool accepts(std::string_view accept, std::string_view type) {
   size_t start = 0;
   while (start <= accept.size()) {
     size_t comma = accept.find(',', start);
-    std::string_view item = accept.substr(start, comma == std::string_view::npos ? accept.npos : comma - start);
+    std::string_view item =
+        accept.substr(start, comma == std::string_view::npos ? accept.npos : comma - start);
     std::string range = mediaType(item);
     bool zero = false;
     if (auto q = item.find("q="); q != std::string_view::npos) {
       std::string value(item.substr(q + 2));
       zero = std::strtod(value.c_str(), nullptr) <= 0.0;
     }
-    if (!zero && (range == type || range == "*/*" || range == std::string(major) + "/*")) return true;
+    if (!zero && (range == type || range == "*/*" || range == std::string(major) + "/*"))
+      return true;
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
@@ -69,20 +72,19 @@ ApiResult<void> parseBody(std::string_view body, Encoding encoding,
   if (encoding == Encoding::kJson) {
     auto parsed = fromJson(body, message);
     if (!parsed) {
-      return std::unexpected(HttpError{400, "Failed to parse body into " +
-                                                message->GetTypeName() + ": " +
-                                                parsed.error().message()});
+      return std::unexpected(HttpError{400, "Failed to parse body into " + message->GetTypeName() +
+                                                ": " + parsed.error().message()});
     }
     return {};
   }
   if (!message->ParsePartialFromArray(body.data(), static_cast<int>(body.size()))) {
-    return std::unexpected(
-        HttpError{400, "Failed to parse body into " + message->GetTypeName() + ": not a valid protobuf message"});
+    return std::unexpected(HttpError{400, "Failed to parse body into " + message->GetTypeName() +
+                                              ": not a valid protobuf message"});
   }
   if (!message->IsInitialized()) {
-    return std::unexpected(HttpError{400, "Failed to parse body into " + message->GetTypeName() +
-                                              ": missing required field(s): " +
-                                              message->InitializationErrorString()});
+    return std::unexpected(
+        HttpError{400, "Failed to parse body into " + message->GetTypeName() +
+                           ": missing required field(s): " + message->InitializationErrorString()});
   }
   return {};
 }

@@ -11,6 +11,7 @@
 #include <boost/json/value.hpp>
 
 #include <plexus/json.hpp>
+#include <plexus/task_state.hpp>
 
 namespace plexus::execute {
 namespace {
@@ -21,22 +22,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kExecutorResources = "cpus:0.1;mem:32";
 constexpr double kRefuseSeconds = 3600;
-
-bool isTerminal(v1::TaskState state) {
-  switch (state) {
-    case v1::TASK_FINISHED:
-    case v1::TASK_FAILED:
-    case v1::TASK_KILLED:
-    case v1::TASK_LOST:
-    case v1::TASK_ERROR:
-    case v1::TASK_DROPPED:
-    case v1::TASK_GONE:
-    case v1::TASK_GONE_BY_OPERATOR:
-      return true;
-    default:
-      return false;
-  }
-}
 
 // The exit status a failed command's message reports ("exited with status 3").
 std::optional<int> exitStatusIn(const std::string& message) {
@@ -374,7 +359,7 @@ void Execute::update(const v1::TaskStatus& status) {
   if (it == tasks_.end() || it->second.terminal) return;
   TaskRecord& record = it->second;
   record.state = status.state();
-  if (!isTerminal(status.state())) return;
+  if (!isTerminalState(status.state())) return;
   record.terminal = true;
   std::string agentId = status.has_agent_id() ? status.agent_id().value() : record.agentId;
   std::string executorId =

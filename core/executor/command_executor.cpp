@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <plexus/logging.hpp>
+#include <plexus/uuid.hpp>
 
 extern char** environ;
 
@@ -22,19 +23,6 @@ constexpr auto kAckGrace = std::chrono::seconds(5);
 std::string env(const char* name) {
   const char* value = std::getenv(name);
   return value == nullptr ? "" : value;
-}
-
-std::string uuid() {
-  static std::mt19937_64 engine{std::random_device{}()};
-  std::string bytes(16, '\0');
-  for (std::size_t i = 0; i < 16; i += 8) {
-    std::uint64_t value = engine();
-    for (std::size_t j = 0; j < 8; ++j)
-      bytes[i + j] = static_cast<char>(value >> (8 * j));
-  }
-  bytes[6] = static_cast<char>((bytes[6] & 0x0f) | 0x40);
-  bytes[8] = static_cast<char>((bytes[8] & 0x3f) | 0x80);
-  return bytes;
 }
 
 }  // namespace
@@ -391,7 +379,7 @@ void CommandExecutor::update(const v1::TaskInfo& task, v1::TaskState state,
   status->mutable_executor_id()->set_value(config_.executorId);
   if (!message.empty()) status->set_message(message);
   if (reason) status->set_reason(*reason);
-  status->set_uuid(uuid());
+  status->set_uuid(randomUuidBytes());
   status->set_timestamp(
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
   unacknowledged_[status->uuid()] = call.update();

@@ -26,9 +26,8 @@ void AgentApi::handle(const http::Request& request, const http::Responder& respo
     static uint64_t counter = 0;
     subscription.streamId = master_.info_.id() + "-agent-stream-" + std::to_string(++counter);
     subscription.encoding = Encoding::kProtobuf;
-    subscription.stream = responder.stream(
-        200, {{"Content-Type", std::string(api::kProtobufType)},
-              {kAgentStreamIdHeader, subscription.streamId}});
+    subscription.stream = responder.stream(200, {{"Content-Type", std::string(api::kProtobufType)},
+                                                 {kAgentStreamIdHeader, subscription.streamId}});
     if (subscription.stream == nullptr) return;
     auto registered = master_.registerAgent(call, subscription);
     if (!registered) {
@@ -60,8 +59,11 @@ void AgentApi::handle(const http::Request& request, const http::Responder& respo
       if (!call.has_message()) return responder.respond(http::text(400, "Expecting 'message'"));
       master_.executorMessage(*agent, call.message());
       break;
-    case Call::PONG: master_.agentPonged(*agent); break;
-    default: return responder.respond(http::text(400, "Unknown agent call type"));
+    case Call::PONG:
+      master_.agentPonged(*agent);
+      break;
+    default:
+      return responder.respond(http::text(400, "Unknown agent call type"));
   }
   responder.respond(http::response(202, "", "text/plain"));
 }

@@ -14,7 +14,8 @@ AgentRecord* Master::findAgent(const AgentId& id) {
 Result<AgentId> Master::registerAgent(const internal::AgentCall& call, Subscription subscription) {
   bool reregister = call.type() == internal::AgentCall::REREGISTER;
   v1::AgentInfo info = reregister ? call.reregister().agent_info() : call.register_().agent_info();
-  const std::string& endpoint = reregister ? call.reregister().endpoint() : call.register_().endpoint();
+  const std::string& endpoint =
+      reregister ? call.reregister().endpoint() : call.register_().endpoint();
   auto total = Resources::fromWire(info.resources());
   if (!total) return fail(total.error().context("agent resources"));
 
@@ -70,7 +71,8 @@ Result<AgentId> Master::registerAgent(const internal::AgentCall& call, Subscript
 
   AgentId id = agent->id;
   std::string streamId = agent->subscription.streamId;
-  agent->subscription.stream->onDisconnect([this, id, streamId] { agentDisconnected(id, streamId); });
+  agent->subscription.stream->onDisconnect(
+      [this, id, streamId] { agentDisconnected(id, streamId); });
 
   internal::AgentEvent event;
   event.set_type(internal::AgentEvent::REGISTERED);
@@ -79,7 +81,8 @@ Result<AgentId> Master::registerAgent(const internal::AgentCall& call, Subscript
   event.mutable_registered()->set_ping_interval_seconds(
       std::chrono::duration<double>(flags_.agentPingTimeoutValue).count());
   sendToAgent(*agent, event);
-  agent->pingTimer = context_.runtime.schedule(flags_.agentPingTimeoutValue, [this, id] { pingAgent(id); });
+  agent->pingTimer =
+      context_.runtime.schedule(flags_.agentPingTimeoutValue, [this, id] { pingAgent(id); });
   PLEXUS_LOG(Info) << "Agent " << id << " at " << endpoint << " (" << info.hostname() << ") "
                    << (reregister ? "re-registered" : "registered") << " with " << agent->total;
   return id;
@@ -105,17 +108,21 @@ void Master::pingAgent(const AgentId& id) {
   internal::AgentEvent event;
   event.set_type(internal::AgentEvent::PING);
   sendToAgent(*agent, event);
-  agent->pingTimer = context_.runtime.schedule(flags_.agentPingTimeoutValue, [this, id] { pingAgent(id); });
+  agent->pingTimer =
+      context_.runtime.schedule(flags_.agentPingTimeoutValue, [this, id] { pingAgent(id); });
 }
 
-void Master::agentPonged(AgentRecord& agent) { agent.missedPings = 0; }
+void Master::agentPonged(AgentRecord& agent) {
+  agent.missedPings = 0;
+}
 
 void Master::agentDisconnected(const AgentId& id, const std::string& streamId) {
   AgentRecord* agent = findAgent(id);
   if (agent == nullptr || agent->subscription.streamId != streamId) return;
   PLEXUS_LOG(Info) << "Agent " << id << " (" << agent->info.hostname()
                    << ") disconnected; it is unreachable unless it re-registers within "
-                   << formatDuration(flags_.agentPingTimeoutValue * flags_.maxAgentPingTimeoutsValue);
+                   << formatDuration(flags_.agentPingTimeoutValue *
+                                     flags_.maxAgentPingTimeoutsValue);
   agent->connected = false;
   agent->subscription.stream.reset();
   rescindOffersOf(id);

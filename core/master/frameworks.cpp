@@ -42,7 +42,8 @@ FrameworkRecord* Master::findFramework(const FrameworkId& id) {
 
 FrameworkId Master::mintFrameworkId() {
   char suffix[32];
-  std::snprintf(suffix, sizeof suffix, "-%04llu", static_cast<unsigned long long>(nextFrameworkId_++));
+  std::snprintf(suffix, sizeof suffix, "-%04llu",
+                static_cast<unsigned long long>(nextFrameworkId_++));
   return FrameworkId(info_.id() + suffix);
 }
 
@@ -58,8 +59,9 @@ Result<void> Master::validateFrameworkInfo(const v1::FrameworkInfo& info) const 
     return fail("'FrameworkInfo.roles' needs the MULTI_ROLE capability");
   }
   std::set<std::string> seen;
-  for (const auto& role : multiRole ? std::vector<std::string>(info.roles().begin(), info.roles().end())
-                                    : std::vector<std::string>{info.role()}) {
+  for (const auto& role : multiRole
+                              ? std::vector<std::string>(info.roles().begin(), info.roles().end())
+                              : std::vector<std::string>{info.role()}) {
     if (auto valid = Resources::validateRole(role); !valid) {
       return fail("invalid role '" + role + "': " + valid.error().message());
     }
@@ -120,13 +122,15 @@ Result<FrameworkId> Master::subscribe(const v1::scheduler::Call::Subscribe& call
     framework->info = info;
     std::map<AgentId, Resources> used;
     for (const auto& [agentId, agent] : agents_) {
-      if (auto it = agent->used.find(framework->id); it != agent->used.end()) used[agentId] = it->second;
+      if (auto it = agent->used.find(framework->id); it != agent->used.end())
+        used[agentId] = it->second;
     }
     allocator_.addFramework(framework->id, framework->info, used, true, options);
     PLEXUS_LOG(Info) << "Framework " << framework->id << " (" << info.name() << ") subscribed"
                      << " with roles " << [&] {
                           std::string roles;
-                          for (const auto& role : framework->roles()) roles += (roles.empty() ? "" : ",") + role;
+                          for (const auto& role : framework->roles())
+                            roles += (roles.empty() ? "" : ",") + role;
                           return roles;
                         }();
   } else {
@@ -186,7 +190,8 @@ void Master::frameworkDisconnected(const FrameworkId& id, const std::string& str
   framework->heartbeatTimer.reset();
   framework->active = false;
   allocator_.deactivateFramework(id);
-  for (OfferId offer : std::set<OfferId>(framework->offers)) removeOffer(offer, false);
+  for (OfferId offer : std::set<OfferId>(framework->offers))
+    removeOffer(offer, false);
   auto timeout = std::chrono::duration_cast<Duration>(
       std::chrono::duration<double>(framework->info.failover_timeout()));
   framework->failoverTimer =
@@ -205,13 +210,15 @@ void Master::removeFramework(const FrameworkId& id, const std::string& why) {
   if (it == frameworks_.end()) return;
   FrameworkRecord& framework = *it->second;
   PLEXUS_LOG(Info) << "Removing framework " << id << " (" << framework.info.name() << "): " << why;
-  for (OfferId offer : std::set<OfferId>(framework.offers)) removeOffer(offer, false);
+  for (OfferId offer : std::set<OfferId>(framework.offers))
+    removeOffer(offer, false);
   // Tell every agent it runs on to kill its tasks and executors and forget it.
   std::set<AgentId> agentIds;
   for (const auto& [taskId, task] : framework.tasks) {
     agentIds.insert(AgentId::fromWire(task.task.agent_id()));
   }
-  for (const auto& [agentId, executors] : framework.executors) agentIds.insert(agentId);
+  for (const auto& [agentId, executors] : framework.executors)
+    agentIds.insert(agentId);
   for (const AgentId& agentId : agentIds) {
     AgentRecord* agent = findAgent(agentId);
     if (agent == nullptr) continue;
@@ -250,7 +257,8 @@ Result<void> Master::updateFramework(FrameworkRecord& framework,
   if (info.principal() != framework.info.principal()) {
     return fail("Updating 'FrameworkInfo.principal' is unsupported");
   }
-  if (info.user() != framework.info.user()) return fail("Updating 'FrameworkInfo.user' is unsupported");
+  if (info.user() != framework.info.user())
+    return fail("Updating 'FrameworkInfo.user' is unsupported");
   if (info.checkpoint() != framework.info.checkpoint()) {
     return fail("Updating 'FrameworkInfo.checkpoint' is unsupported");
   }

@@ -29,7 +29,8 @@ plexus::Result<std::vector<std::shared_ptr<void>>> start(plexus::daemon::DaemonC
   auto& modules = context.modules;
   // The default allocator ships as a module; load it by name unless --modules did.
   PLEXUS_TRY(modules.loadByName(flags.allocator, "--allocator=" + flags.allocator));
-  auto allocators = createModules<plexus::Allocator>(modules, "--allocator", {flags.allocator}, &keep);
+  auto allocators =
+      createModules<plexus::Allocator>(modules, "--allocator", {flags.allocator}, &keep);
   if (!allocators) return plexus::fail(allocators.error());
   auto hooks = createModules<plexus::Hook>(modules, "--hooks", splitList(flags.hooks), &keep);
   if (!hooks) return plexus::fail(hooks.error());
@@ -37,10 +38,11 @@ plexus::Result<std::vector<std::shared_ptr<void>>> start(plexus::daemon::DaemonC
                                                   splitList(flags.authenticators), &keep));
   PLEXUS_TRY(createModules<plexus::MasterContender>(
       modules, "--master_contender", unlessStandalone(flags.masterContender), &keep));
-  PLEXUS_TRY(createModules<plexus::MasterDetector>(
-      modules, "--master_detector", unlessStandalone(flags.masterDetector), &keep));
+  PLEXUS_TRY(createModules<plexus::MasterDetector>(modules, "--master_detector",
+                                                   unlessStandalone(flags.masterDetector), &keep));
 
-  auto master = std::make_shared<plexus::master::Master>(context, flags, *allocators->front(), *hooks);
+  auto master =
+      std::make_shared<plexus::master::Master>(context, flags, *allocators->front(), *hooks);
   PLEXUS_TRY(master->start());
   keep.push_back(master);  // Destroyed first, before the modules it uses.
   return keep;
@@ -52,8 +54,9 @@ int main(int argc, char** argv) {
   plexus::master::MasterFlags flags;
   plexus::daemon::DaemonSpec spec{
       .program = "plexus-master",
-      .description = "Runs a Plexus master: it keeps the cluster's state and offers agents' "
-                     "resources to frameworks.",
+      .description =
+          "Runs a Plexus master: it keeps the cluster's state and offers agents' "
+          "resources to frameworks.",
       .defaultPort = 5050,
       .defaultWorkDir = "/var/lib/plexus/master",
       .addFlags = [&flags](plexus::Flags& all) { flags.add(all); },

@@ -2,9 +2,8 @@
 
 #include <arpa/inet.h>
 
-#include <random>
-
 #include <plexus/logging.hpp>
+#include <plexus/uuid.hpp>
 #include <plexus/version.hpp>
 
 #include "master/agent_api.hpp"
@@ -12,23 +11,7 @@
 #include "master/state_json.hpp"
 
 namespace plexus::master {
-namespace {
-
-std::string randomUuid() {
-  std::random_device device;
-  std::mt19937_64 random(((uint64_t)device() << 32) ^ device());
-  uint64_t high = random(), low = random();
-  high = (high & ~0xF000ULL) | 0x4000ULL;
-  low = (low & ~(0xC0ULL << 56)) | (0x80ULL << 56);
-  char text[37];
-  std::snprintf(text, sizeof text, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(high >> 32),
-                static_cast<unsigned>((high >> 16) & 0xFFFF), static_cast<unsigned>(high & 0xFFFF),
-                static_cast<unsigned>(low >> 48),
-                static_cast<unsigned long long>(low & 0xFFFFFFFFFFFFULL));
-  return text;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Master::Master(daemon::DaemonContext& context, const MasterFlags& flags, Allocator& allocator,
                std::vector<Hook*> hooks)
@@ -36,7 +19,7 @@ Master::Master(daemon::DaemonContext& context, const MasterFlags& flags, Allocat
   startTime_ = context_.runtime.wallNow();
   const std::string& ip = context_.flags.ip;
   uint16_t port = context_.server.port();
-  info_.set_id(randomUuid());
+  info_.set_id(randomUuidString());
   in_addr address{};
   ::inet_pton(AF_INET, ip.c_str(), &address);
   info_.set_ip(address.s_addr);  // network byte order, as Mesos writes it
@@ -47,9 +30,9 @@ Master::Master(daemon::DaemonContext& context, const MasterFlags& flags, Allocat
   info_.mutable_address()->set_hostname(context_.flags.hostname);
   info_.mutable_address()->set_ip(ip);
   info_.mutable_address()->set_port(port);
-  for (auto type : {v1::MasterInfo::Capability::AGENT_UPDATE,
-                    v1::MasterInfo::Capability::AGENT_DRAINING,
-                    v1::MasterInfo::Capability::QUOTA_V2}) {
+  for (auto type :
+       {v1::MasterInfo::Capability::AGENT_UPDATE, v1::MasterInfo::Capability::AGENT_DRAINING,
+        v1::MasterInfo::Capability::QUOTA_V2}) {
     info_.add_capabilities()->set_type(type);
   }
 }
@@ -69,7 +52,8 @@ Result<void> Master::start() {
   std::string minimums = flags_.minAllocatableResources;
   for (size_t start = 0; start <= minimums.size();) {
     size_t bar = minimums.find('|', start);
-    std::string item = minimums.substr(start, bar == std::string::npos ? std::string::npos : bar - start);
+    std::string item =
+        minimums.substr(start, bar == std::string::npos ? std::string::npos : bar - start);
     if (!item.empty()) {
       auto quantities = ResourceQuantities::parse(item);
       if (!quantities) return fail(quantities.error().context("--min_allocatable_resources"));

@@ -85,8 +85,8 @@ class Master {
   // tasks.cpp
   // Validates and launches `tasks` (one LAUNCH or LAUNCH_GROUP) on `agent`, taking
   // their resources out of `available`. Invalid tasks get TASK_ERROR.
-  void launch(FrameworkRecord& framework, AgentRecord& agent,
-              const v1::Offer::Operation& operation, Resources* available);
+  void launch(FrameworkRecord& framework, AgentRecord& agent, const v1::Offer::Operation& operation,
+              Resources* available);
   void statusUpdate(AgentRecord& agent, const internal::AgentCall::Update& update);
   void acknowledge(FrameworkRecord& framework, const v1::scheduler::Call::Acknowledge& ack);
   void kill(FrameworkRecord& framework, const v1::scheduler::Call::Kill& kill);

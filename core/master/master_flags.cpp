@@ -24,8 +24,7 @@ void MasterFlags::add(Flags& flags) {
       "Rescind offers left unanswered this long. Empty: never.")(
       "agent_ping_timeout", po::value<std::string>(&agentPingTimeout)->default_value("15secs"),
       "Time between pings to an agent; an unanswered ping is a missed ping.")(
-      "max_agent_ping_timeouts",
-      po::value<std::string>(&maxAgentPingTimeouts)->default_value("5"),
+      "max_agent_ping_timeouts", po::value<std::string>(&maxAgentPingTimeouts)->default_value("5"),
       "Missed pings after which an agent is unreachable.")(
       "max_completed_frameworks", po::value<int>(&maxCompletedFrameworks)->default_value(50),
       "Completed frameworks kept for /state.")(
@@ -54,8 +53,9 @@ Result<void> MasterFlags::parse() {
   if (ping->count() <= 0) return fail("--agent_ping_timeout must be positive");
   agentPingTimeoutValue = *ping;
   int count = 0;
-  auto [end, ec] = std::from_chars(maxAgentPingTimeouts.data(),
-                                   maxAgentPingTimeouts.data() + maxAgentPingTimeouts.size(), count);
+  auto [end, ec] =
+      std::from_chars(maxAgentPingTimeouts.data(),
+                      maxAgentPingTimeouts.data() + maxAgentPingTimeouts.size(), count);
   if (ec != std::errc() || end != maxAgentPingTimeouts.data() + maxAgentPingTimeouts.size() ||
       count < 1) {
     return fail("--max_agent_ping_timeouts=" + maxAgentPingTimeouts +

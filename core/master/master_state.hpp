@@ -66,7 +66,7 @@ struct FrameworkRecord {
 
 struct AgentRecord {
   AgentId id;
-  v1::AgentInfo info;  // with id, resources and attributes
+  v1::AgentInfo info;    // with id, resources and attributes
   std::string endpoint;  // "ip:port" of its HTTP server
   std::string version;
   Subscription subscription;

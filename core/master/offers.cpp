@@ -30,7 +30,8 @@ void Master::offer(const FrameworkId& frameworkId, const OfferedResources& offer
       resources.toWire(offer.mutable_resources());
       *offer.mutable_attributes() = agent->info.attributes();
       offer.mutable_allocation_info()->set_role(role);
-      if (auto executors = framework->executors.find(agentId); executors != framework->executors.end()) {
+      if (auto executors = framework->executors.find(agentId);
+          executors != framework->executors.end()) {
         for (const auto& [executorId, executor] : executors->second) {
           executorId.toWire(offer.add_executor_ids());
         }
@@ -39,7 +40,8 @@ void Master::offer(const FrameworkId& frameworkId, const OfferedResources& offer
         record.timeoutTimer = context_.runtime.schedule(flags_.offerTimeoutValue, [this, id] {
           if (auto it = offers_.find(id); it != offers_.end()) {
             it->second.timeoutTimer.reset();
-            PLEXUS_LOG(Info) << "Rescinding offer " << id << ": unanswered for " << formatDuration(flags_.offerTimeoutValue);
+            PLEXUS_LOG(Info) << "Rescinding offer " << id << ": unanswered for "
+                             << formatDuration(flags_.offerTimeoutValue);
             removeOffer(id, true);
           }
         });
@@ -71,29 +73,34 @@ void Master::removeOffer(const OfferId& id, bool rescind, bool recover) {
   }
   if (AgentRecord* agent = findAgent(record.agent)) agent->offers.erase(id);
   if (recover) {
-    allocator_.recoverResources(record.framework, record.agent, record.resources, std::nullopt, false);
+    allocator_.recoverResources(record.framework, record.agent, record.resources, std::nullopt,
+                                false);
   }
 }
 
 void Master::rescindOffersOf(const AgentId& agentId) {
   AgentRecord* agent = findAgent(agentId);
   if (agent == nullptr) return;
-  for (OfferId id : std::set<OfferId>(agent->offers)) removeOffer(id, true);
+  for (OfferId id : std::set<OfferId>(agent->offers))
+    removeOffer(id, true);
 }
 
 void Master::decline(FrameworkRecord& framework, const v1::scheduler::Call::Decline& decline) {
   for (const v1::OfferID& wireId : decline.offer_ids()) {
     OfferId id = OfferId::fromWire(wireId);
     auto it = offers_.find(id);
-    if (it == offers_.end() || it->second.framework != framework.id) continue;  // Rescinded already.
+    if (it == offers_.end() || it->second.framework != framework.id)
+      continue;  // Rescinded already.
     OfferRecord record = std::move(it->second);
     offers_.erase(it);
     if (record.timeoutTimer) context_.runtime.cancel(*record.timeoutTimer);
     framework.offers.erase(id);
     if (AgentRecord* agent = findAgent(record.agent)) agent->offers.erase(id);
     std::optional<v1::Filters> filters;
-    if (decline.has_filters()) filters = decline.filters();
-    else filters = v1::Filters();  // Mesos applies the default refuse_seconds (5 s).
+    if (decline.has_filters())
+      filters = decline.filters();
+    else
+      filters = v1::Filters();  // Mesos applies the default refuse_seconds (5 s).
     allocator_.recoverResources(framework.id, record.agent, record.resources, filters, false);
   }
 }
@@ -144,11 +151,14 @@ void Master::accept(FrameworkRecord& framework, const v1::scheduler::Call::Accep
                          framework.partitionAware() ? v1::TASK_DROPPED : v1::TASK_LOST,
                          v1::TaskStatus::REASON_INVALID_OFFERS, *invalid);
       };
-      for (const auto& task : operation.launch().task_infos()) drop(task);
-      for (const auto& task : operation.launch_group().task_group().tasks()) drop(task);
+      for (const auto& task : operation.launch().task_infos())
+        drop(task);
+      for (const auto& task : operation.launch_group().task_group().tasks())
+        drop(task);
     }
     for (const OfferRecord& record : taken) {
-      allocator_.recoverResources(framework.id, record.agent, record.resources, std::nullopt, false);
+      allocator_.recoverResources(framework.id, record.agent, record.resources, std::nullopt,
+                                  false);
     }
     return;
   }
@@ -169,8 +179,10 @@ void Master::accept(FrameworkRecord& framework, const v1::scheduler::Call::Accep
   Resources used = offered - available;
   if (!used.empty()) allocator_.transitionOfferedToAllocated(agent->id, used);
   std::optional<v1::Filters> filters;
-  if (accept.has_filters()) filters = accept.filters();
-  else filters = v1::Filters();
+  if (accept.has_filters())
+    filters = accept.filters();
+  else
+    filters = v1::Filters();
   if (!available.empty()) {
     allocator_.recoverResources(framework.id, agent->id, available, filters, false);
   }

@@ -1,9 +1,7 @@
 #include "master/scheduler_api.hpp"
 
-#include <cstdio>
-#include <random>
-
 #include <plexus/logging.hpp>
+#include <plexus/uuid.hpp>
 
 #include "api/v1_encoding.hpp"
 #include "master/master.hpp"
@@ -13,22 +11,9 @@ namespace {
 
 using v1::scheduler::Call;
 
-std::string newStreamId() {
-  // A random UUID in its canonical text form (Mesos-Stream-Id is at most 128 bytes).
-  static thread_local std::mt19937_64 random{std::random_device{}()};
-  uint64_t high = random(), low = random();
-  high = (high & ~0xF000ULL) | 0x4000ULL;                       // version 4
-  low = (low & ~(0xC0ULL << 56)) | (0x80ULL << 56);            // variant 1
-  char text[37];
-  std::snprintf(text, sizeof text, "%08x-%04x-%04x-%04x-%012llx",
-                static_cast<unsigned>(high >> 32), static_cast<unsigned>((high >> 16) & 0xFFFF),
-                static_cast<unsigned>(high & 0xFFFF), static_cast<unsigned>(low >> 48),
-                static_cast<unsigned long long>(low & 0xFFFFFFFFFFFFULL));
-  return text;
-}
-
 std::string lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : text)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return text;
 }
 
@@ -61,14 +46,18 @@ std::optional<std::string> SchedulerApi::validate(const Call& call) {
     case Call::SUPPRESS:
       if (!call.has_framework_id()) return "Expecting 'framework_id' to be present";
       return std::nullopt;
-    case Call::ACCEPT: return needs(call.has_accept(), "accept");
-    case Call::DECLINE: return needs(call.has_decline(), "decline");
+    case Call::ACCEPT:
+      return needs(call.has_accept(), "accept");
+    case Call::DECLINE:
+      return needs(call.has_decline(), "decline");
     case Call::ACCEPT_INVERSE_OFFERS:
       return needs(call.has_accept_inverse_offers(), "accept_inverse_offers");
     case Call::DECLINE_INVERSE_OFFERS:
       return needs(call.has_decline_inverse_offers(), "decline_inverse_offers");
-    case Call::KILL: return needs(call.has_kill(), "kill");
-    case Call::SHUTDOWN: return needs(call.has_shutdown(), "shutdown");
+    case Call::KILL:
+      return needs(call.has_kill(), "kill");
+    case Call::SHUTDOWN:
+      return needs(call.has_shutdown(), "shutdown");
     case Call::ACKNOWLEDGE: {
       if (auto error = needs(call.has_acknowledge(), "acknowledge")) return error;
       if (call.acknowledge().uuid().size() != 16) {
@@ -78,11 +67,14 @@ std::optional<std::string> SchedulerApi::validate(const Call& call) {
     }
     case Call::ACKNOWLEDGE_OPERATION_STATUS:
       return needs(call.has_acknowledge_operation_status(), "acknowledge_operation_status");
-    case Call::RECONCILE: return needs(call.has_reconcile(), "reconcile");
+    case Call::RECONCILE:
+      return needs(call.has_reconcile(), "reconcile");
     case Call::RECONCILE_OPERATIONS:
       return needs(call.has_reconcile_operations(), "reconcile_operations");
-    case Call::MESSAGE: return needs(call.has_message(), "message");
-    case Call::REQUEST: return needs(call.has_request(), "request");
+    case Call::MESSAGE:
+      return needs(call.has_message(), "message");
+    case Call::REQUEST:
+      return needs(call.has_request(), "request");
     case Call::UPDATE_FRAMEWORK: {
       if (auto error = needs(call.has_update_framework(), "update_framework")) return error;
       const auto& info = call.update_framework().framework_info();
@@ -91,7 +83,8 @@ std::optional<std::string> SchedulerApi::validate(const Call& call) {
       }
       return std::nullopt;
     }
-    case Call::UNKNOWN: return std::nullopt;
+    case Call::UNKNOWN:
+      return std::nullopt;
   }
   return std::nullopt;
 }
@@ -125,14 +118,16 @@ void SchedulerApi::handle(const http::Request& request, const http::Responder& r
   }
   auto streamId = request.header("Mesos-Stream-Id");
   if (!streamId) {
-    return responder.respond(http::text(400, "All non-subscribe calls should include the "
-                                             "'Mesos-Stream-Id' header"));
+    return responder.respond(http::text(400,
+                                        "All non-subscribe calls should include the "
+                                        "'Mesos-Stream-Id' header"));
   }
   if (*streamId != framework->subscription.streamId) {
     return responder.respond(http::text(
         400, "The stream ID '" + std::string(*streamId) +
                  "' included in this request didn't match the stream ID currently associated "
-                 "with framework ID " + id.value()));
+                 "with framework ID " +
+                 id.value()));
   }
   responder.respond(dispatch(call));
 }
@@ -147,11 +142,11 @@ void SchedulerApi::subscribe(const http::Request& request, const http::Responder
   }
   // Validate the framework before any byte of the stream goes out.
   if (auto valid = master_.validateFrameworkInfo(call.subscribe().framework_info()); !valid) {
-    return responder.respond(http::text(400, "Failed to validate scheduler::Call: " +
-                                                 valid.error().message()));
+    return responder.respond(
+        http::text(400, "Failed to validate scheduler::Call: " + valid.error().message()));
   }
   Subscription subscription;
-  subscription.streamId = newStreamId();
+  subscription.streamId = randomUuidString();
   subscription.encoding = *encoding == api::Encoding::kJson ? Encoding::kJson : Encoding::kProtobuf;
   http::Headers headers{{"Content-Type", std::string(api::contentType(*encoding))},
                         {"Mesos-Stream-Id", subscription.streamId}};
@@ -173,8 +168,12 @@ http::Response SchedulerApi::dispatch(const Call& call) {
     case Call::TEARDOWN:
       master_.removeFramework(framework.id, "the framework asked to be torn down");
       break;
-    case Call::ACCEPT: master_.accept(framework, call.accept()); break;
-    case Call::DECLINE: master_.decline(framework, call.decline()); break;
+    case Call::ACCEPT:
+      master_.accept(framework, call.accept());
+      break;
+    case Call::DECLINE:
+      master_.decline(framework, call.decline());
+      break;
     case Call::ACCEPT_INVERSE_OFFERS:
     case Call::DECLINE_INVERSE_OFFERS:
       break;  // No maintenance schedules yet, so no inverse offers to answer.
@@ -194,14 +193,24 @@ http::Response SchedulerApi::dispatch(const Call& call) {
       master_.allocator_.suppressOffers(framework.id, roles);
       break;
     }
-    case Call::KILL: master_.kill(framework, call.kill()); break;
-    case Call::SHUTDOWN: master_.shutdownExecutor(framework, call.shutdown()); break;
-    case Call::ACKNOWLEDGE: master_.acknowledge(framework, call.acknowledge()); break;
+    case Call::KILL:
+      master_.kill(framework, call.kill());
+      break;
+    case Call::SHUTDOWN:
+      master_.shutdownExecutor(framework, call.shutdown());
+      break;
+    case Call::ACKNOWLEDGE:
+      master_.acknowledge(framework, call.acknowledge());
+      break;
     case Call::ACKNOWLEDGE_OPERATION_STATUS:
     case Call::RECONCILE_OPERATIONS:
       break;  // Operations with feedback (resource providers) are not supported yet.
-    case Call::RECONCILE: master_.reconcile(framework, call.reconcile()); break;
-    case Call::MESSAGE: master_.frameworkMessage(framework, call.message()); break;
+    case Call::RECONCILE:
+      master_.reconcile(framework, call.reconcile());
+      break;
+    case Call::MESSAGE:
+      master_.frameworkMessage(framework, call.message());
+      break;
     case Call::REQUEST: {
       std::vector<v1::Request> requests(call.request().requests().begin(),
                                         call.request().requests().end());

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <plexus/json.hpp>
+#include <plexus/task_state.hpp>
 #include <plexus/version.hpp>
 
 #include "common/build_info.hpp"
@@ -30,25 +31,24 @@ json::object resourcesObject(const Resources& resources) {
     } else if (auto ranges = named.ranges(name)) {
       std::string text = "[";
       for (size_t i = 0; i < ranges->size(); ++i) {
-        text += (i ? ", " : "") + std::to_string((*ranges)[i].begin) + "-" + std::to_string((*ranges)[i].end);
+        text += (i ? ", " : "") + std::to_string((*ranges)[i].begin) + "-" +
+                std::to_string((*ranges)[i].end);
       }
       out[key] = text + "]";
     } else if (auto set = named.set(name)) {
       std::string text = "{";
-      for (size_t i = 0; i < set->size(); ++i) text += (i ? ", " : "") + (*set)[i];
+      for (size_t i = 0; i < set->size(); ++i)
+        text += (i ? ", " : "") + (*set)[i];
       out[key] = text + "}";
     }
   }
   return out;
 }
 
-json::value parsed(const google::protobuf::Message& message) { return json::parse(toJson(message)); }
-
-std::string lowerState(v1::TaskState state) {
-  std::string name = v1::TaskState_Name(state);
-  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return name;
+json::value parsed(const google::protobuf::Message& message) {
+  return json::parse(toJson(message));
 }
+
 
 json::object taskObject(const TaskRecord& record) {
   const v1::Task& task = record.task;
@@ -65,9 +65,11 @@ json::object taskObject(const TaskRecord& record) {
   }
   json::array statuses;
   for (const auto& status : task.statuses()) {
-    json::object entry{{"state", v1::TaskState_Name(status.state())}, {"timestamp", status.timestamp()}};
+    json::object entry{{"state", v1::TaskState_Name(status.state())},
+                       {"timestamp", status.timestamp()}};
     if (status.has_labels()) entry["labels"] = parsed(status.labels()).at("labels");
-    if (status.has_container_status()) entry["container_status"] = parsed(status.container_status());
+    if (status.has_container_status())
+      entry["container_status"] = parsed(status.container_status());
     statuses.push_back(std::move(entry));
   }
   out["statuses"] = std::move(statuses);
@@ -98,7 +100,8 @@ std::string StateWriter::state() const {
   out["leader_info"] = parsed(info);
   if (!m.flags_.cluster.empty()) out["cluster"] = m.flags_.cluster;
   json::object flags;
-  for (const auto& [name, value] : m.context_.allFlags.values()) flags[name] = value;
+  for (const auto& [name, value] : m.context_.allFlags.values())
+    flags[name] = value;
   out["flags"] = std::move(flags);
 
   size_t activated = 0, deactivated = 0, unreachable = 0;
@@ -110,33 +113,41 @@ std::string StateWriter::state() const {
     }
     (agent->connected ? activated : deactivated)++;
     Resources used, offered;
-    for (const auto& [framework, resources] : agent->used) used += resources;
-    for (const OfferId& offer : agent->offers) offered += m.offers_.at(offer).resources;
+    for (const auto& [framework, resources] : agent->used)
+      used += resources;
+    for (const OfferId& offer : agent->offers)
+      offered += m.offers_.at(offer).resources;
     json::object attributes;
     for (const auto& attribute : agent->info.attributes()) {
-      if (attribute.has_scalar()) attributes[attribute.name()] = attribute.scalar().value();
-      else if (attribute.has_text()) attributes[attribute.name()] = attribute.text().value();
-      else attributes[attribute.name()] = parsed(attribute);
+      if (attribute.has_scalar())
+        attributes[attribute.name()] = attribute.scalar().value();
+      else if (attribute.has_text())
+        attributes[attribute.name()] = attribute.text().value();
+      else
+        attributes[attribute.name()] = parsed(attribute);
     }
     json::object reserved;
-    for (const auto& [role, resources] : agent->total.reservations()) reserved[role] = resourcesObject(resources);
+    for (const auto& [role, resources] : agent->total.reservations())
+      reserved[role] = resourcesObject(resources);
     std::string ip = agent->endpoint.substr(0, agent->endpoint.rfind(':'));
-    slaves.push_back(json::object{{"id", id.value()},
-                                  {"hostname", agent->info.hostname()},
-                                  {"port", agent->info.port()},
-                                  {"pid", "slave(1)@" + agent->endpoint},
-                                  {"attributes", std::move(attributes)},
-                                  {"registered_time", seconds(agent->registeredTime)},
-                                  {"resources", resourcesObject(agent->total)},
-                                  {"used_resources", resourcesObject(used)},
-                                  {"offered_resources", resourcesObject(offered)},
-                                  {"reserved_resources", std::move(reserved)},
-                                  {"unreserved_resources", resourcesObject(agent->total.unreserved())},
-                                  {"active", agent->connected},
-                                  {"deactivated", false},
-                                  {"version", agent->version},
-                                  {"capabilities", json::array{"MULTI_ROLE", "HIERARCHICAL_ROLE"}}});
-    if (agent->reregisteredTime) slaves.back().as_object()["reregistered_time"] = seconds(*agent->reregisteredTime);
+    slaves.push_back(
+        json::object{{"id", id.value()},
+                     {"hostname", agent->info.hostname()},
+                     {"port", agent->info.port()},
+                     {"pid", "slave(1)@" + agent->endpoint},
+                     {"attributes", std::move(attributes)},
+                     {"registered_time", seconds(agent->registeredTime)},
+                     {"resources", resourcesObject(agent->total)},
+                     {"used_resources", resourcesObject(used)},
+                     {"offered_resources", resourcesObject(offered)},
+                     {"reserved_resources", std::move(reserved)},
+                     {"unreserved_resources", resourcesObject(agent->total.unreserved())},
+                     {"active", agent->connected},
+                     {"deactivated", false},
+                     {"version", agent->version},
+                     {"capabilities", json::array{"MULTI_ROLE", "HIERARCHICAL_ROLE"}}});
+    if (agent->reregisteredTime)
+      slaves.back().as_object()["reregistered_time"] = seconds(*agent->reregisteredTime);
   }
   out["activated_slaves"] = activated;
   out["deactivated_slaves"] = deactivated;
@@ -161,9 +172,12 @@ std::string StateWriter::state() const {
                                     {"resources", resourcesObject(offer.resources)}});
     }
     json::array tasks, completed, unreachableTasks, executors, capabilities, roles;
-    for (const auto& [id, task] : framework.tasks) tasks.push_back(taskObject(task));
-    for (const auto& [id, task] : framework.completedTasks) completed.push_back(taskObject(task));
-    for (const auto& [id, task] : framework.unreachableTasks) unreachableTasks.push_back(taskObject(task));
+    for (const auto& [id, task] : framework.tasks)
+      tasks.push_back(taskObject(task));
+    for (const auto& [id, task] : framework.completedTasks)
+      completed.push_back(taskObject(task));
+    for (const auto& [id, task] : framework.unreachableTasks)
+      unreachableTasks.push_back(taskObject(task));
     for (const auto& [agentId, byId] : framework.executors) {
       for (const auto& [executorId, executor] : byId) {
         json::value value = parsed(executor);
@@ -172,7 +186,8 @@ std::string StateWriter::state() const {
       }
     }
     for (const auto& capability : fi.capabilities()) {
-      capabilities.push_back(json::string(v1::FrameworkInfo::Capability::Type_Name(capability.type())));
+      capabilities.push_back(
+          json::string(v1::FrameworkInfo::Capability::Type_Name(capability.type())));
     }
     json::object object{{"id", framework.id.value()},
                         {"name", fi.name()},
@@ -196,17 +211,20 @@ std::string StateWriter::state() const {
                         {"offers", std::move(offers)},
                         {"executors", std::move(executors)}};
     if (framework.hasCapability(v1::FrameworkInfo::Capability::MULTI_ROLE)) {
-      for (const auto& role : fi.roles()) roles.push_back(json::string(role));
+      for (const auto& role : fi.roles())
+        roles.push_back(json::string(role));
       object["roles"] = std::move(roles);
     } else {
       object["role"] = fi.role();
     }
-    if (framework.unregisteredTime) object["unregistered_time"] = seconds(*framework.unregisteredTime);
+    if (framework.unregisteredTime)
+      object["unregistered_time"] = seconds(*framework.unregisteredTime);
     if (fi.has_labels()) object["labels"] = parsed(fi.labels()).at("labels");
     return object;
   };
   json::array frameworks, completedFrameworks;
-  for (const auto& [id, framework] : m.frameworks_) frameworks.push_back(frameworkObject(*framework));
+  for (const auto& [id, framework] : m.frameworks_)
+    frameworks.push_back(frameworkObject(*framework));
   for (const auto& [id, framework] : m.completedFrameworks_) {
     completedFrameworks.push_back(frameworkObject(*framework));
   }
@@ -221,7 +239,8 @@ std::string StateWriter::metrics() const {
   const Master& m = master_;
   json::object out;
   out["master/elected"] = 1;
-  out["master/uptime_secs"] = std::chrono::duration<double>(m.context_.runtime.wallNow() - m.startTime_).count();
+  out["master/uptime_secs"] =
+      std::chrono::duration<double>(m.context_.runtime.wallNow() - m.startTime_).count();
   size_t frameworksActive = 0, frameworksConnected = 0;
   for (const auto& [id, framework] : m.frameworks_) {
     frameworksActive += framework->active;
@@ -240,7 +259,8 @@ std::string StateWriter::metrics() const {
     }
     active += agent->connected;
     total += agent->total;
-    for (const auto& [framework, resources] : agent->used) used += resources;
+    for (const auto& [framework, resources] : agent->used)
+      used += resources;
   }
   out["master/slaves_active"] = active;
   out["master/slaves_inactive"] = m.agents_.size() - active - unreachable;
@@ -254,15 +274,21 @@ std::string StateWriter::metrics() const {
     out[std::string("master/") + name + "_percent"] = t > 0 ? u / t : 0.0;
   }
   std::map<std::string, uint64_t> states;
-  for (const char* state : {"staging", "starting", "running", "killing", "unreachable"}) states[state] = 0;
+  for (const char* state : {"staging", "starting", "running", "killing", "unreachable"})
+    states[state] = 0;
   for (const auto& [id, framework] : m.frameworks_) {
-    for (const auto& [taskId, task] : framework->tasks) states[lowerState(task.task.state()).substr(5)]++;
-    for (const auto& [taskId, task] : framework->unreachableTasks) states["unreachable"]++;
+    for (const auto& [taskId, task] : framework->tasks) {
+      states[taskStateMetricName(task.task.state())]++;
+    }
+    states["unreachable"] += framework->unreachableTasks.size();
   }
-  for (const auto& [state, count] : states) out["master/tasks_" + state] = count;
-  for (const char* state : {"finished", "failed", "killed", "lost", "error", "dropped", "gone", "gone_by_operator"}) {
+  for (const auto& [state, count] : states)
+    out["master/tasks_" + state] = count;
+  for (const char* state :
+       {"finished", "failed", "killed", "lost", "error", "dropped", "gone", "gone_by_operator"}) {
     auto it = m.metrics_.terminalTasks.find(std::string("task_") + state);
-    out[std::string("master/tasks_") + state] = it == m.metrics_.terminalTasks.end() ? 0 : it->second;
+    out[std::string("master/tasks_") + state] =
+        it == m.metrics_.terminalTasks.end() ? 0 : it->second;
   }
   out["master/outstanding_offers"] = m.offers_.size();
   out["master/slave_registrations"] = m.metrics_.agentRegistrations;
@@ -272,13 +298,15 @@ std::string StateWriter::metrics() const {
   out["master/invalid_status_updates"] = m.metrics_.invalidStatusUpdates;
   out["master/dropped_messages"] = m.metrics_.droppedMessages;
   out["master/event_queue_http_requests"] = 0;
-  for (const auto& [call, count] : m.metrics_.schedulerCalls) out["master/messages_" + call] = count;
+  for (const auto& [call, count] : m.metrics_.schedulerCalls)
+    out["master/messages_" + call] = count;
   return json::serialize(out);
 }
 
 std::string StateWriter::flags() const {
   json::object flags;
-  for (const auto& [name, value] : master_.context_.allFlags.values()) flags[name] = value;
+  for (const auto& [name, value] : master_.context_.allFlags.values())
+    flags[name] = value;
   return json::serialize(json::object{{"flags", std::move(flags)}});
 }
 

@@ -1,26 +1,11 @@
 // Tasks: launch validation, status updates and acknowledgements, kill, reconciliation.
 #include <plexus/logging.hpp>
+#include <plexus/task_state.hpp>
 
 #include "master/master.hpp"
 
 namespace plexus::master {
 namespace {
-
-bool isTerminal(v1::TaskState state) {
-  switch (state) {
-    case v1::TASK_FINISHED:
-    case v1::TASK_FAILED:
-    case v1::TASK_KILLED:
-    case v1::TASK_LOST:
-    case v1::TASK_ERROR:
-    case v1::TASK_DROPPED:
-    case v1::TASK_GONE:
-    case v1::TASK_GONE_BY_OPERATOR:
-      return true;
-    default:
-      return false;
-  }
-}
 
 double nowSeconds(std::chrono::system_clock::time_point now) {
   return std::chrono::duration<double>(now.time_since_epoch()).count();
@@ -28,7 +13,9 @@ double nowSeconds(std::chrono::system_clock::time_point now) {
 
 }  // namespace
 
-bool TaskRecord::terminal() const { return isTerminal(task.state()); }
+bool TaskRecord::terminal() const {
+  return isTerminalState(task.state());
+}
 
 void Master::recordStatus(TaskRecord& task, const v1::TaskStatus& status) {
   task.task.set_state(status.state());
@@ -50,11 +37,7 @@ void Master::sendMasterUpdate(FrameworkRecord& framework, const v1::TaskID& task
   status->set_message(message);
   status->set_timestamp(nowSeconds(context_.runtime.wallNow()));
   if (agent) agent->toWire(status->mutable_agent_id());
-  if (isTerminal(state)) metrics_.terminalTasks["task_" + [&] {
-    std::string name = v1::TaskState_Name(state).substr(5);
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return name;
-  }()]++;
+  if (isTerminalState(state)) metrics_.terminalTasks["task_" + taskStateMetricName(state)]++;
   sendEvent(framework, event);
 }
 
@@ -74,10 +57,12 @@ void Master::launch(FrameworkRecord& framework, AgentRecord& agent,
   auto validateTask = [&](const v1::TaskInfo& task, Resources* need) -> std::string {
     TaskId id = TaskId::fromWire(task.task_id());
     if (id.empty()) return "Task ID is empty";
-    if (!idsInCall.insert(id.value()).second) return "Task ID '" + id.value() + "' is duplicated in this call";
+    if (!idsInCall.insert(id.value()).second)
+      return "Task ID '" + id.value() + "' is duplicated in this call";
     if (framework.tasks.count(id) > 0) return "Task ID '" + id.value() + "' is already in use";
     if (task.agent_id().value() != agent.id.value()) {
-      return "Task uses agent " + task.agent_id().value() + " but the offers are on " + agent.id.value();
+      return "Task uses agent " + task.agent_id().value() + " but the offers are on " +
+             agent.id.value();
     }
     if (group && task.has_executor()) return "A task in a task group must not have an executor";
     if (!group && task.has_executor() == task.has_command()) {
@@ -103,8 +88,10 @@ void Master::launch(FrameworkRecord& framework, AgentRecord& agent,
   if (executor) {
     if (!executor->has_framework_id()) framework.id.toWire(executor->mutable_framework_id());
     auto resources = Resources::fromWire(executor->resources());
-    if (!resources) groupError = "Invalid executor resources: " + resources.error().message();
-    else if (!launchedExecutor(*executor)) executorResources = *resources;
+    if (!resources)
+      groupError = "Invalid executor resources: " + resources.error().message();
+    else if (!launchedExecutor(*executor))
+      executorResources = *resources;
   }
 
   Resources total = executorResources;
@@ -114,8 +101,10 @@ void Master::launch(FrameworkRecord& framework, AgentRecord& agent,
     errors[i] = validateTask(tasks[i], &needs[i]);
     if (errors[i].empty() && !group && tasks[i].has_executor()) {
       auto resources = Resources::fromWire(tasks[i].executor().resources());
-      if (!resources) errors[i] = "Invalid executor resources: " + resources.error().message();
-      else if (!launchedExecutor(tasks[i].executor())) needs[i] += *resources;
+      if (!resources)
+        errors[i] = "Invalid executor resources: " + resources.error().message();
+      else if (!launchedExecutor(tasks[i].executor()))
+        needs[i] += *resources;
     }
     if (errors[i].empty() && !available->contains(total + needs[i])) {
       errors[i] = "Task uses more resources (" + needs[i].toString() + ") than available (" +
@@ -135,17 +124,19 @@ void Master::launch(FrameworkRecord& framework, AgentRecord& agent,
     if (!error.empty()) {
       PLEXUS_LOG(Info) << "Task " << tasks[i].task_id().value() << " of framework " << framework.id
                        << " is invalid: " << error;
-      sendMasterUpdate(framework, tasks[i].task_id(), agent.id, v1::TASK_ERROR,
-                       group ? v1::TaskStatus::REASON_TASK_GROUP_INVALID
-                             : v1::TaskStatus::REASON_TASK_INVALID,
-                       error);
+      sendMasterUpdate(
+          framework, tasks[i].task_id(), agent.id, v1::TASK_ERROR,
+          group ? v1::TaskStatus::REASON_TASK_GROUP_INVALID : v1::TaskStatus::REASON_TASK_INVALID,
+          error);
       continue;
     }
     v1::TaskInfo& task = tasks[i];
     for (Hook* hook : hooks_) {
       auto labels = hook->masterLaunchTaskLabelDecorator(task, framework.info, agent.info);
-      if (!labels) PLEXUS_LOG(Warning) << "A task label hook failed: " << labels.error().message();
-      else if (labels->has_value()) *task.mutable_labels() = **labels;
+      if (!labels)
+        PLEXUS_LOG(Warning) << "A task label hook failed: " << labels.error().message();
+      else if (labels->has_value())
+        *task.mutable_labels() = **labels;
     }
     TaskId id = TaskId::fromWire(task.task_id());
     TaskRecord record;
@@ -163,7 +154,8 @@ void Master::launch(FrameworkRecord& framework, AgentRecord& agent,
     if (task.has_health_check()) *wire.mutable_health_check() = task.health_check();
     if (task.has_kill_policy()) *wire.mutable_kill_policy() = task.kill_policy();
     if (task.has_discovery()) *wire.mutable_discovery() = task.discovery();
-    const v1::ExecutorInfo* taskExecutor = group ? &*executor : (task.has_executor() ? &task.executor() : nullptr);
+    const v1::ExecutorInfo* taskExecutor =
+        group ? &*executor : (task.has_executor() ? &task.executor() : nullptr);
     if (taskExecutor) {
       *wire.mutable_executor_id() = taskExecutor->executor_id();
       record.executor = ExecutorId::fromWire(taskExecutor->executor_id());
@@ -179,12 +171,13 @@ void Master::launch(FrameworkRecord& framework, AgentRecord& agent,
       *event.mutable_run_task()->mutable_framework_info() = framework.info;
       if (task.has_executor()) {
         *event.mutable_run_task()->mutable_executor_info() = task.executor();
-        framework.id.toWire(event.mutable_run_task()->mutable_executor_info()->mutable_framework_id());
+        framework.id.toWire(
+            event.mutable_run_task()->mutable_executor_info()->mutable_framework_id());
       }
       *event.mutable_run_task()->mutable_task() = task;
       sendToAgent(agent, event);
-      PLEXUS_LOG(Info) << "Launching task " << id << " of framework " << framework.id << " on agent "
-                       << agent.id << " with " << needs[i];
+      PLEXUS_LOG(Info) << "Launching task " << id << " of framework " << framework.id
+                       << " on agent " << agent.id << " with " << needs[i];
     }
   }
   *available -= total;
@@ -194,7 +187,8 @@ void Master::launch(FrameworkRecord& framework, AgentRecord& agent,
     event.set_type(internal::AgentEvent::RUN_TASK_GROUP);
     *event.mutable_run_task_group()->mutable_framework_info() = framework.info;
     *event.mutable_run_task_group()->mutable_executor_info() = *executor;
-    for (const auto& task : tasks) *event.mutable_run_task_group()->mutable_task_group()->add_tasks() = task;
+    for (const auto& task : tasks)
+      *event.mutable_run_task_group()->mutable_task_group()->add_tasks() = task;
     sendToAgent(agent, event);
     PLEXUS_LOG(Info) << "Launching a group of " << tasks.size() << " tasks of framework "
                      << framework.id << " on agent " << agent.id;
@@ -233,7 +227,8 @@ void Master::statusUpdate(AgentRecord& agent, const internal::AgentCall::Update&
   v1::scheduler::Event event;
   event.set_type(v1::scheduler::Event::UPDATE);
   *event.mutable_update()->mutable_status() = status;
-  if (!status.has_agent_id()) agent.id.toWire(event.mutable_update()->mutable_status()->mutable_agent_id());
+  if (!status.has_agent_id())
+    agent.id.toWire(event.mutable_update()->mutable_status()->mutable_agent_id());
   sendEvent(*framework, event);
 }
 
@@ -243,18 +238,18 @@ void Master::taskTerminated(FrameworkRecord& framework, const TaskId& id) {
   TaskRecord task = std::move(it->second);
   framework.tasks.erase(it);
   AgentId agentId = AgentId::fromWire(task.task.agent_id());
-  std::string state = v1::TaskState_Name(task.task.state()).substr(5);
-  for (char& c : state) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  metrics_.terminalTasks["task_" + state]++;
+  metrics_.terminalTasks["task_" + taskStateMetricName(task.task.state())]++;
   // The task's own resources go back now; an executor's when the executor exits.
   Resources freed = *Resources::fromWire(task.task.resources());
   if (AgentRecord* agent = findAgent(agentId)) {
     agent->used[framework.id] -= freed;
     if (agent->used[framework.id].empty()) agent->used.erase(framework.id);
-    if (!agent->unreachable) allocator_.recoverResources(framework.id, agentId, freed, std::nullopt, true);
+    if (!agent->unreachable)
+      allocator_.recoverResources(framework.id, agentId, freed, std::nullopt, true);
   }
   framework.completedTasks.emplace(id, std::move(task));
-  while (framework.completedTasks.size() > static_cast<size_t>(flags_.maxCompletedTasksPerFramework)) {
+  while (framework.completedTasks.size() >
+         static_cast<size_t>(flags_.maxCompletedTasksPerFramework)) {
     framework.completedTasks.erase(framework.completedTasks.begin());
   }
 }
@@ -262,8 +257,8 @@ void Master::taskTerminated(FrameworkRecord& framework, const TaskId& id) {
 void Master::acknowledge(FrameworkRecord& framework, const v1::scheduler::Call::Acknowledge& ack) {
   AgentRecord* agent = findAgent(AgentId::fromWire(ack.agent_id()));
   if (agent == nullptr || !agent->connected) {
-    PLEXUS_LOG(Info) << "Dropping acknowledgement of task " << ack.task_id().value()
-                     << ": agent " << ack.agent_id().value() << " is not connected";
+    PLEXUS_LOG(Info) << "Dropping acknowledgement of task " << ack.task_id().value() << ": agent "
+                     << ack.agent_id().value() << " is not connected";
     return;
   }
   internal::AgentEvent event;
@@ -293,7 +288,8 @@ void Master::kill(FrameworkRecord& framework, const v1::scheduler::Call::Kill& k
   event.set_type(internal::AgentEvent::KILL_TASK);
   framework.id.toWire(event.mutable_kill_task()->mutable_framework_id());
   *event.mutable_kill_task()->mutable_task_id() = kill.task_id();
-  if (kill.has_kill_policy()) *event.mutable_kill_task()->mutable_kill_policy() = kill.kill_policy();
+  if (kill.has_kill_policy())
+    *event.mutable_kill_task()->mutable_kill_policy() = kill.kill_policy();
   else if (it->second.task.has_kill_policy()) {
     *event.mutable_kill_task()->mutable_kill_policy() = it->second.task.kill_policy();
   }
@@ -302,7 +298,8 @@ void Master::kill(FrameworkRecord& framework, const v1::scheduler::Call::Kill& k
                    << framework.id;
 }
 
-void Master::reconcile(FrameworkRecord& framework, const v1::scheduler::Call::Reconcile& reconcile) {
+void Master::reconcile(FrameworkRecord& framework,
+                       const v1::scheduler::Call::Reconcile& reconcile) {
   auto report = [&](const TaskRecord& task) {
     v1::scheduler::Event event;
     event.set_type(v1::scheduler::Event::UPDATE);
@@ -318,15 +315,18 @@ void Master::reconcile(FrameworkRecord& framework, const v1::scheduler::Call::Re
     sendEvent(framework, event);
   };
   if (reconcile.tasks_size() == 0) {
-    for (const auto& [id, task] : framework.tasks) report(task);
-    for (const auto& [id, task] : framework.unreachableTasks) report(task);
+    for (const auto& [id, task] : framework.tasks)
+      report(task);
+    for (const auto& [id, task] : framework.unreachableTasks)
+      report(task);
     return;
   }
   for (const auto& wanted : reconcile.tasks()) {
     TaskId id = TaskId::fromWire(wanted.task_id());
     if (auto it = framework.tasks.find(id); it != framework.tasks.end()) {
       report(it->second);
-    } else if (auto it = framework.unreachableTasks.find(id); it != framework.unreachableTasks.end()) {
+    } else if (auto it = framework.unreachableTasks.find(id);
+               it != framework.unreachableTasks.end()) {
       report(it->second);
     } else if (auto it = framework.completedTasks.find(id); it != framework.completedTasks.end()) {
       report(it->second);
@@ -340,7 +340,8 @@ void Master::reconcile(FrameworkRecord& framework, const v1::scheduler::Call::Re
   }
 }
 
-void Master::frameworkMessage(FrameworkRecord& framework, const v1::scheduler::Call::Message& message) {
+void Master::frameworkMessage(FrameworkRecord& framework,
+                              const v1::scheduler::Call::Message& message) {
   AgentRecord* agent = findAgent(AgentId::fromWire(message.agent_id()));
   if (agent == nullptr || !agent->connected) {
     metrics_.droppedMessages++;
@@ -354,7 +355,8 @@ void Master::frameworkMessage(FrameworkRecord& framework, const v1::scheduler::C
   sendToAgent(*agent, event);
 }
 
-void Master::shutdownExecutor(FrameworkRecord& framework, const v1::scheduler::Call::Shutdown& shutdown) {
+void Master::shutdownExecutor(FrameworkRecord& framework,
+                              const v1::scheduler::Call::Shutdown& shutdown) {
   AgentRecord* agent = findAgent(AgentId::fromWire(shutdown.agent_id()));
   if (agent == nullptr || !agent->connected) return;
   internal::AgentEvent event;

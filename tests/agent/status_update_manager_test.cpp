@@ -46,7 +46,7 @@ v1::TaskStatus status(const std::string& task, v1::TaskState state) {
   v1::TaskStatus s;
   s.mutable_task_id()->set_value(task);
   s.set_state(state);
-  s.set_uuid(randomUuid());
+  s.set_uuid(randomUuidBytes());
   return s;
 }
 
@@ -121,9 +121,9 @@ TEST_F(StatusUpdateManagerTest, DuplicatesAreRecognisedAndTerminalStreamsDropped
 }
 
 TEST(Uuid, SixteenRandomBytes) {
-  EXPECT_EQ(randomUuid().size(), 16u);
-  EXPECT_NE(randomUuid(), randomUuid());
-  EXPECT_EQ(randomContainerId().size(), 36u);
+  EXPECT_EQ(randomUuidBytes().size(), 16u);
+  EXPECT_NE(randomUuidBytes(), randomUuidBytes());
+  EXPECT_EQ(randomUuidString().size(), 36u);
 }
 
 }  // namespace

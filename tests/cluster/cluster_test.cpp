@@ -26,14 +26,15 @@ class ClusterTest : public ::testing::TestWithParam<Wire> {
     for (int i = 0; i < 2; ++i) {
       agents_.push_back(std::make_unique<Process>(
           "plexus-agent",
-          std::vector<std::string>{"--port=0", "--master=127.0.0.1:" + std::to_string(port_),
-                                   "--work_dir=" + (dir_.path() / ("agent" + std::to_string(i))).string(),
-                                   "--resources=cpus:2;mem:512;disk:1024",
-                                   "--status_update_retry_interval=300ms",
-                                   "--executor_shutdown_grace_period=1secs"},
+          std::vector<std::string>{
+              "--port=0", "--master=127.0.0.1:" + std::to_string(port_),
+              "--work_dir=" + (dir_.path() / ("agent" + std::to_string(i))).string(),
+              "--resources=cpus:2;mem:512;disk:1024", "--status_update_retry_interval=300ms",
+              "--executor_shutdown_grace_period=1secs"},
           dir_.path()));
     }
-    for (auto& agent : agents_) ASSERT_TRUE(agent->waitForLog("Registered with master")) << agent->err();
+    for (auto& agent : agents_)
+      ASSERT_TRUE(agent->waitForLog("Registered with master")) << agent->err();
   }
 
   void TearDown() override {
@@ -53,14 +54,16 @@ class ClusterTest : public ::testing::TestWithParam<Wire> {
     return info;
   }
 
-  static v1::TaskInfo commandTask(const v1::Offer& offer, const std::string& id, const std::string& command) {
+  static v1::TaskInfo commandTask(const v1::Offer& offer, const std::string& id,
+                                  const std::string& command) {
     v1::TaskInfo task;
     task.set_name(id);
     task.mutable_task_id()->set_value(id);
     *task.mutable_agent_id() = offer.agent_id();
     task.mutable_command()->set_value(command);
     Resources::parse("cpus:0.5;mem:64")->toWire(task.mutable_resources());
-    for (auto& resource : *task.mutable_resources()) resource.mutable_allocation_info()->set_role("*");
+    for (auto& resource : *task.mutable_resources())
+      resource.mutable_allocation_info()->set_role("*");
     return task;
   }
 
@@ -70,7 +73,8 @@ class ClusterTest : public ::testing::TestWithParam<Wire> {
     *call.mutable_accept()->add_offer_ids() = offer.id();
     auto* operation = call.mutable_accept()->add_operations();
     operation->set_type(v1::Offer::Operation::LAUNCH);
-    for (auto& task : tasks) *operation->mutable_launch()->add_task_infos() = task;
+    for (auto& task : tasks)
+      *operation->mutable_launch()->add_task_infos() = task;
     call.mutable_accept()->mutable_filters()->set_refuse_seconds(0);
     return call;
   }
@@ -88,7 +92,8 @@ class ClusterTest : public ::testing::TestWithParam<Wire> {
   static std::optional<v1::TaskStatus> nextUpdate(Scheduler& scheduler, bool ack = true) {
     auto update = scheduler.next(Event::UPDATE, std::chrono::seconds(30));
     if (!update) return std::nullopt;
-    if (ack && update->update().status().has_uuid()) acknowledge(scheduler, update->update().status());
+    if (ack && update->update().status().has_uuid())
+      acknowledge(scheduler, update->update().status());
     return update->update().status();
   }
 
@@ -111,7 +116,8 @@ TEST_P(ClusterTest, CommandTaskRunsToFinishedOnEitherAgent) {
       offers.push_back(offer);
     }
   }
-  ASSERT_EQ(scheduler.call(launch(offers[0], {commandTask(offers[0], "t1", "echo hello")})).status, 202u);
+  ASSERT_EQ(scheduler.call(launch(offers[0], {commandTask(offers[0], "t1", "echo hello")})).status,
+            202u);
   std::vector<v1::TaskState> states;
   while (states.empty() || states.back() != v1::TASK_FINISHED) {
     auto status = nextUpdate(scheduler);
@@ -122,7 +128,8 @@ TEST_P(ClusterTest, CommandTaskRunsToFinishedOnEitherAgent) {
     states.push_back(status->state());
     ASSERT_LE(states.size(), 3u);
   }
-  EXPECT_EQ(states, (std::vector<v1::TaskState>{v1::TASK_STARTING, v1::TASK_RUNNING, v1::TASK_FINISHED}));
+  EXPECT_EQ(states,
+            (std::vector<v1::TaskState>{v1::TASK_STARTING, v1::TASK_RUNNING, v1::TASK_FINISHED}));
 }
 
 TEST_P(ClusterTest, KillCrashAndUnacknowledgedResend) {
@@ -138,8 +145,8 @@ TEST_P(ClusterTest, KillCrashAndUnacknowledgedResend) {
   // so the agent sends it again with the same uuid.
   std::map<std::string, std::vector<v1::TaskStatus>> seen;
   bool resent = false;
-  while (!resent || seen["crasher"].back().state() != v1::TASK_FAILED ||
-         seen["sleeper"].empty() || seen["sleeper"].back().state() != v1::TASK_RUNNING) {
+  while (!resent || seen["crasher"].back().state() != v1::TASK_FAILED || seen["sleeper"].empty() ||
+         seen["sleeper"].back().state() != v1::TASK_RUNNING) {
     auto update = scheduler.next(Event::UPDATE, std::chrono::seconds(30));
     ASSERT_TRUE(update) << agents_[0]->err();
     const v1::TaskStatus& status = update->update().status();
@@ -149,7 +156,8 @@ TEST_P(ClusterTest, KillCrashAndUnacknowledgedResend) {
     bool holdBack = status.task_id().value() == "crasher" && history.size() == 1;
     if (!holdBack && status.has_uuid()) acknowledge(scheduler, status);
   }
-  EXPECT_NE(seen["crasher"].back().message().find("3"), std::string::npos) << seen["crasher"].back().message();
+  EXPECT_NE(seen["crasher"].back().message().find("3"), std::string::npos)
+      << seen["crasher"].back().message();
 
   Call kill;
   kill.set_type(Call::KILL);
@@ -165,7 +173,9 @@ TEST_P(ClusterTest, KillCrashAndUnacknowledgedResend) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Encodings, ClusterTest, ::testing::Values(Wire::kJson, Wire::kProtobuf),
-                         [](const auto& info) { return info.param == Wire::kJson ? "Json" : "Protobuf"; });
+                         [](const auto& info) {
+                           return info.param == Wire::kJson ? "Json" : "Protobuf";
+                         });
 
 }  // namespace
 }  // namespace plexus::testing

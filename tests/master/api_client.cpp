@@ -44,30 +44,36 @@ unsigned Scheduler::subscribe(const v1::FrameworkInfo& info) {
   call.set_type(v1::scheduler::Call::SUBSCRIBE);
   *call.mutable_subscribe()->mutable_framework_info() = info;
   if (info.has_id()) *call.mutable_framework_id() = info.id();
-  http::ClientRequest request{.method = "POST", .target = "/api/v1/scheduler",
-                              .headers = {{"Content-Type", contentType(wire_)},
-                                          {"Accept", contentType(wire_)}},
-                              .body = encode(call, wire_)};
+  http::ClientRequest request{
+      .method = "POST",
+      .target = "/api/v1/scheduler",
+      .headers = {{"Content-Type", contentType(wire_)}, {"Accept", contentType(wire_)}},
+      .body = encode(call, wire_)};
   status_.reset();
   ended_ = false;
   stream_ = client_.stream("127.0.0.1", static_cast<uint16_t>(port_), request,
-                           {.onHead = [this](const http::Response& head) {
-                              status_ = head.status;
-                              if (auto id = head.header("Mesos-Stream-Id")) streamId_ = std::string(*id);
-                            },
-                            .onData = [this](std::string_view bytes) {
-                              auto records = decoder_.decode(bytes);
-                              if (!records) return;
-                              for (const std::string& record : *records) {
-                                v1::scheduler::Event event;
-                                if (wire_ == Wire::kJson) (void)fromJson(record, &event);
-                                else event.ParseFromString(record);
-                                if (event.type() == v1::scheduler::Event::SUBSCRIBED) {
-                                  frameworkId_ = event.subscribed().framework_id().value();
-                                }
-                                events_.push_back(std::move(event));
-                              }
-                            },
+                           {.onHead =
+                                [this](const http::Response& head) {
+                                  status_ = head.status;
+                                  if (auto id = head.header("Mesos-Stream-Id"))
+                                    streamId_ = std::string(*id);
+                                },
+                            .onData =
+                                [this](std::string_view bytes) {
+                                  auto records = decoder_.decode(bytes);
+                                  if (!records) return;
+                                  for (const std::string& record : *records) {
+                                    v1::scheduler::Event event;
+                                    if (wire_ == Wire::kJson)
+                                      (void)fromJson(record, &event);
+                                    else
+                                      event.ParseFromString(record);
+                                    if (event.type() == v1::scheduler::Event::SUBSCRIBED) {
+                                      frameworkId_ = event.subscribed().framework_id().value();
+                                    }
+                                    events_.push_back(std::move(event));
+                                  }
+                                },
                             .onEnd = [this](Result<void>) { ended_ = true; }});
   waitFor([this] { return status_.has_value() || ended_; });
   if (status_ == 200u) next(v1::scheduler::Event::SUBSCRIBED);
@@ -77,23 +83,25 @@ unsigned Scheduler::subscribe(const v1::FrameworkInfo& info) {
 std::optional<v1::scheduler::Event> Scheduler::next(v1::scheduler::Event::Type type,
                                                     std::chrono::milliseconds timeout) {
   std::optional<v1::scheduler::Event> found;
-  waitFor([&] {
-    for (auto it = events_.begin(); it != events_.end(); ++it) {
-      if (it->type() == type) {
-        found = std::move(*it);
-        events_.erase(it);
-        return true;
-      }
-    }
-    return false;
-  }, timeout);
+  waitFor(
+      [&] {
+        for (auto it = events_.begin(); it != events_.end(); ++it) {
+          if (it->type() == type) {
+            found = std::move(*it);
+            events_.erase(it);
+            return true;
+          }
+        }
+        return false;
+      },
+      timeout);
   return found;
 }
 
 http::Response Scheduler::call(v1::scheduler::Call call) {
   call.mutable_framework_id()->set_value(frameworkId_);
-  http::Response response = post(port_, "/api/v1/scheduler", contentType(wire_), encode(call, wire_),
-                                 {{"Mesos-Stream-Id", streamId_}});
+  http::Response response = post(port_, "/api/v1/scheduler", contentType(wire_),
+                                 encode(call, wire_), {{"Mesos-Stream-Id", streamId_}});
   // Let events the call caused arrive.
   io_.restart();
   io_.poll();
@@ -114,25 +122,29 @@ std::optional<std::string> FakeAgent::registerWith(const std::string& resources,
   Resources::parse(resources)->toWire(info->mutable_resources());
   call.mutable_register_()->set_endpoint("127.0.0.1:1");
   call.mutable_register_()->set_version("test");
-  http::ClientRequest request{.method = "POST", .target = "/internal/v1/agent",
+  http::ClientRequest request{.method = "POST",
+                              .target = "/internal/v1/agent",
                               .headers = {{"Content-Type", "application/x-protobuf"}},
                               .body = call.SerializeAsString()};
   stream_ = client_.stream("127.0.0.1", static_cast<uint16_t>(port_), request,
-                           {.onHead = [this](const http::Response& head) {
-                              if (auto id = head.header("Plexus-Agent-Stream-Id")) streamId_ = std::string(*id);
-                            },
-                            .onData = [this](std::string_view bytes) {
-                              auto records = decoder_.decode(bytes);
-                              if (!records) return;
-                              for (const std::string& record : *records) {
-                                internal::AgentEvent event;
-                                event.ParseFromString(record);
-                                if (event.type() == internal::AgentEvent::REGISTERED) {
-                                  agentId_ = event.registered().agent_id().value();
-                                }
-                                events_.push_back(std::move(event));
-                              }
-                            },
+                           {.onHead =
+                                [this](const http::Response& head) {
+                                  if (auto id = head.header("Plexus-Agent-Stream-Id"))
+                                    streamId_ = std::string(*id);
+                                },
+                            .onData =
+                                [this](std::string_view bytes) {
+                                  auto records = decoder_.decode(bytes);
+                                  if (!records) return;
+                                  for (const std::string& record : *records) {
+                                    internal::AgentEvent event;
+                                    event.ParseFromString(record);
+                                    if (event.type() == internal::AgentEvent::REGISTERED) {
+                                      agentId_ = event.registered().agent_id().value();
+                                    }
+                                    events_.push_back(std::move(event));
+                                  }
+                                },
                             .onEnd = [this](Result<void>) { ended_ = true; }});
   if (!next(internal::AgentEvent::REGISTERED)) return std::nullopt;
   return agentId_;
@@ -141,16 +153,18 @@ std::optional<std::string> FakeAgent::registerWith(const std::string& resources,
 std::optional<internal::AgentEvent> FakeAgent::next(internal::AgentEvent::Type type,
                                                     std::chrono::milliseconds timeout) {
   std::optional<internal::AgentEvent> found;
-  waitFor([&] {
-    for (auto it = events_.begin(); it != events_.end(); ++it) {
-      if (it->type() == type) {
-        found = std::move(*it);
-        events_.erase(it);
-        return true;
-      }
-    }
-    return false;
-  }, timeout);
+  waitFor(
+      [&] {
+        for (auto it = events_.begin(); it != events_.end(); ++it) {
+          if (it->type() == type) {
+            found = std::move(*it);
+            events_.erase(it);
+            return true;
+          }
+        }
+        return false;
+      },
+      timeout);
   return found;
 }
 
@@ -167,7 +181,8 @@ std::string FakeAgent::update(const std::string& frameworkId, const std::string&
                               v1::TaskState state) {
   static std::mt19937_64 random{42};
   std::string uuid(16, '\0');
-  for (char& c : uuid) c = static_cast<char>(random());
+  for (char& c : uuid)
+    c = static_cast<char>(random());
   internal::AgentCall call;
   call.set_type(internal::AgentCall::UPDATE);
   call.mutable_update()->mutable_framework_id()->set_value(frameworkId);

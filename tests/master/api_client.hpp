@@ -44,8 +44,9 @@ class Scheduler : public EventLoop {
   // Subscribes; returns the HTTP status of the answer (200 on success).
   unsigned subscribe(const v1::FrameworkInfo& info);
   // Waits for the next event of `type` (earlier events of other types are kept).
-  std::optional<v1::scheduler::Event> next(v1::scheduler::Event::Type type,
-                                           std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  std::optional<v1::scheduler::Event> next(
+      v1::scheduler::Event::Type type,
+      std::chrono::milliseconds timeout = std::chrono::seconds(20));
   // Sends a call with this subscription's framework id and stream id.
   http::Response call(v1::scheduler::Call call);
   void disconnect();
@@ -72,12 +73,15 @@ class FakeAgent : public EventLoop {
   explicit FakeAgent(int port) : port_(port) {}
 
   // Registers with `resources` (Mesos text syntax); returns the agent id.
-  std::optional<std::string> registerWith(const std::string& resources, const std::string& hostname = "fake-agent");
-  std::optional<internal::AgentEvent> next(internal::AgentEvent::Type type,
-                                           std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  std::optional<std::string> registerWith(const std::string& resources,
+                                          const std::string& hostname = "fake-agent");
+  std::optional<internal::AgentEvent> next(
+      internal::AgentEvent::Type type,
+      std::chrono::milliseconds timeout = std::chrono::seconds(20));
   http::Response call(internal::AgentCall call);
   // Sends a status update for `task` in `state` with a fresh uuid; returns the uuid.
-  std::string update(const std::string& frameworkId, const std::string& taskId, v1::TaskState state);
+  std::string update(const std::string& frameworkId, const std::string& taskId,
+                     v1::TaskState state);
   void disconnect();
 
   const std::string& agentId() const { return agentId_; }

@@ -1,9 +1,9 @@
 // The master's v1 scheduler API against a real plexus-master process, with a fake
 // agent speaking the internal protocol: status codes in Mesos's order, the offer
 // cycle in JSON and in protobuf, filters, kill, reconcile, messages, teardown.
-#include <gtest/gtest.h>
-
 #include <random>
+
+#include <gtest/gtest.h>
 
 #include <plexus/json.hpp>
 #include <plexus/resources.hpp>
@@ -37,7 +37,8 @@ class MasterTest : public ::testing::Test {
     return info;
   }
 
-  static Call launchCall(const v1::Offer& offer, const std::string& taskId, const std::string& resources) {
+  static Call launchCall(const v1::Offer& offer, const std::string& taskId,
+                         const std::string& resources) {
     Call call;
     call.set_type(Call::ACCEPT);
     *call.mutable_accept()->add_offer_ids() = offer.id();
@@ -49,7 +50,8 @@ class MasterTest : public ::testing::Test {
     *task->mutable_agent_id() = offer.agent_id();
     task->mutable_command()->set_value("true");
     Resources::parse(resources)->toWire(task->mutable_resources());
-    for (auto& resource : *task->mutable_resources()) resource.mutable_allocation_info()->set_role("*");
+    for (auto& resource : *task->mutable_resources())
+      resource.mutable_allocation_info()->set_role("*");
     call.mutable_accept()->mutable_filters()->set_refuse_seconds(0);
     return call;
   }
@@ -70,23 +72,31 @@ TEST_F(MasterTest, StatusCodesInMesosOrder) {
   EXPECT_EQ(post(port_, path, "application/x-protobuf", "\xff\xff\xff").status, 400u);
   auto invalid = post(port_, path, "application/json", R"({"type":"ACCEPT"})");
   EXPECT_EQ(invalid.status, 400u);
-  EXPECT_NE(invalid.body.find("Failed to validate scheduler::Call"), std::string::npos) << invalid.body;
-  std::string subscribe = R"({"type":"SUBSCRIBE","subscribe":{"framework_info":{"user":"u","name":"n"}}})";
-  EXPECT_EQ(post(port_, path, "application/json", subscribe, {{"Accept", "text/html"}}).status, 406u);
-  EXPECT_EQ(post(port_, path, "application/json", subscribe, {{"Mesos-Stream-Id", "x"}}).status, 400u);
-  auto unknown = post(port_, path, "application/json",
-                      R"({"type":"REVIVE","framework_id":{"value":"nope"}})");
+  EXPECT_NE(invalid.body.find("Failed to validate scheduler::Call"), std::string::npos)
+      << invalid.body;
+  std::string subscribe =
+      R"({"type":"SUBSCRIBE","subscribe":{"framework_info":{"user":"u","name":"n"}}})";
+  EXPECT_EQ(post(port_, path, "application/json", subscribe, {{"Accept", "text/html"}}).status,
+            406u);
+  EXPECT_EQ(post(port_, path, "application/json", subscribe, {{"Mesos-Stream-Id", "x"}}).status,
+            400u);
+  auto unknown =
+      post(port_, path, "application/json", R"({"type":"REVIVE","framework_id":{"value":"nope"}})");
   EXPECT_EQ(unknown.status, 400u);
   EXPECT_EQ(unknown.body, "Framework cannot be found");
   EXPECT_EQ(post(port_, path, "application/json", R"({"type":"UNKNOWN"})").status, 501u);
 
   Scheduler scheduler(port_, Wire::kJson);
   ASSERT_EQ(scheduler.subscribe(framework()), 200u);
-  std::string revive = R"({"type":"REVIVE","framework_id":{"value":")" + scheduler.frameworkId() + R"("}})";
+  std::string revive =
+      R"({"type":"REVIVE","framework_id":{"value":")" + scheduler.frameworkId() + R"("}})";
   EXPECT_EQ(post(port_, path, "application/json", revive).status, 400u);  // no stream id
-  EXPECT_EQ(post(port_, path, "application/json", revive, {{"Mesos-Stream-Id", "wrong"}}).status, 400u);
-  EXPECT_EQ(post(port_, path, "application/json", revive, {{"Mesos-Stream-Id", scheduler.streamId()}}).status,
-            202u);
+  EXPECT_EQ(post(port_, path, "application/json", revive, {{"Mesos-Stream-Id", "wrong"}}).status,
+            400u);
+  EXPECT_EQ(
+      post(port_, path, "application/json", revive, {{"Mesos-Stream-Id", scheduler.streamId()}})
+          .status,
+      202u);
   // A master that answered all of that still serves.
   EXPECT_EQ(http::fetch("127.0.0.1", port_, {.target = "/health"})->status, 200u);
 }
@@ -165,7 +175,9 @@ TEST_P(OfferCycleTest, SubscribeOfferLaunchUpdateAcknowledge) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Encodings, OfferCycleTest, ::testing::Values(Wire::kJson, Wire::kProtobuf),
-                         [](const auto& info) { return info.param == Wire::kJson ? "Json" : "Protobuf"; });
+                         [](const auto& info) {
+                           return info.param == Wire::kJson ? "Json" : "Protobuf";
+                         });
 
 TEST_F(MasterTest, InvalidTasksGetTaskError) {
   FakeAgent agent(port_);
@@ -359,13 +371,20 @@ TEST_F(MasterTest, SurvivesThousandsOfMutatedCalls) {
     for (int e = 0; e < edits && !body.empty(); ++e) {
       size_t at = random() % body.size();
       switch (random() % 3) {
-        case 0: body[at] = static_cast<char>(random()); break;
-        case 1: body.erase(at, 1 + random() % 3); break;
-        default: body.insert(at, 1, static_cast<char>(random())); break;
+        case 0:
+          body[at] = static_cast<char>(random());
+          break;
+        case 1:
+          body.erase(at, 1 + random() % 3);
+          break;
+        default:
+          body.insert(at, 1, static_cast<char>(random()));
+          break;
       }
     }
-    auto response = post(port_, "/api/v1/scheduler", useJson ? "application/json" : "application/x-protobuf",
-                         body, {{"Mesos-Stream-Id", scheduler.streamId()}});
+    auto response =
+        post(port_, "/api/v1/scheduler", useJson ? "application/json" : "application/x-protobuf",
+             body, {{"Mesos-Stream-Id", scheduler.streamId()}});
     if (response.status >= 200 && response.status < 500) served++;
   }
   EXPECT_EQ(served, 2000);

@@ -1,14 +1,13 @@
 #include "process.hpp"
 
 #include <fcntl.h>
+#include <fstream>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <fstream>
 #include <sstream>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 extern char** environ;
 
@@ -46,17 +45,20 @@ Process::Process(const std::string& binary, std::vector<std::string> args, const
     err_ = dir / (name + (serial ? "." + std::to_string(serial) : "") + ".err");
     ++serial;
   } while (fs::exists(err_));
-  std::vector<std::string> argv{binary.starts_with("/") ? binary : std::string(PLEXUS_BIN_DIR) + "/" + binary};
+  std::vector<std::string> argv{
+      binary.starts_with("/") ? binary : std::string(PLEXUS_BIN_DIR) + "/" + binary};
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<char*> cargv;
-  for (auto& a : argv) cargv.push_back(a.data());
+  for (auto& a : argv)
+    cargv.push_back(a.data());
   cargv.push_back(nullptr);
   std::vector<std::string> env(extraEnv);
   for (char** e = environ; *e != nullptr; ++e) {
     if (std::string(*e).rfind("PLEXUS_", 0) != 0) env.emplace_back(*e);
   }
   std::vector<char*> cenv;
-  for (auto& e : env) cenv.push_back(e.data());
+  for (auto& e : env)
+    cenv.push_back(e.data());
   cenv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -86,13 +88,20 @@ int Process::wait(std::chrono::seconds timeout) {
   return -1;
 }
 
-void Process::signal(int sig) { ::kill(pid_, sig); }
-std::string Process::out() const { return readFile(out_); }
-std::string Process::err() const { return readFile(err_); }
+void Process::signal(int sig) {
+  ::kill(pid_, sig);
+}
+std::string Process::out() const {
+  return readFile(out_);
+}
+std::string Process::err() const {
+  return readFile(err_);
+}
 
 std::string Process::lastErrLine() const {
   std::string text = err();
-  while (!text.empty() && text.back() == '\n') text.pop_back();
+  while (!text.empty() && text.back() == '\n')
+    text.pop_back();
   auto at = text.rfind('\n');
   return text.substr(at == std::string::npos ? 0 : at + 1);
 }

@@ -5,11 +5,10 @@
 // assertion never leaves a daemon behind. A TempDir is removed with its contents.
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace plexus::testing {
@@ -51,7 +50,8 @@ class Process {
   // Polls stderr for "listening on http://127.0.0.1:<port>" and returns the port (-1 on timeout).
   int waitForPort(std::chrono::seconds timeout = std::chrono::seconds(30)) const;
   // Polls stderr until it contains `text`.
-  bool waitForLog(const std::string& text, std::chrono::seconds timeout = std::chrono::seconds(30)) const;
+  bool waitForLog(const std::string& text,
+                  std::chrono::seconds timeout = std::chrono::seconds(30)) const;
 
  private:
   pid_t pid_ = -1;
