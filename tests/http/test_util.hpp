@@ -3,6 +3,8 @@
 // and a reader that parses one response off such a socket. 127.0.0.1 only.
 #pragma once
 
+#include "../support/loop_thread.hpp"
+
 #include <arpa/inet.h>
 #include <chrono>
 #include <functional>
@@ -29,31 +31,7 @@ namespace plexus::http::testing {
 
 using namespace std::chrono_literals;
 
-// An io_context running on a background thread until destruction.
-class LoopThread {
- public:
-  LoopThread() : work_(io.get_executor()), thread_([this] { io.run(); }) {}
-  ~LoopThread() {
-    work_.reset();
-    io.stop();
-    thread_.join();
-  }
-
-  // Runs `fn` on the loop thread and waits for it.
-  template <typename Fn>
-  auto run(Fn fn) -> decltype(fn()) {
-    std::packaged_task<decltype(fn())()> task(std::move(fn));
-    auto future = task.get_future();
-    boost::asio::post(io, [&task] { task(); });
-    return future.get();
-  }
-
-  boost::asio::io_context io;
-
- private:
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  std::thread thread_;
-};
+using plexus::testing::LoopThread;
 
 // Polls `condition` every few milliseconds until it holds or `timeout` passes.
 inline bool eventually(const std::function<bool()>& condition,

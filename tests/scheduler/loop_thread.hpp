@@ -2,6 +2,8 @@
 // tests (tests/scheduler, tests/executor_lib). 127.0.0.1 only.
 #pragma once
 
+#include "../support/loop_thread.hpp"
+
 #include <chrono>
 #include <functional>
 #include <future>
@@ -13,30 +15,7 @@
 
 namespace plexus::sdktest {
 
-class LoopThread {
- public:
-  LoopThread() : work_(io.get_executor()), thread_([this] { io.run(); }) {}
-  ~LoopThread() {
-    work_.reset();
-    io.stop();
-    thread_.join();
-  }
-
-  // Runs `fn` on the loop thread and waits for its result.
-  template <typename Fn>
-  auto run(Fn fn) -> decltype(fn()) {
-    std::packaged_task<decltype(fn())()> task(std::move(fn));
-    auto future = task.get_future();
-    boost::asio::post(io, [&task] { task(); });
-    return future.get();
-  }
-
-  boost::asio::io_context io;
-
- private:
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  std::thread thread_;
-};
+using plexus::testing::LoopThread;
 
 // Polls `condition` until it holds or `timeout` passes.
 inline bool eventually(const std::function<bool()>& condition,
