@@ -105,6 +105,13 @@ Result<void> Agent::start() {
         }));
   }
 
+  auto state = http::jsonGetHandler([this] { return stateJson(); });
+  auto flags = http::jsonGetHandler([this] { return flagsJson(); });
+  for (const char* prefix : {"", "/slave(1)"}) {
+    PLEXUS_TRY(context_.server.route(std::string(prefix) + "/state", state));
+    PLEXUS_TRY(context_.server.route(std::string(prefix) + "/flags", flags));
+  }
+
   if (!flags_.master.empty()) {
     std::string master = flags_.master;
     if (master.starts_with("http://")) master = master.substr(7);
@@ -139,6 +146,15 @@ Framework& Agent::ensureFramework(const v1::FrameworkInfo& info) {
     PLEXUS_LOG(Info) << "Added framework " << id << " (" << info.name() << ")";
   }
   return it->second;
+}
+
+void Agent::removeFramework(const FrameworkId& frameworkId) {
+  auto it = frameworks_.find(frameworkId);
+  if (it == frameworks_.end()) return;
+  PLEXUS_LOG(Info) << "Removed framework " << frameworkId;
+  completedFrameworks_.push_back(std::move(it->second));
+  frameworks_.erase(it);
+  if (completedFrameworks_.size() > kMaxCompletedFrameworks) completedFrameworks_.pop_front();
 }
 
 Executor* Agent::findExecutor(const FrameworkId& framework, const ExecutorId& executor) {
@@ -262,6 +278,11 @@ void Agent::acknowledge(const internal::AgentEvent::Acknowledge& ack) {
     sendToExecutor(*executor, event);
   }
   if (isTerminalState(acked->state()) && updates_->head(frameworkId, taskId) == nullptr) {
+    if (auto task = executor->tasks.find(taskId); task != executor->tasks.end()) {
+      executor->completedTasks.push_back(std::move(task->second));
+      if (executor->completedTasks.size() > kMaxCompletedTasksPerExecutor)
+        executor->completedTasks.pop_front();
+    }
     executor->tasks.erase(taskId);
     executor->killRequested.erase(taskId);
   }
@@ -290,7 +311,7 @@ void Agent::shutdownFramework(const FrameworkId& frameworkId) {
   updates_->removeFramework(frameworkId);
   for (auto& [id, executor] : framework.executors)
     shutdownExecutor(executor);
-  if (framework.executors.empty()) frameworks_.erase(it);
+  if (framework.executors.empty()) removeFramework(frameworkId);
 }
 
 v1::TaskStatus Agent::makeStatus(const Executor* executor, const v1::TaskID& task,
@@ -325,6 +346,14 @@ void Agent::statusUpdate(const FrameworkId& framework, v1::TaskStatus status, Ex
         *status.mutable_container_status() = (*decorated)->container_status();
       }
     }
+  }
+  if (executor != nullptr) {
+    // As Mesos's agent: the container the task runs in, and its executor's pid.
+    auto* container = status.mutable_container_status();
+    if (!container->has_container_id())
+      container->mutable_container_id()->set_value(executor->container.value());
+    if (executor->pid > 0 && !container->has_executor_pid())
+      container->set_executor_pid(executor->pid);
   }
   TaskId taskId = TaskId::fromWire(status.task_id());
   if (executor != nullptr) {

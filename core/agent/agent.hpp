@@ -13,6 +13,8 @@
 // isolators) is done by the Containerizer on its pool.
 #pragma once
 
+#include <chrono>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,6 +70,8 @@ class Agent {
   void acknowledge(const internal::AgentEvent::Acknowledge& ack);
   void frameworkMessage(const internal::AgentEvent::Message& message);
   void shutdownFramework(const FrameworkId& framework);
+  // Moves a framework with no executors left to the completed ones.
+  void removeFramework(const FrameworkId& framework);
   Framework& ensureFramework(const v1::FrameworkInfo& info);
   Executor* findExecutor(const FrameworkId& framework, const ExecutorId& executor);
   Executor* findExecutorOfTask(const FrameworkId& framework, const TaskId& task);
@@ -99,6 +103,10 @@ class Agent {
                          const std::string& message);
   void removeExecutor(Framework& framework, Executor& executor, std::optional<int> status);
   Duration shutdownGracePeriod(const Executor& executor) const;
+
+  // --- state_json.cpp: GET /state and /flags ---
+  std::string stateJson() const;
+  std::string flagsJson() const;
 
   // --- executor_api.cpp ---
   void executorApi(http::Request request, http::Responder responder);
@@ -138,6 +146,8 @@ class Agent {
   Duration backoff_{};
 
   std::map<FrameworkId, Framework> frameworks_;
+  std::deque<Framework> completedFrameworks_;  // newest last, for /state
+  std::chrono::system_clock::time_point startTime_ = std::chrono::system_clock::now();
   std::unique_ptr<StatusUpdateManager> updates_;
   std::unique_ptr<Containerizer> containerizer_;
   std::uint64_t containerCount_ = 0;

@@ -47,6 +47,9 @@ void addAgentFlags(Flags& flags, AgentFlags* v) {
                 "Given to checkpointing executors as MESOS_RECOVERY_TIMEOUT.")(
       "executor_reregistration_timeout", text(&v->executorReregistrationTimeoutText, "2secs"),
       "Given to checkpointing executors as MESOS_SUBSCRIPTION_BACKOFF_MAX.")(
+      "max_completed_executors_per_framework",
+      po::value<int>(&v->maxCompletedExecutorsPerFramework)->default_value(150),
+      "Ended executors of each framework that /state keeps listing.")(
       "launcher_dir", maybeEmpty(&v->launcherDir),
       "Directory holding plexus-executor. Empty: the directory of this binary.");
 }
@@ -82,6 +85,9 @@ Result<void> validateAgentFlags(AgentFlags* v) {
   }
   if (v->statusUpdateRetryIntervalMax < v->statusUpdateRetryInterval) {
     v->statusUpdateRetryIntervalMax = v->statusUpdateRetryInterval;
+  }
+  if (v->maxCompletedExecutorsPerFramework < 0) {
+    return fail("--max_completed_executors_per_framework must not be negative");
   }
   return {};
 }

@@ -36,6 +36,7 @@ struct AgentFlags {
   std::string registrationBackoffFactorText = "1secs";
   std::string recoveryTimeoutText = "15mins";
   std::string executorReregistrationTimeoutText = "2secs";
+  int maxCompletedExecutorsPerFramework = 150;  // kept for /state
   std::string launcherDir;  // where plexus-executor lives; empty: next to this binary
   bool checkpoint = false;  // Mesos's per-framework checkpoint is honoured as well
 

@@ -295,8 +295,20 @@ void Agent::removeExecutor(Framework& framework, Executor& executor, std::option
     }
   }
   FrameworkId frameworkId = executor.framework;
+  CompletedExecutor completed{.info = executor.info,
+                              .container = executor.container,
+                              .directory = executor.directory,
+                              .tasks = {},
+                              .completedTasks = std::move(executor.completedTasks)};
+  for (auto& [id, task] : executor.tasks)
+    completed.tasks.push_back(std::move(task));
+  framework.completedExecutors.push_back(std::move(completed));
+  while (framework.completedExecutors.size() >
+         static_cast<std::size_t>(flags_.maxCompletedExecutorsPerFramework)) {
+    framework.completedExecutors.pop_front();
+  }
   framework.executors.erase(ExecutorId::fromWire(executor.info.executor_id()));
-  if (framework.terminating && framework.executors.empty()) frameworks_.erase(frameworkId);
+  if (framework.terminating && framework.executors.empty()) removeFramework(frameworkId);
 }
 
 }  // namespace plexus::agent

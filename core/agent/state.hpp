@@ -9,6 +9,7 @@
 // Touched only on the agent's loop.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -45,6 +46,8 @@ struct Executor {
   // acknowledged; queued ones are TASK_STAGING.
   std::map<TaskId, v1::Task> tasks;
   std::map<TaskId, bool> killRequested;
+  // Tasks whose terminal update was acknowledged, newest last (for /state).
+  std::deque<v1::Task> completedTasks;
 
   // Why the agent is ending it (e.g. registration timeout), for its tasks' updates.
   std::optional<v1::TaskStatus::Reason> terminationReason;
@@ -59,10 +62,24 @@ struct Executor {
   bool subscribed() const { return stream != nullptr && stream->isOpen(); }
 };
 
+// An executor that has ended, as /state lists it under completed_executors.
+struct CompletedExecutor {
+  v1::ExecutorInfo info;
+  ContainerId container;
+  std::string directory;
+  std::vector<v1::Task> tasks;          // not terminal when it ended
+  std::deque<v1::Task> completedTasks;  // terminal
+};
+
+// How much of the past /state keeps, as Mesos's agent does.
+inline constexpr std::size_t kMaxCompletedTasksPerExecutor = 200;
+inline constexpr std::size_t kMaxCompletedFrameworks = 50;
+
 struct Framework {
   v1::FrameworkInfo info;
   std::map<ExecutorId, Executor> executors;
-  bool terminating = false;  // SHUTDOWN_FRAMEWORK received
+  std::deque<CompletedExecutor> completedExecutors;  // newest last
+  bool terminating = false;                          // SHUTDOWN_FRAMEWORK received
 };
 
 }  // namespace plexus::agent

@@ -13,6 +13,8 @@
 #include <plexus/json.hpp>
 #include <plexus/task_state.hpp>
 
+#include "http/client.hpp"
+
 namespace plexus::execute {
 namespace {
 
@@ -41,12 +43,42 @@ Result<Resources> allocated(const google::protobuf::RepeatedPtrField<v1::Resourc
   return *resources;
 }
 
-// A sandbox path the agent reported in the status's labels, if any.
-std::optional<std::string> sandboxOf(const v1::TaskStatus& status) {
-  for (const auto& label : status.labels().labels()) {
-    if (label.key() == "sandbox" || label.key() == "sandbox_directory" ||
-        label.key() == "directory") {
-      return label.value();
+// The sandbox of `executorId`, from the agent's /state (Mesos's layout: frameworks
+// and completed_frameworks, each with executors and completed_executors that carry
+// their "directory").
+std::optional<std::string> sandboxOnAgent(const std::string& ip, int port,
+                                          const std::string& frameworkId,
+                                          const std::string& executorId) {
+  if (ip.empty() || port <= 0) return std::nullopt;
+  auto response = http::fetch(
+      ip, static_cast<std::uint16_t>(port), {.target = "/state"},
+      {.connectTimeout = std::chrono::seconds(2), .requestTimeout = std::chrono::seconds(5)});
+  if (!response || response->status != 200) return std::nullopt;
+  boost::system::error_code ec;
+  boost::json::value state = boost::json::parse(response->body, ec);
+  if (ec || !state.is_object()) return std::nullopt;
+  for (const char* frameworks : {"frameworks", "completed_frameworks"}) {
+    const auto* list = state.as_object().if_contains(frameworks);
+    if (list == nullptr || !list->is_array()) continue;
+    for (const auto& framework : list->as_array()) {
+      const auto* id = framework.is_object() ? framework.as_object().if_contains("id") : nullptr;
+      if (id == nullptr || !id->is_string() || id->as_string() != frameworkId) continue;
+      for (const char* executors : {"executors", "completed_executors"}) {
+        const auto* entries = framework.as_object().if_contains(executors);
+        if (entries == nullptr || !entries->is_array()) continue;
+        // The newest run of the executor is listed last.
+        std::optional<std::string> found;
+        for (const auto& executor : entries->as_array()) {
+          if (!executor.is_object()) continue;
+          const auto* eid = executor.as_object().if_contains("id");
+          const auto* directory = executor.as_object().if_contains("directory");
+          if (eid != nullptr && eid->is_string() && eid->as_string() == executorId &&
+              directory != nullptr && directory->is_string()) {
+            found = std::string(directory->as_string());
+          }
+        }
+        if (found) return found;
+      }
     }
   }
   return std::nullopt;
@@ -321,6 +353,11 @@ void Execute::offers(const Event::Offers& offers) {
         TaskRecord& record = tasks_[task.task_id().value()];
         record.agentId = offer.agent_id().value();
         record.executorId = executorId.empty() ? task.task_id().value() : executorId;
+        if (offer.has_url()) {
+          record.agentIp = offer.url().address().has_ip() ? offer.url().address().ip()
+                                                          : offer.url().address().hostname();
+          record.agentPort = offer.url().address().port();
+        }
         std::cout << "Launching task '" << task.task_id().value() << "' on agent "
                   << offer.agent_id().value()
                   << (offer.hostname().empty() ? "" : " (" + offer.hostname() + ")") << std::endl;
@@ -364,7 +401,7 @@ void Execute::update(const v1::TaskStatus& status) {
   std::string agentId = status.has_agent_id() ? status.agent_id().value() : record.agentId;
   std::string executorId =
       status.has_executor_id() ? status.executor_id().value() : record.executorId;
-  if (auto sandbox = sandboxOf(status)) {
+  if (auto sandbox = sandboxOnAgent(record.agentIp, record.agentPort, frameworkId_, executorId)) {
     std::cout << "  sandbox: " << *sandbox << std::endl;
   } else {
     std::cout << "  sandbox: on agent " << agentId << ", <agent work_dir>/slaves/" << agentId

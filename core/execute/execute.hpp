@@ -64,6 +64,8 @@ class Execute {
   struct TaskRecord {
     std::string agentId;
     std::string executorId;
+    std::string agentIp;  // where the agent serves /state (from the offer's url)
+    int agentPort = 0;
     std::optional<v1::TaskState> state;
     bool terminal = false;
   };

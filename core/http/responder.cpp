@@ -42,4 +42,13 @@ bool Responder::answered() const {
   return state_->answered.load(std::memory_order_acquire);
 }
 
+Handler jsonGetHandler(std::function<std::string()> produce) {
+  return [produce = std::move(produce)](Request request, Responder responder) {
+    if (request.method != "GET" && request.method != "HEAD") {
+      return responder.respond(methodNotAllowed({"GET"}));
+    }
+    responder.respond(json(200, produce()));
+  };
+}
+
 }  // namespace plexus::http

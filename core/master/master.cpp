@@ -82,20 +82,12 @@ Result<void> Master::start() {
                                    [agents](http::Request request, http::Responder responder) {
                                      agents->handle(request, responder);
                                    }));
-  auto get = [](auto produce) {
-    return [produce](http::Request request, http::Responder responder) {
-      if (request.method != "GET" && request.method != "HEAD") {
-        return responder.respond(http::methodNotAllowed({"GET"}));
-      }
-      responder.respond(http::json(200, produce()));
-    };
-  };
-  auto stateHandler = get([state] { return state->state(); });
+  auto stateHandler = http::jsonGetHandler([state] { return state->state(); });
   PLEXUS_TRY(context_.server.route("/state", stateHandler));
   PLEXUS_TRY(context_.server.route("/master/state", stateHandler));
-  auto metricsHandler = get([state] { return state->metrics(); });
+  auto metricsHandler = http::jsonGetHandler([state] { return state->metrics(); });
   PLEXUS_TRY(context_.server.route("/metrics/snapshot", metricsHandler));
-  auto flagsHandler = get([state] { return state->flags(); });
+  auto flagsHandler = http::jsonGetHandler([state] { return state->flags(); });
   PLEXUS_TRY(context_.server.route("/flags", flagsHandler));
   PLEXUS_TRY(context_.server.route("/master/flags", flagsHandler));
   PLEXUS_LOG(Info) << "Master " << info_.id() << " (" << info_.hostname() << ") at " << info_.pid()

@@ -27,6 +27,13 @@ void Master::offer(const FrameworkId& frameworkId, const OfferedResources& offer
       frameworkId.toWire(offer.mutable_framework_id());
       agentId.toWire(offer.mutable_agent_id());
       offer.set_hostname(agent->info.hostname());
+      // Where the agent serves its endpoints, as Mesos writes it: http://ip:port/slave(1).
+      v1::URL* url = offer.mutable_url();
+      url->set_scheme("http");
+      url->mutable_address()->set_hostname(agent->info.hostname());
+      url->mutable_address()->set_ip(agent->endpoint.substr(0, agent->endpoint.rfind(':')));
+      url->mutable_address()->set_port(agent->info.port());
+      url->set_path("/slave(1)");
       resources.toWire(offer.mutable_resources());
       *offer.mutable_attributes() = agent->info.attributes();
       offer.mutable_allocation_info()->set_role(role);

@@ -6,6 +6,7 @@
 #include <plexus/task_state.hpp>
 #include <plexus/version.hpp>
 
+#include "api/state_json.hpp"
 #include "common/build_info.hpp"
 #include "master/master.hpp"
 
@@ -13,70 +14,11 @@ namespace plexus::master {
 namespace {
 
 namespace json = boost::json;
+using api::messageValue;
+using api::resourcesObject;
 
 double seconds(std::chrono::system_clock::time_point time) {
   return std::chrono::duration<double>(time.time_since_epoch()).count();
-}
-
-// Mesos writes resources in /state as {"cpus": 4, "mem": 1024, "ports": "[31000-32000]"},
-// with cpus, gpus, mem and disk always present.
-json::object resourcesObject(const Resources& resources) {
-  json::object out{{"cpus", 0.0}, {"gpus", 0.0}, {"mem", 0.0}, {"disk", 0.0}};
-  for (const std::string& name : resources.names()) {
-    Resources named = resources.named(name);
-    std::string key = name;
-    if (named.begin() != named.end() && named.begin()->isRevocable()) key += "_revocable";
-    if (auto scalar = named.scalar(name)) {
-      out[key] = *scalar;
-    } else if (auto ranges = named.ranges(name)) {
-      std::string text = "[";
-      for (size_t i = 0; i < ranges->size(); ++i) {
-        text += (i ? ", " : "") + std::to_string((*ranges)[i].begin) + "-" +
-                std::to_string((*ranges)[i].end);
-      }
-      out[key] = text + "]";
-    } else if (auto set = named.set(name)) {
-      std::string text = "{";
-      for (size_t i = 0; i < set->size(); ++i)
-        text += (i ? ", " : "") + (*set)[i];
-      out[key] = text + "}";
-    }
-  }
-  return out;
-}
-
-json::value parsed(const google::protobuf::Message& message) {
-  return json::parse(toJson(message));
-}
-
-
-json::object taskObject(const TaskRecord& record) {
-  const v1::Task& task = record.task;
-  json::object out{{"id", task.task_id().value()},
-                   {"name", task.name()},
-                   {"framework_id", task.framework_id().value()},
-                   {"executor_id", task.executor_id().value()},
-                   {"slave_id", task.agent_id().value()},
-                   {"state", v1::TaskState_Name(task.state())},
-                   {"resources", resourcesObject(*Resources::fromWire(task.resources()))}};
-  auto resources = Resources::fromWire(task.resources());
-  if (resources && resources->begin() != resources->end() && resources->begin()->allocationRole()) {
-    out["role"] = *resources->begin()->allocationRole();
-  }
-  json::array statuses;
-  for (const auto& status : task.statuses()) {
-    json::object entry{{"state", v1::TaskState_Name(status.state())},
-                       {"timestamp", status.timestamp()}};
-    if (status.has_labels()) entry["labels"] = parsed(status.labels()).at("labels");
-    if (status.has_container_status())
-      entry["container_status"] = parsed(status.container_status());
-    statuses.push_back(std::move(entry));
-  }
-  out["statuses"] = std::move(statuses);
-  if (task.has_labels()) out["labels"] = parsed(task.labels()).at("labels");
-  if (task.has_container()) out["container"] = parsed(task.container());
-  if (task.has_health_check()) out["health_check"] = parsed(task.health_check());
-  return out;
 }
 
 }  // namespace
@@ -97,11 +39,9 @@ std::string StateWriter::state() const {
   out["hostname"] = info.hostname();
   out["capabilities"] = json::array{"AGENT_UPDATE", "AGENT_DRAINING", "QUOTA_V2"};
   out["leader"] = info.pid();
-  out["leader_info"] = parsed(info);
+  out["leader_info"] = messageValue(info);
   if (!m.flags_.cluster.empty()) out["cluster"] = m.flags_.cluster;
-  json::object flags;
-  for (const auto& [name, value] : m.context_.allFlags.values())
-    flags[name] = value;
+  json::object flags = api::flagsObject(m.context_.allFlags.values());
   out["flags"] = std::move(flags);
 
   size_t activated = 0, deactivated = 0, unreachable = 0;
@@ -117,15 +57,6 @@ std::string StateWriter::state() const {
       used += resources;
     for (const OfferId& offer : agent->offers)
       offered += m.offers_.at(offer).resources;
-    json::object attributes;
-    for (const auto& attribute : agent->info.attributes()) {
-      if (attribute.has_scalar())
-        attributes[attribute.name()] = attribute.scalar().value();
-      else if (attribute.has_text())
-        attributes[attribute.name()] = attribute.text().value();
-      else
-        attributes[attribute.name()] = parsed(attribute);
-    }
     json::object reserved;
     for (const auto& [role, resources] : agent->total.reservations())
       reserved[role] = resourcesObject(resources);
@@ -135,7 +66,7 @@ std::string StateWriter::state() const {
                      {"hostname", agent->info.hostname()},
                      {"port", agent->info.port()},
                      {"pid", "slave(1)@" + agent->endpoint},
-                     {"attributes", std::move(attributes)},
+                     {"attributes", api::attributesObject(agent->info.attributes())},
                      {"registered_time", seconds(agent->registeredTime)},
                      {"resources", resourcesObject(agent->total)},
                      {"used_resources", resourcesObject(used)},
@@ -165,22 +96,23 @@ std::string StateWriter::state() const {
     for (const OfferId& id : framework.offers) {
       const OfferRecord& offer = m.offers_.at(id);
       offered += offer.resources;
-      offers.push_back(json::object{{"id", id.value()},
-                                    {"framework_id", framework.id.value()},
-                                    {"slave_id", offer.agent.value()},
-                                    {"allocation_info", parsed(offer.offer.allocation_info())},
-                                    {"resources", resourcesObject(offer.resources)}});
+      offers.push_back(
+          json::object{{"id", id.value()},
+                       {"framework_id", framework.id.value()},
+                       {"slave_id", offer.agent.value()},
+                       {"allocation_info", messageValue(offer.offer.allocation_info())},
+                       {"resources", resourcesObject(offer.resources)}});
     }
     json::array tasks, completed, unreachableTasks, executors, capabilities, roles;
     for (const auto& [id, task] : framework.tasks)
-      tasks.push_back(taskObject(task));
+      tasks.push_back(api::taskObject(task.task));
     for (const auto& [id, task] : framework.completedTasks)
-      completed.push_back(taskObject(task));
+      completed.push_back(api::taskObject(task.task));
     for (const auto& [id, task] : framework.unreachableTasks)
-      unreachableTasks.push_back(taskObject(task));
+      unreachableTasks.push_back(api::taskObject(task.task));
     for (const auto& [agentId, byId] : framework.executors) {
       for (const auto& [executorId, executor] : byId) {
-        json::value value = parsed(executor);
+        json::value value = messageValue(executor);
         value.as_object()["slave_id"] = agentId.value();
         executors.push_back(std::move(value));
       }
@@ -219,7 +151,7 @@ std::string StateWriter::state() const {
     }
     if (framework.unregisteredTime)
       object["unregistered_time"] = seconds(*framework.unregisteredTime);
-    if (fi.has_labels()) object["labels"] = parsed(fi.labels()).at("labels");
+    if (fi.has_labels()) object["labels"] = messageValue(fi.labels()).at("labels");
     return object;
   };
   json::array frameworks, completedFrameworks;
@@ -304,9 +236,7 @@ std::string StateWriter::metrics() const {
 }
 
 std::string StateWriter::flags() const {
-  json::object flags;
-  for (const auto& [name, value] : master_.context_.allFlags.values())
-    flags[name] = value;
+  json::object flags = api::flagsObject(master_.context_.allFlags.values());
   return json::serialize(json::object{{"flags", std::move(flags)}});
 }
 

@@ -1,4 +1,6 @@
 // plexus-execute end to end: a real master, a fake agent driven by the test.
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
 #include "api_client.hpp"
@@ -127,6 +129,14 @@ TEST_F(Execute, RunsCommandsOnARealAgent) {
   EXPECT_EQ(hello->wait(), 0) << hello->out() << hello->err();
   EXPECT_NE(hello->out().find("Received status update TASK_FINISHED"), std::string::npos)
       << hello->out();
+  // The sandbox path comes from the agent's /state, and holds the task's output.
+  std::string out = hello->out();
+  auto at = out.find("  sandbox: ");
+  ASSERT_NE(at, std::string::npos) << out;
+  at += std::string("  sandbox: ").size();
+  std::filesystem::path sandbox = out.substr(at, out.find('\n', at) - at);
+  EXPECT_TRUE(sandbox.string().starts_with((dir_.path() / "agent").string())) << sandbox;
+  EXPECT_EQ(readFile(sandbox / "stdout"), "hello\n") << sandbox;
   auto three = execute({"--command=exit 3", "--name=three"});
   EXPECT_EQ(three->wait(), 3) << three->out() << three->err();
   EXPECT_NE(three->out().find("Received status update TASK_FAILED for task 'three'"),
