@@ -2,10 +2,9 @@
 # The README's main job: installs what is missing, builds, and runs Plexus on this machine.
 #
 # It prints what `plexus-master --list-modules` prints for the shipped allocator
-# module, starts a master and two agents on 127.0.0.1 in a fresh folder, runs a
-# task through them with plexus-execute, shows /state and the logs, and stops
-# everything it started. (The Monte Carlo pi framework will take plexus-execute's
-# place when examples/pi lands.)
+# module, starts a master and two agents on 127.0.0.1 in a fresh folder, runs the
+# Monte Carlo pi framework (examples/pi: 20 tasks on its own executor) to completion,
+# prints the estimate, where /state and the logs are, and stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,15 +52,26 @@ for i in 1 2; do
 done
 
 echo
-echo "== plexus-execute --master=$master --command='echo hello from Plexus'"
-"$bin/plexus-execute" --master="$master" --name=example --command='echo hello from Plexus'
-echo
-echo "== the task's stdout:"
-find "$run_dir" -path '*/runs/*/stdout' -exec cat {} \;
+echo "== plexus-pi --master=$master (examples/pi: 20 tasks on its own executor, on both agents)"
+status=0
+"$bin/plexus-pi" --master="$master" --tasks=20 || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "run-example: plexus-pi failed (exit $status); the logs are in $run_dir" >&2
+  exit "$status"
+fi
 echo
 echo "== GET http://$master/metrics/snapshot (tasks and agents):"
 curl -s "http://$master/metrics/snapshot" | tr ',' '\n' | grep -E 'tasks_finished|slaves_active|cpus_total'
+curl -s "http://$master/state" >"$run_dir/master-state.json"
+for i in 1 2; do
+  agent_port=$(port_of "$run_dir/agent$i.log")
+  curl -s "http://127.0.0.1:$agent_port/state" >"$run_dir/agent$i-state.json"
+done
 echo
-echo "Everything ran in $run_dir: master.log, agent1.log, agent2.log and the sandboxes."
-echo "While a master runs, its state is at http://<ip>:<port>/state and its metrics at"
-echo "/metrics/snapshot (here http://$master/state; the daemons stop when this script ends)."
+echo "Everything ran in $run_dir:"
+echo "  logs:       $run_dir/master.log, $run_dir/agent1.log, $run_dir/agent2.log"
+echo "  sandboxes:  $run_dir/agent*/slaves/*/frameworks/*/executors/*/runs/*/{stdout,stderr}"
+echo "  state:      $run_dir/master-state.json, agent1-state.json, agent2-state.json"
+echo "              (saved from http://$master/state and each agent's /state)"
+echo "While daemons run, the master serves http://<ip>:<port>/state, /metrics/snapshot and"
+echo "/flags; each agent serves /state and /flags. The ones started here stop now."

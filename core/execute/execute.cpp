@@ -90,6 +90,8 @@ Result<std::unique_ptr<Execute>> Execute::create(Config config) {
   std::unique_ptr<Execute> execute(new Execute(std::move(config)));
   PLEXUS_TRY(execute->prepare());
   Execute* self = execute.get();
+  // Callbacks may start before create() returns; they take the lock first.
+  std::lock_guard lock(self->mutex_);
   auto mesos = scheduler::Mesos::create(
       self->config_.master, self->config_.contentType,
       {.connected = [self] { self->connected(); },
