@@ -2,8 +2,9 @@
 //
 // It registers with the master (master_link.cpp): POST REGISTER/REREGISTER to
 // /internal/v1/agent and read the RecordIO stream of AgentEvents; PING gets a PONG;
-// a stream that ends or stays silent for 5 ping intervals is replaced by a new
-// registration, with a randomized exponential backoff. RUN_TASK / RUN_TASK_GROUP
+// a stream that ends or stays silent for the master's --max_agent_ping_timeouts ping
+// intervals (both told in REGISTERED) is replaced by a new registration, with a
+// randomized exponential backoff. RUN_TASK / RUN_TASK_GROUP
 // start (or reuse) an executor in a container (executors.cpp); the executor speaks
 // the v1 executor API at /api/v1/executor (executor_api.cpp); its status updates,
 // and the ones the agent makes, go to the master through the StatusUpdateManager
@@ -140,6 +141,7 @@ class Agent {
   std::string streamId_;
   bool connected_ = false;  // REGISTERED received on the current stream
   Duration pingInterval_ = std::chrono::seconds(15);
+  int maxSilentPings_ = 5;  // the master's --max_agent_ping_timeouts, from REGISTERED
   Runtime::TimePoint lastEvent_{};
   Runtime::TimerId silenceTimer_ = 0;
   Runtime::TimerId reconnectTimer_ = 0;

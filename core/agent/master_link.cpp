@@ -13,7 +13,6 @@ namespace {
 constexpr const char* kAgentPath = "/internal/v1/agent";
 constexpr const char* kStreamIdHeader = "Plexus-Agent-Stream-Id";
 constexpr const char* kProtobuf = "application/x-protobuf";
-constexpr int kMaxSilentPings = 5;  // Mesos's --max_agent_ping_timeouts default
 constexpr Duration kMaxBackoff = std::chrono::minutes(1);
 
 }  // namespace
@@ -148,7 +147,7 @@ void Agent::checkMasterSilence() {
   silenceTimer_ = 0;
   if (!connected_) return;
   Duration silence = context_.runtime.now() - lastEvent_;
-  if (silence > pingInterval_ * kMaxSilentPings) {
+  if (silence > pingInterval_ * maxSilentPings_) {
     onMasterEnd(generation_, "no event from the master for " + formatDuration(silence));
     return;
   }
@@ -220,6 +219,7 @@ void Agent::onRegistered(const internal::AgentEvent::Registered& registered) {
     pingInterval_ = std::chrono::duration_cast<Duration>(
         std::chrono::duration<double>(registered.ping_interval_seconds()));
   }
+  maxSilentPings_ = registered.max_ping_timeouts() > 0 ? registered.max_ping_timeouts() : 5;
   lastEvent_ = context_.runtime.now();
   if (silenceTimer_ != 0) context_.runtime.cancel(silenceTimer_);
   silenceTimer_ = context_.runtime.schedule(pingInterval_, [this] { checkMasterSilence(); });

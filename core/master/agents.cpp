@@ -80,6 +80,7 @@ Result<AgentId> Master::registerAgent(const internal::AgentCall& call, Subscript
   *event.mutable_registered()->mutable_master_info() = info_;
   event.mutable_registered()->set_ping_interval_seconds(
       std::chrono::duration<double>(flags_.agentPingTimeoutValue).count());
+  event.mutable_registered()->set_max_ping_timeouts(flags_.maxAgentPingTimeoutsValue);
   sendToAgent(*agent, event);
   agent->pingTimer =
       context_.runtime.schedule(flags_.agentPingTimeoutValue, [this, id] { pingAgent(id); });

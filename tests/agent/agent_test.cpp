@@ -182,6 +182,17 @@ TEST_F(AgentTest, RegistersWithResourcesAttributesAndAnswersPings) {
   EXPECT_NE(agent_->log().find("Registered with master fake-master"), std::string::npos);
 }
 
+// The master's --max_agent_ping_timeouts comes in REGISTERED: with 1 s pings and one
+// allowed miss, a silent master is given up after about 1 s, not the default 5 s.
+TEST_F(AgentTest, SilentMasterIsLeftAfterTheMastersMaxPingTimeouts) {
+  master_.pingIntervalSeconds = 1;
+  master_.maxPingTimeouts = 1;
+  startAgent();
+  auto reregister = master_.waitFor(isType(AgentCall::REREGISTER), std::chrono::milliseconds(4000));
+  ASSERT_TRUE(reregister) << agent_->log();
+  EXPECT_NE(agent_->log().find("no event from the master for"), std::string::npos) << agent_->log();
+}
+
 TEST_F(AgentTest, CommandTaskUpdatesGoOutInOrderEachAfterTheAcknowledgement) {
   master_.autoAck = false;
   startAgent();

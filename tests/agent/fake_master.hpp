@@ -61,6 +61,9 @@ class FakeMaster {
   std::string address() const { return "127.0.0.1:" + std::to_string(port()); }
 
   std::atomic<bool> autoAck{true};
+  // What REGISTERED tells the agent (set before it registers).
+  std::atomic<double> pingIntervalSeconds{60};
+  std::atomic<int> maxPingTimeouts{0};  // 0: unset
 
   // Sends `event` on the agent's current stream.
   bool send(const internal::AgentEvent& event) {
@@ -144,7 +147,8 @@ class FakeMaster {
       event.mutable_registered()->mutable_master_info()->set_id("fake-master");
       event.mutable_registered()->mutable_master_info()->set_ip(0);
       event.mutable_registered()->mutable_master_info()->set_port(port());
-      event.mutable_registered()->set_ping_interval_seconds(60);
+      event.mutable_registered()->set_ping_interval_seconds(pingIntervalSeconds);
+      if (maxPingTimeouts > 0) event.mutable_registered()->set_max_ping_timeouts(maxPingTimeouts);
       stream->write(encodeRecord(event.SerializeAsString()));
       std::lock_guard lock(mutex_);
       if (stream_) stream_->close();
