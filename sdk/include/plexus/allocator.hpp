@@ -31,6 +31,7 @@
 #include <plexus/error.hpp>
 #include <plexus/ids.hpp>
 #include <plexus/module.hpp>
+#include <plexus/resource_conversions.hpp>
 #include <plexus/resources.hpp>
 #include <plexus/runtime.hpp>
 #include <plexus/v1/mesos.pb.h>
@@ -63,11 +64,6 @@ struct FrameworkOptions {
 // Offered resources for one framework: role -> agent -> resources.
 using OfferedResources = std::map<std::string, std::map<AgentId, Resources>>;
 
-// Resources converted by an operation (e.g. a reservation): `consumed` become `converted`.
-struct ResourceConversion {
-  Resources consumed;
-  Resources converted;
-};
 
 struct AllocatorCallbacks {
   // Hands `framework` these resources; the master makes one Offer per agent and role.

@@ -1,9 +1,9 @@
-#include "resource_conversions.hpp"
+#include "plexus/resource_conversions.hpp"
 
 #include <cmath>
 #include <string>
 
-namespace plexus::drf {
+namespace plexus {
 
 namespace {
 
@@ -148,4 +148,4 @@ Result<Resources> applyConversions(Resources resources,
   return resources;
 }
 
-}  // namespace plexus::drf
+}  // namespace plexus

@@ -1,10 +1,10 @@
 // Unit tests of the operation -> conversion rules the allocator applies in
-// updateAvailable (Mesos's getResourceConversions).
-#include "resource_conversions.hpp"
-
+// updateAvailable and the master to agents' totals (Mesos's getResourceConversions).
 #include <gtest/gtest.h>
 
-namespace plexus::drf {
+#include <plexus/resource_conversions.hpp>
+
+namespace plexus {
 namespace {
 
 Resources R(std::string_view text) {
@@ -134,4 +134,4 @@ TEST(ResourceConversions, MissingResourcesAndUnsupportedOperationsFail) {
 }
 
 }  // namespace
-}  // namespace plexus::drf
+}  // namespace plexus
