@@ -70,6 +70,7 @@ Result<void> Agent::start() {
 
   info_.set_hostname(context_.flags.hostname);
   resources->toWire(info_.mutable_resources());
+  PLEXUS_TRY(recoverCheckpointedResources(*resources));
   for (auto& attribute : *attributes)
     *info_.add_attributes() = std::move(attribute);
   for (Hook* hook : hooks_) {

@@ -71,6 +71,12 @@ class Agent {
   void acknowledge(const internal::AgentEvent::Acknowledge& ack);
   void frameworkMessage(const internal::AgentEvent::Message& message);
   void shutdownFramework(const FrameworkId& framework);
+  // resources_checkpoint.cpp: the total the master sent after a reservation
+  // changed it, kept in --work_dir and reported at every (re-)registration.
+  void checkpointResources(const google::protobuf::RepeatedPtrField<v1::Resource>& total);
+  // Replaces the detected total with the checkpointed one when the detected total
+  // is the one it was checkpointed over.
+  Result<void> recoverCheckpointedResources(const Resources& detected);
   // Moves a framework with no executors left to the completed ones.
   void removeFramework(const FrameworkId& framework);
   Framework& ensureFramework(const v1::FrameworkInfo& info);
@@ -129,6 +135,8 @@ class Agent {
   std::string endpoint_;  // ip:port
   std::string executorPath_;
   v1::AgentInfo info_;
+  // The total detected or given by --resources, before dynamic reservations.
+  google::protobuf::RepeatedPtrField<v1::Resource> detectedResources_;
   std::optional<AgentId> agentId_;
 
   // Master connection.

@@ -194,6 +194,8 @@ void Agent::handleEvent(const internal::AgentEvent& event) {
       sendToMaster(std::move(pong));
       return;
     }
+    case internal::AgentEvent::CHECKPOINT_RESOURCES:
+      return checkpointResources(event.checkpoint_resources().total());
     case internal::AgentEvent::UPDATE_FRAMEWORK: {
       const auto& info = event.update_framework().framework_info();
       auto it = frameworks_.find(FrameworkId::fromWire(info.id()));

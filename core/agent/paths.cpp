@@ -27,4 +27,8 @@ Result<void> createDirectories(const std::string& path) {
   return {};
 }
 
+std::string resourcesCheckpoint(const std::string& workDir) {
+  return workDir + "/meta/resources/resources.info";
+}
+
 }  // namespace plexus::agent::paths

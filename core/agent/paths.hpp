@@ -17,6 +17,9 @@ std::string executorRunDir(const std::string& workDir, const AgentId& agent,
                            const FrameworkId& framework, const ExecutorId& executor,
                            const ContainerId& container);
 
+// Where the agent keeps its total after dynamic reservations (Mesos's layout).
+std::string resourcesCheckpoint(const std::string& workDir);
+
 // Creates `path` and its parents (mode 0755). Blocking: call from the pool or at start-up.
 [[nodiscard]] Result<void> createDirectories(const std::string& path);
 

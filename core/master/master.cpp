@@ -7,6 +7,7 @@
 #include <plexus/version.hpp>
 
 #include "master/agent_api.hpp"
+#include "master/operator_api.hpp"
 #include "master/scheduler_api.hpp"
 #include "master/state_json.hpp"
 
@@ -69,6 +70,15 @@ Result<void> Master::start() {
   callbacks.inverseOffer = [](const FrameworkId&, const std::map<AgentId, v1::InverseOffer>&) {};
   PLEXUS_TRY(allocator_.initialize(options, std::move(callbacks), context_.runtime));
   allocator_.recover(0, {});
+  weights_ = flags_.weightsValue;
+  if (!weights_.empty()) {
+    std::vector<v1::WeightInfo> weights;
+    for (const auto& [role, weight] : weights_) {
+      weights.emplace_back().set_role(role);
+      weights.back().set_weight(weight);
+    }
+    allocator_.updateWeights(weights);
+  }
 
   auto scheduler = std::make_shared<SchedulerApi>(*this);
   auto agents = std::make_shared<AgentApi>(*this);
@@ -82,6 +92,22 @@ Result<void> Master::start() {
                                    [agents](http::Request request, http::Responder responder) {
                                      agents->handle(request, responder);
                                    }));
+  auto operatorApi = std::make_shared<OperatorApi>(*this);
+  auto operatorHandler = [operatorApi](http::Request request, http::Responder responder) {
+    operatorApi->handle(request, responder);
+  };
+  PLEXUS_TRY(context_.server.route("/api/v1", operatorHandler));
+  PLEXUS_TRY(context_.server.route("/master/api/v1", operatorHandler));
+  for (const char* prefix : {"", "/master"}) {
+    std::string at(prefix);
+    PLEXUS_TRY(context_.server.route(
+        at + "/roles", http::jsonGetHandler([operatorApi] { return operatorApi->rolesJson(); })));
+    PLEXUS_TRY(context_.server.route(at + "/weights", http::jsonGetHandler([operatorApi] {
+                                       return operatorApi->weightsJson();
+                                     })));
+    PLEXUS_TRY(context_.server.route(
+        at + "/quota", http::jsonGetHandler([operatorApi] { return operatorApi->quotaJson(); })));
+  }
   auto stateHandler = http::jsonGetHandler([state] { return state->state(); });
   PLEXUS_TRY(context_.server.route("/state", stateHandler));
   PLEXUS_TRY(context_.server.route("/master/state", stateHandler));

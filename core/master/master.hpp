@@ -2,8 +2,9 @@
 //
 // One Master per plexus-master process, living on the daemon's event loop: every
 // method runs on that loop, so the state needs no locks. The Master serves the v1
-// scheduler API (scheduler_api.cpp), the agents' internal protocol (agent_api.cpp),
-// and the read-only endpoints (/state, /metrics/snapshot, /flags: state_json.cpp).
+// scheduler API (scheduler_api.cpp), the operator API (operator_api.cpp), the
+// agents' internal protocol (agent_api.cpp), and the read-only endpoints (/state,
+// /metrics/snapshot, /flags, /roles, /weights, /quota: state_json.cpp).
 // Its logic is split by responsibility: frameworks.cpp (subscription, failover,
 // teardown), agents.cpp (registration, pings, unreachable agents), offers.cpp (the
 // allocator's callbacks, offer IDs, accept/decline, rescinds) and tasks.cpp
@@ -20,7 +21,9 @@
 
 #include <plexus/allocator.hpp>
 #include <plexus/hook.hpp>
+#include <plexus/resource_conversions.hpp>
 #include <plexus/v1/mesos.pb.h>
+#include <plexus/v1/quota.pb.h>
 #include <plexus/v1/scheduler.pb.h>
 
 #include "agent_protocol.pb.h"
@@ -48,6 +51,7 @@ class Master {
   friend class SchedulerApi;
   friend class AgentApi;
   friend class StateWriter;
+  friend class OperatorApi;
 
   // frameworks.cpp
   Result<void> validateFrameworkInfo(const v1::FrameworkInfo& info) const;
@@ -82,6 +86,20 @@ class Master {
   void removeOffer(const OfferId& id, bool rescind, bool recover = true);
   void rescindOffersOf(const AgentId& agent);
 
+  // reservations.cpp: RESERVE and UNRESERVE, from ACCEPT or from the operator.
+  // The conversions `operation` makes, after Mesos's validation of it (for a
+  // framework: its principal and roles; for the operator: any valid role).
+  Result<std::vector<ResourceConversion>> reservationConversions(
+      const v1::Offer::Operation& operation, const FrameworkRecord* framework) const;
+  // Applies an ACCEPT's RESERVE/UNRESERVE to the offered resources `available`.
+  void applyOfferOperation(FrameworkRecord& framework, AgentRecord& agent,
+                           const v1::Offer::Operation& operation, Resources* available);
+  // Applies an operator's RESERVE/UNRESERVE to the agent's unoffered resources,
+  // rescinding the agent's offers when that frees what it needs.
+  Result<void> applyOperatorOperation(AgentRecord& agent, const v1::Offer::Operation& operation);
+  // Moves the agent's total by `conversions` and sends it to the agent to checkpoint.
+  void updateAgentTotal(AgentRecord& agent, const std::vector<ResourceConversion>& conversions);
+
   // tasks.cpp
   // Validates and launches `tasks` (one LAUNCH or LAUNCH_GROUP) on `agent`, taking
   // their resources out of `available`. Invalid tasks get TASK_ERROR.
@@ -113,6 +131,8 @@ class Master {
   std::map<FrameworkId, std::unique_ptr<FrameworkRecord>> completedFrameworks_;
   std::map<AgentId, std::unique_ptr<AgentRecord>> agents_;
   std::map<OfferId, OfferRecord> offers_;
+  std::map<std::string, double> weights_;                 // roles not listed weigh 1
+  std::map<std::string, v1::quota::QuotaConfig> quotas_;  // by role
   uint64_t nextFrameworkId_ = 0;
   uint64_t nextAgentId_ = 0;
   uint64_t nextOfferId_ = 0;

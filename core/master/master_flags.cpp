@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include <plexus/resources.hpp>
+
 namespace plexus::master {
 namespace po = boost::program_options;
 
@@ -35,7 +37,11 @@ void MasterFlags::add(Flags& flags) {
       po::value<std::string>(&minAllocatableResources)->default_value("cpus:0.01|mem:32"),
       "Offers smaller than every one of these '|'-separated quantity sets are not made.")(
       "cluster", po::value<std::string>(&cluster)->default_value("", "\"\""),
-      "Human-readable name of the cluster, shown in /state.");
+      "Human-readable name of the cluster, shown in /state.")(
+      "weights", po::value<std::string>(&weights)->default_value("", "\"\""),
+      "Initial role weights, role=weight pairs separated by commas (e.g. "
+      "'eng=2,eng/web=1.5'); roles not named weigh 1. The operator call UPDATE_WEIGHTS "
+      "changes them.");
 }
 
 Result<void> MasterFlags::parse() {
@@ -62,6 +68,29 @@ Result<void> MasterFlags::parse() {
                 ": expected a positive integer");
   }
   maxAgentPingTimeoutsValue = count;
+  weightsValue.clear();
+  std::string_view rest = weights;
+  while (!rest.empty()) {
+    std::string_view item = rest.substr(0, rest.find(','));
+    rest = item.size() < rest.size() ? rest.substr(item.size() + 1) : std::string_view();
+    std::size_t equals = item.find('=');
+    std::string role(item.substr(0, equals));
+    double weight = 0;
+    if (equals != std::string_view::npos) {
+      std::string_view number = item.substr(equals + 1);
+      auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), weight);
+      if (ec != std::errc() || end != number.data() + number.size()) weight = 0;
+    }
+    if (auto valid = Resources::validateRole(role); !valid || role == "*") {
+      return fail("--weights: '" + std::string(item) + "': '" + role + "' is not a valid role" +
+                  (valid ? "" : " (" + valid.error().message() + ")"));
+    }
+    if (!(weight > 0)) {
+      return fail("--weights: '" + std::string(item) +
+                  "': expected role=weight with a positive weight");
+    }
+    weightsValue[role] = weight;
+  }
   return {};
 }
 

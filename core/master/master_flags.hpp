@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <string>
 
 #include <plexus/duration.hpp>
@@ -24,6 +25,7 @@ struct MasterFlags {
   int maxCompletedTasksPerFramework = 1000;
   std::string minAllocatableResources;
   std::string cluster;
+  std::string weights;  // "role1=2,role2=3.5"
 
   // Parsed forms, filled by parse().
   Duration allocationIntervalValue = std::chrono::seconds(1);
@@ -31,6 +33,7 @@ struct MasterFlags {
   Duration agentPingTimeoutValue = std::chrono::seconds(15);
   int maxAgentPingTimeoutsValue = 5;
   Duration heartbeatInterval = std::chrono::seconds(15);
+  std::map<std::string, double> weightsValue;
 
   void add(Flags& flags);
   [[nodiscard]] Result<void> parse();

@@ -177,6 +177,14 @@ void Master::accept(FrameworkRecord& framework, const v1::scheduler::Call::Accep
       case v1::Offer::Operation::LAUNCH_GROUP:
         launch(framework, *agent, operation, &available);
         break;
+      case v1::Offer::Operation::RESERVE:
+      case v1::Offer::Operation::UNRESERVE: {
+        // What was launched so far stays used; the rest is converted.
+        Resources launched = offered - available;
+        applyOfferOperation(framework, *agent, operation, &available);
+        offered = launched + available;
+        break;
+      }
       default:
         PLEXUS_LOG(Warning) << "Framework " << framework.id << " sent an unsupported operation "
                             << v1::Offer::Operation::Type_Name(operation.type()) << "; ignoring it";
