@@ -97,20 +97,30 @@ void Master::launch(FrameworkRecord& framework, AgentRecord& agent,
   Resources total = executorResources;
   std::vector<Resources> needs(tasks.size());
   std::vector<std::string> errors(tasks.size());
+  // A new executor shared by several tasks of this call is charged once, to the
+  // first valid task that names it (as Mesos).
+  std::set<ExecutorId> executorsCharged;
   for (size_t i = 0; i < tasks.size(); ++i) {
     errors[i] = validateTask(tasks[i], &needs[i]);
+    std::optional<ExecutorId> charged;
     if (errors[i].empty() && !group && tasks[i].has_executor()) {
       auto resources = Resources::fromWire(tasks[i].executor().resources());
-      if (!resources)
+      ExecutorId executorId = ExecutorId::fromWire(tasks[i].executor().executor_id());
+      if (!resources) {
         errors[i] = "Invalid executor resources: " + resources.error().message();
-      else if (!launchedExecutor(tasks[i].executor()))
+      } else if (!launchedExecutor(tasks[i].executor()) && !executorsCharged.contains(executorId)) {
         needs[i] += *resources;
+        charged = executorId;
+      }
     }
     if (errors[i].empty() && !available->contains(total + needs[i])) {
       errors[i] = "Task uses more resources (" + needs[i].toString() + ") than available (" +
                   (*available - total).toString() + ")";
     }
-    if (errors[i].empty()) total += needs[i];
+    if (errors[i].empty()) {
+      total += needs[i];
+      if (charged) executorsCharged.insert(*charged);
+    }
   }
   if (group) {
     // A task group launches all or nothing.
