@@ -208,9 +208,11 @@ void Agent::killTask(const internal::AgentEvent::KillTask& kill) {
                         << ": unknown task";
     return;
   }
-  PLEXUS_LOG(Info) << "Asked to kill task " << taskId << " of framework " << frameworkId;
+  PLEXUS_LOG(Info) << "Asked to kill task " << taskId << " of framework " << frameworkId
+                   << (kill.has_message() ? ": " + kill.message() : "");
   v1::Task& task = executor->tasks.at(taskId);
   if (isTerminalState(task.state())) return;
+  if (kill.has_reason()) executor->killReasons[taskId] = {kill.reason(), kill.message()};
 
   // Still queued: the executor never saw it.
   for (auto it = executor->queued.begin(); it != executor->queued.end(); ++it) {
@@ -286,6 +288,7 @@ void Agent::acknowledge(const internal::AgentEvent::Acknowledge& ack) {
     }
     executor->tasks.erase(taskId);
     executor->killRequested.erase(taskId);
+    executor->killReasons.erase(taskId);
   }
 }
 
@@ -357,6 +360,13 @@ void Agent::statusUpdate(const FrameworkId& framework, v1::TaskStatus status, Ex
       container->set_executor_pid(executor->pid);
   }
   TaskId taskId = TaskId::fromWire(status.task_id());
+  if (executor != nullptr && status.state() == v1::TASK_KILLED && !status.has_reason()) {
+    if (auto why = executor->killReasons.find(taskId); why != executor->killReasons.end()) {
+      status.set_reason(why->second.first);
+      if (!status.has_message() && !why->second.second.empty())
+        status.set_message(why->second.second);
+    }
+  }
   if (executor != nullptr) {
     auto it = executor->tasks.find(taskId);
     if (it != executor->tasks.end()) {

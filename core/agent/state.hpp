@@ -46,6 +46,8 @@ struct Executor {
   // acknowledged; queued ones are TASK_STAGING.
   std::map<TaskId, v1::Task> tasks;
   std::map<TaskId, bool> killRequested;
+  // Why the master killed a task (e.g. preemption), for its TASK_KILLED.
+  std::map<TaskId, std::pair<v1::TaskStatus::Reason, std::string>> killReasons;
   // Tasks whose terminal update was acknowledged, newest last (for /state).
   std::deque<v1::Task> completedTasks;
 

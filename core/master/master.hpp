@@ -108,6 +108,14 @@ class Master {
   void statusUpdate(AgentRecord& agent, const internal::AgentCall::Update& update);
   void acknowledge(FrameworkRecord& framework, const v1::scheduler::Call::Acknowledge& ack);
   void kill(FrameworkRecord& framework, const v1::scheduler::Call::Kill& kill);
+  // Sends KILL_TASK for `task` (task_id, framework_id and the task's kill policy
+  // are filled in).
+  void sendKill(FrameworkRecord& framework, const TaskRecord& task, AgentRecord& agent,
+                internal::AgentEvent::KillTask kill);
+  // preemption.cpp: the allocator's reclaim callback. Kills running tasks of
+  // `framework` on `agent`, allocated to the roles of `resources`, until what they
+  // hold covers `resources`; they end TASK_KILLED with REASON_CONTAINER_PREEMPTED.
+  void reclaim(const FrameworkId& framework, const AgentId& agent, const Resources& resources);
   void reconcile(FrameworkRecord& framework, const v1::scheduler::Call::Reconcile& reconcile);
   void frameworkMessage(FrameworkRecord& framework, const v1::scheduler::Call::Message& message);
   void shutdownExecutor(FrameworkRecord& framework, const v1::scheduler::Call::Shutdown& shutdown);

@@ -38,6 +38,7 @@ struct TaskRecord {
   v1::Task task;  // state, statuses and resources as the master knows them
   Resources resources;
   std::optional<ExecutorId> executor;  // the executor it runs under, when custom
+  bool preempted = false;              // killed to reclaim its resources
   bool terminal() const;
 };
 

@@ -294,18 +294,23 @@ void Master::kill(FrameworkRecord& framework, const v1::scheduler::Call::Kill& k
     PLEXUS_LOG(Info) << "Cannot kill task " << id << " now: its agent is not connected";
     return;
   }
+  internal::AgentEvent::KillTask killTask;
+  if (kill.has_kill_policy()) *killTask.mutable_kill_policy() = kill.kill_policy();
+  sendKill(framework, it->second, *agent, std::move(killTask));
+}
+
+void Master::sendKill(FrameworkRecord& framework, const TaskRecord& task, AgentRecord& agent,
+                      internal::AgentEvent::KillTask kill) {
   internal::AgentEvent event;
   event.set_type(internal::AgentEvent::KILL_TASK);
-  framework.id.toWire(event.mutable_kill_task()->mutable_framework_id());
-  *event.mutable_kill_task()->mutable_task_id() = kill.task_id();
-  if (kill.has_kill_policy())
-    *event.mutable_kill_task()->mutable_kill_policy() = kill.kill_policy();
-  else if (it->second.task.has_kill_policy()) {
-    *event.mutable_kill_task()->mutable_kill_policy() = it->second.task.kill_policy();
-  }
-  sendToAgent(*agent, event);
-  PLEXUS_LOG(Info) << "Asked agent " << agent->id << " to kill task " << id << " of framework "
-                   << framework.id;
+  framework.id.toWire(kill.mutable_framework_id());
+  *kill.mutable_task_id() = task.task.task_id();
+  if (!kill.has_kill_policy() && task.task.has_kill_policy())
+    *kill.mutable_kill_policy() = task.task.kill_policy();
+  *event.mutable_kill_task() = std::move(kill);
+  sendToAgent(agent, event);
+  PLEXUS_LOG(Info) << "Asked agent " << agent.id << " to kill task " << task.task.task_id().value()
+                   << " of framework " << framework.id;
 }
 
 void Master::reconcile(FrameworkRecord& framework,

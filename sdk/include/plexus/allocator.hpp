@@ -72,6 +72,18 @@ struct AllocatorCallbacks {
   std::function<void(const FrameworkId& framework,
                      const std::map<AgentId, v1::InverseOffer>& inverseOffers)>
       inverseOffer;
+  // Revocation (allocator_priority): asks the master to free `resources` that
+  // `framework` uses on `agent`. `resources` is an amount, with allocation roles,
+  // not a list of tasks: the master picks running tasks of `framework` on `agent`
+  // allocated to those roles whose resources together cover it (it may free more,
+  // tasks being indivisible, and frees less only if the framework uses less),
+  // kills them (TASK_KILLED, REASON_CONTAINER_PREEMPTED), and the freed resources
+  // come back through Allocator::recoverResources(..., isAllocated = true) as
+  // usual. The allocator's books do not change at the call. May be left empty, in
+  // which case nothing is revoked.
+  std::function<void(const FrameworkId& framework, const AgentId& agent,
+                     const Resources& resources)>
+      reclaim;
 };
 
 class Allocator {
