@@ -106,6 +106,14 @@ Result<void> Agent::start() {
         }));
   }
 
+  for (const char* path : {"/monitor/statistics", "/monitor/statistics.json",
+                           "/slave(1)/monitor/statistics", "/slave(1)/monitor/statistics.json"}) {
+    PLEXUS_TRY(
+        context_.server.route(path, [this](http::Request request, http::Responder responder) {
+          monitorStatistics(std::move(request), std::move(responder));
+        }));
+  }
+
   auto state = http::jsonGetHandler([this] { return stateJson(); });
   auto flags = http::jsonGetHandler([this] { return flagsJson(); });
   for (const char* prefix : {"", "/slave(1)"}) {

@@ -95,7 +95,10 @@ class Agent {
                                        const v1::TaskInfo& task) const;
   // Queues the launch on the executor (starting it if needed) or sends it at once.
   void launchOnExecutor(Framework& framework, const v1::ExecutorInfo& info, QueuedLaunch launch);
-  Executor& startExecutor(Framework& framework, const v1::ExecutorInfo& info);
+  // The container's resources are the executor's plus those of `tasks` (its first
+  // launch), as Mesos sizes a container.
+  Executor& startExecutor(Framework& framework, const v1::ExecutorInfo& info,
+                          const v1::TaskGroupInfo& tasks);
   std::map<std::string, std::string> executorEnvironment(const Framework& framework,
                                                          const Executor& executor) const;
   void onExecutorLaunched(const FrameworkId& framework, const ExecutorId& executor,
@@ -110,6 +113,11 @@ class Agent {
                          const std::string& message);
   void removeExecutor(Framework& framework, Executor& executor, std::optional<int> status);
   Duration shutdownGracePeriod(const Executor& executor) const;
+
+  // --- monitor.cpp: GET /monitor/statistics ---
+  // Mesos's format: a JSON array of {executor_id, executor_name, framework_id,
+  // source, statistics}, statistics from the isolators' usage() (on the pool).
+  void monitorStatistics(http::Request request, http::Responder responder);
 
   // --- state_json.cpp: GET /state and /flags ---
   std::string stateJson() const;

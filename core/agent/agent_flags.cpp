@@ -17,9 +17,11 @@ po::typed_value<std::string>* maybeEmpty(std::string* target) {
 }  // namespace
 
 void addAgentFlags(Flags& flags, AgentFlags* v) {
-  flags.add()("isolation", maybeEmpty(&v->isolation),
-              "Comma-separated Isolator modules that isolate each container, in this order. "
-              "Empty: no isolation (processes still run in their own session).")(
+  flags.add()("isolation", text(&v->isolation, "isolator_posix"),
+              "Comma-separated Isolator modules that isolate each container, in this order "
+              "(shipped: isolator_posix, isolator_cgroups; a module not named in --modules is "
+              "loaded from the library of its name). Empty: no isolation (processes still run "
+              "in their own session).")(
       "hooks", maybeEmpty(&v->hooks),
       "Comma-separated Hook modules, called in this order at each hook point.")(
       "master_detector", text(&v->masterDetector, "standalone"),

@@ -126,9 +126,16 @@ void signalSession(pid_t session, int signal) {
     char* end = nullptr;
     long pid = std::strtol(entry->d_name, &end, 10);
     if (end == entry->d_name || *end != '\0' || pid <= 1) continue;
-    std::ifstream stat(std::string("/proc/") + entry->d_name + "/stat");
-    std::string line;
-    if (!std::getline(stat, line)) continue;
+    // Not std::ifstream: reading the stat of a process that is exiting fails with
+    // ESRCH, and libstdc++'s filebuf throws on a read error, killing the agent.
+    std::string path = std::string("/proc/") + entry->d_name + "/stat";
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    char buffer[1024];
+    ssize_t got = ::read(fd, buffer, sizeof buffer - 1);
+    ::close(fd);
+    if (got <= 0) continue;
+    std::string line(buffer, static_cast<std::size_t>(got));
     std::size_t close = line.rfind(')');
     if (close == std::string::npos) continue;
     // After "(comm)": state ppid pgrp session ...
@@ -170,6 +177,52 @@ std::optional<pid_t> Containerizer::pid(const ContainerId& id) const {
   auto it = containers_.find(id);
   if (it == containers_.end() || it->second.pid <= 0) return std::nullopt;
   return it->second.pid;
+}
+
+std::optional<v1::ContainerLimitation> Containerizer::limitation(const ContainerId& id) const {
+  auto it = containers_.find(id);
+  if (it == containers_.end()) return std::nullopt;
+  return it->second.limitation;
+}
+
+void Containerizer::usage(std::vector<ContainerId> ids, UsageDone done) {
+  std::vector<bool> running;
+  for (const ContainerId& id : ids) {
+    auto it = containers_.find(id);
+    running.push_back(it != containers_.end() && it->second.state == State::kRunning);
+  }
+  auto alive = alive_;
+  boost::asio::post(pool_, [this, alive, ids = std::move(ids), running = std::move(running),
+                            done = std::move(done)]() mutable {
+    std::vector<Result<v1::ResourceStatistics>> results;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (!running[i]) {
+        results.push_back(fail("container " + ids[i].value() + " is not running"));
+        continue;
+      }
+      v1::ResourceStatistics merged;
+      bool measured = false;
+      for (Isolator* isolator : isolators_) {
+        auto usage = isolator->usage(ids[i]);
+        if (!usage) continue;  // e.g. it has just been cleaned up
+        merged.MergeFrom(*usage);
+        measured = true;
+      }
+      if (!measured) {
+        results.push_back(fail("no isolator measured container " + ids[i].value()));
+        continue;
+      }
+      if (!merged.has_timestamp()) {
+        merged.set_timestamp(
+            std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                .count());
+      }
+      results.push_back(std::move(merged));
+    }
+    boost::asio::post(io_, [alive, results = std::move(results), done = std::move(done)]() mutable {
+      if (*alive) done(std::move(results));
+    });
+  });
 }
 
 void Containerizer::launch(LaunchRequest request, Launched launched, Terminated terminated) {

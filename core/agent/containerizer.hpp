@@ -76,6 +76,15 @@ class Containerizer {
                std::optional<v1::ContainerLimitation> limitation = std::nullopt);
 
   bool contains(const ContainerId& id) const { return containers_.contains(id); }
+
+  // The limitation a container reached, while it is being destroyed for it.
+  std::optional<v1::ContainerLimitation> limitation(const ContainerId& id) const;
+
+  // Measures each running container of `ids` on the pool (every isolator's usage()
+  // merged, in isolator order) and runs `done` on the loop with one result per id
+  // (an error for a container that is not running or that no isolator measured).
+  using UsageDone = std::function<void(std::vector<Result<v1::ResourceStatistics>> usage)>;
+  void usage(std::vector<ContainerId> ids, UsageDone done);
   std::optional<pid_t> pid(const ContainerId& id) const;
 
  private:

@@ -6,6 +6,7 @@
 
 #include <plexus/json.hpp>
 #include <plexus/logging.hpp>
+#include <plexus/task_state.hpp>
 
 #include "agent/agent.hpp"
 
@@ -243,6 +244,16 @@ void Agent::subscribeExecutor(Executor& executor, const v1::executor::Call& call
 http::Response Agent::executorUpdate(Executor& executor, const v1::executor::Call& call) {
   v1::TaskStatus status = call.update().status();
   *status.mutable_executor_id() = call.executor_id();
+  if (auto limitation = containerizer_->limitation(executor.container);
+      limitation && isTerminalState(status.state())) {
+    // The executor saw its task die of the limitation (e.g. the kernel's OOM kill)
+    // before the agent reported it: say why, as the agent would have.
+    status.set_state(v1::TASK_FAILED);
+    status.set_reason(limitation->has_reason() ? limitation->reason()
+                                               : v1::TaskStatus::REASON_CONTAINER_LIMITATION);
+    status.set_message(limitation->message());
+    *status.mutable_limitation()->mutable_resources() = limitation->resources();
+  }
   if (!executor.tasks.contains(TaskId::fromWire(status.task_id()))) {
     PLEXUS_LOG(Warning) << "Status update for unknown task " << status.task_id().value()
                         << " from executor " << call.executor_id().value();

@@ -69,7 +69,7 @@ void Agent::launchOnExecutor(Framework& framework, const v1::ExecutorInfo& info,
                               executor->state == Executor::State::kTerminated)) {
     return fail(v1::TaskStatus::REASON_EXECUTOR_TERMINATED, "The executor is shutting down");
   }
-  if (executor == nullptr) executor = &startExecutor(framework, info);
+  if (executor == nullptr) executor = &startExecutor(framework, info, launch.tasks);
 
   for (const auto& taskInfo : launch.tasks.tasks()) {
     v1::Task task;
@@ -96,7 +96,8 @@ void Agent::launchOnExecutor(Framework& framework, const v1::ExecutorInfo& info,
     sendLaunches(*executor);
 }
 
-Executor& Agent::startExecutor(Framework& framework, const v1::ExecutorInfo& info) {
+Executor& Agent::startExecutor(Framework& framework, const v1::ExecutorInfo& info,
+                               const v1::TaskGroupInfo& tasks) {
   FrameworkId frameworkId = FrameworkId::fromWire(framework.info.id());
   ExecutorId executorId = ExecutorId::fromWire(info.executor_id());
   Executor& executor = framework.executors[executorId];
@@ -118,6 +119,10 @@ Executor& Agent::startExecutor(Framework& framework, const v1::ExecutorInfo& inf
   *request.config.mutable_executor_info() = executor.info;
   *request.config.mutable_command_info() = executor.info.command();
   *request.config.mutable_resources() = executor.info.resources();
+  for (const v1::TaskInfo& task : tasks.tasks()) {
+    for (const v1::Resource& resource : task.resources())
+      *request.config.add_resources() = resource;
+  }
   request.config.set_directory(executor.directory);
   if (executor.info.has_container())
     *request.config.mutable_container_info() = executor.info.container();

@@ -20,7 +20,10 @@ constexpr const char* kStandalone = "standalone";
 plexus::Result<std::vector<std::shared_ptr<void>>> start(plexus::daemon::DaemonContext& context,
                                                          const plexus::agent::AgentFlags& flags) {
   std::vector<std::shared_ptr<void>> keep;
-  const auto& modules = context.modules;
+  auto& modules = context.modules;
+  // The shipped isolators are modules; load them by name unless --modules did.
+  for (const std::string& name : splitList(flags.isolation))
+    PLEXUS_TRY(modules.loadByName(name, "--isolation=" + name));
   auto isolators =
       createModules<plexus::Isolator>(modules, "--isolation", splitList(flags.isolation), &keep);
   if (!isolators) return plexus::fail(isolators.error());

@@ -1,0 +1,188 @@
+// The real plexus-agent with its isolators, against a fake master: a task that
+// allocates far beyond its mem ends TASK_FAILED with REASON_CONTAINER_LIMITATION_MEMORY
+// and a message with its limit and usage, while a task beside it keeps running
+// (isolator_posix with memory enforcement, and isolator_cgroups on real cgroups
+// where the machine has them, as root); and /monitor/statistics reports usage in
+// Mesos's format.
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <plexus/resources.hpp>
+
+#include "agent_process.hpp"
+#include "cgroup_test_util.hpp"
+#include "fake_master.hpp"
+#include "http/client.hpp"
+
+namespace plexus::testing {
+namespace {
+
+using internal::AgentCall;
+using internal::AgentEvent;
+
+const std::string kBin = PLEXUS_BIN_DIR;
+constexpr const char* kFramework = "fw-iso";
+// 256 MB through a pipe into tail, which keeps a line without newline in memory.
+constexpr const char* kHog = "head -c 268435456 /dev/zero | tail; sleep 60";
+
+v1::TaskInfo task(const std::string& id, const std::string& command, const std::string& resources) {
+  v1::TaskInfo info;
+  info.set_name("task " + id);
+  info.mutable_task_id()->set_value(id);
+  info.mutable_agent_id()->set_value(FakeMaster::kAgentId);
+  info.mutable_command()->set_value(command);
+  Resources::parse(resources)->toWire(info.mutable_resources());
+  return info;
+}
+
+std::function<bool(const AgentCall&)> isUpdate(const std::string& id, v1::TaskState state) {
+  return [id, state](const AgentCall& call) {
+    return call.type() == AgentCall::UPDATE && call.update().status().task_id().value() == id &&
+           call.update().status().state() == state;
+  };
+}
+
+std::function<bool(const AgentCall&)> isTerminalUpdateOf(const std::string& id) {
+  return [id](const AgentCall& call) {
+    if (call.type() != AgentCall::UPDATE || call.update().status().task_id().value() != id)
+      return false;
+    auto state = call.update().status().state();
+    return state != v1::TASK_RUNNING && state != v1::TASK_STARTING && state != v1::TASK_STAGING;
+  };
+}
+
+class AgentIsolationTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (agent_) {
+      EXPECT_EQ(agent_->stop(), 0) << agent_->log();
+    }
+    if (!cgroupRoot_.empty()) cgroups::testing::removeRootEverywhere(cgroupRoot_);
+  }
+
+  void startAgent(const std::string& isolation, const std::string& modules) {
+    std::vector<std::string> args = {
+        "--master=" + master_.address(),
+        "--status_update_retry_interval=200ms",
+        "--registration_backoff_factor=10ms",
+        "--executor_registration_timeout=20secs",
+        "--executor_shutdown_grace_period=1secs",
+        "--resources=cpus:2;mem:1024;disk:2048",
+        "--isolation=" + isolation,
+    };
+    if (!modules.empty()) args.push_back("--modules=" + modules);
+    agent_ = std::make_unique<AgentProcess>(kBin + "/plexus-agent", dir_.path(), args);
+    auto registered =
+        master_.waitFor([](const AgentCall& call) { return call.type() == AgentCall::REGISTER; });
+    ASSERT_TRUE(registered) << agent_->log();
+    std::string endpoint = registered->register_().endpoint();
+    agentPort_ = static_cast<std::uint16_t>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1)));
+  }
+
+  void runTask(const v1::TaskInfo& info) {
+    AgentEvent event;
+    event.set_type(AgentEvent::RUN_TASK);
+    auto* framework = event.mutable_run_task()->mutable_framework_info();
+    framework->set_user("root");
+    framework->set_name("isolation-test");
+    framework->mutable_id()->set_value(kFramework);
+    *event.mutable_run_task()->mutable_task() = info;
+    ASSERT_TRUE(master_.send(event));
+  }
+
+  boost::json::array statistics() {
+    auto response =
+        http::fetch("127.0.0.1", agentPort_, {.method = "GET", .target = "/monitor/statistics"});
+    EXPECT_TRUE(response) << (response ? "" : response.error().message());
+    if (!response) return {};
+    EXPECT_EQ(response->status, 200u);
+    boost::system::error_code error;
+    auto value = boost::json::parse(response->body, error);
+    EXPECT_FALSE(error) << response->body;
+    EXPECT_TRUE(value.is_array()) << response->body;
+    return value.is_array() ? value.as_array() : boost::json::array{};
+  }
+
+  // A hog (mem:64, allocating 256 MB) and a bystander (mem:64, sleeping): the hog
+  // fails with the memory limitation, the bystander keeps running.
+  void hogFailsBystanderRuns(const std::string& expectedLimit) {
+    runTask(task("bystander", "sleep 1000", "cpus:0.1;mem:64"));
+    ASSERT_TRUE(master_.waitFor(isUpdate("bystander", v1::TASK_RUNNING))) << agent_->log();
+    runTask(task("hog", kHog, "cpus:0.1;mem:64"));
+    auto failed = master_.waitFor(isTerminalUpdateOf("hog"), std::chrono::seconds(60));
+    ASSERT_TRUE(failed) << agent_->log();
+    const v1::TaskStatus& status = failed->update().status();
+    std::cout << "[ hog ] " << v1::TaskState_Name(status.state()) << " "
+              << v1::TaskStatus::Reason_Name(status.reason()) << ": " << status.message() << "\n";
+    EXPECT_EQ(status.state(), v1::TASK_FAILED);
+    EXPECT_EQ(status.reason(), v1::TaskStatus::REASON_CONTAINER_LIMITATION_MEMORY);
+    EXPECT_NE(status.message().find("Requested: " + expectedLimit), std::string::npos)
+        << status.message();
+    EXPECT_NE(status.message().find("Maximum Used: "), std::string::npos) << status.message();
+
+    // The bystander is still running: no terminal update, and it is measured.
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    EXPECT_FALSE(master_.waitFor(isTerminalUpdateOf("bystander"), std::chrono::milliseconds(10)));
+    bool listed = false;
+    for (const auto& entry : statistics()) {
+      if (entry.as_object().at("executor_id").as_string() == "bystander") listed = true;
+      EXPECT_NE(entry.as_object().at("executor_id").as_string(), "hog");
+    }
+    EXPECT_TRUE(listed);
+  }
+
+  TempDir dir_;
+  FakeMaster master_;
+  std::unique_ptr<AgentProcess> agent_;
+  std::uint16_t agentPort_ = 0;
+  std::string cgroupRoot_;
+};
+
+TEST_F(AgentIsolationTest, MonitorStatisticsInMesosFormat) {
+  startAgent("isolator_posix", "");  // the default isolator, loaded by name
+  runTask(task("sleeper", "sleep 1000", "cpus:0.5;mem:128"));
+  ASSERT_TRUE(master_.waitFor(isUpdate("sleeper", v1::TASK_RUNNING))) << agent_->log();
+  auto entries = statistics();
+  ASSERT_EQ(entries.size(), 1u) << boost::json::serialize(entries);
+  const auto& entry = entries[0].as_object();
+  std::cout << "[ /monitor/statistics ] " << boost::json::serialize(entries) << "\n";
+  EXPECT_EQ(entry.at("executor_id").as_string(), "sleeper");
+  EXPECT_EQ(entry.at("framework_id").as_string(), kFramework);
+  EXPECT_NE(std::string(entry.at("executor_name").as_string()).find("Command Executor"),
+            std::string::npos);
+  EXPECT_TRUE(entry.contains("source"));
+  const auto& statistics = entry.at("statistics").as_object();
+  EXPECT_GT(statistics.at("timestamp").to_number<double>(), 1e9);
+  EXPECT_GT(statistics.at("mem_rss_bytes").to_number<double>(), 1e6);
+  EXPECT_GE(statistics.at("processes").to_number<double>(), 2);  // executor, sh/sleep
+  EXPECT_EQ(statistics.at("mem_limit_bytes").to_number<double>(), 128.0 * (1 << 20));
+  EXPECT_DOUBLE_EQ(statistics.at("cpus_limit").to_number<double>(), 0.5);
+  EXPECT_TRUE(statistics.contains("cpus_user_time_secs"));
+}
+
+TEST_F(AgentIsolationTest, PosixMemoryEnforcementFailsOnlyTheHog) {
+  startAgent("isolator_posix",
+             R"({"libraries": [{"name": "isolator_posix", "modules": [{"name": "isolator_posix",
+                 "parameters": [{"key": "enforce_memory", "value": "true"},
+                                {"key": "memory_poll_interval", "value": "100ms"}]}]}]})");
+  hogFailsBystanderRuns("64MB");
+}
+
+TEST_F(AgentIsolationTest, CgroupsOomFailsOnlyTheHog) {
+  if (auto why = cgroups::testing::realCgroupsSkipReason()) GTEST_SKIP() << *why;
+  cgroupRoot_ = cgroups::testing::uniqueRoot("agent");
+  startAgent("isolator_cgroups",
+             R"({"libraries": [{"name": "isolator_cgroups", "modules": [{"name": "isolator_cgroups",
+                 "parameters": [{"key": "root", "value": ")" +
+                 cgroupRoot_ + R"("}]}]}]})");
+  hogFailsBystanderRuns("64MB");
+  // The bystander's container has its cgroups under our parent; the hog's are gone.
+  EXPECT_FALSE(cgroups::testing::leftoverContainers(cgroupRoot_).empty());
+  // An agent that stops kills its containers and the isolator removes their cgroups.
+  EXPECT_EQ(agent_->stop(), 0) << agent_->log();
+  agent_.reset();
+  EXPECT_TRUE(cgroups::testing::leftoverContainers(cgroupRoot_).empty());
+}
+
+}  // namespace
+}  // namespace plexus::testing
