@@ -114,6 +114,11 @@ Result<void> Agent::start() {
         }));
   }
 
+  PLEXUS_TRY(context_.server.route("/metrics/snapshot",
+                                   [this](http::Request request, http::Responder responder) {
+                                     metricsSnapshot(std::move(request), std::move(responder));
+                                   }));
+
   auto state = http::jsonGetHandler([this] { return stateJson(); });
   auto flags = http::jsonGetHandler([this] { return flagsJson(); });
   for (const char* prefix : {"", "/slave(1)"}) {

@@ -118,6 +118,7 @@ class Agent {
   // Mesos's format: a JSON array of {executor_id, executor_name, framework_id,
   // source, statistics}, statistics from the isolators' usage() (on the pool).
   void monitorStatistics(http::Request request, http::Responder responder);
+  void metricsSnapshot(http::Request request, http::Responder responder);
 
   // --- state_json.cpp: GET /state and /flags ---
   std::string stateJson() const;

@@ -158,6 +158,20 @@ TEST_F(AgentIsolationTest, MonitorStatisticsInMesosFormat) {
   EXPECT_EQ(statistics.at("mem_limit_bytes").to_number<double>(), 128.0 * (1 << 20));
   EXPECT_DOUBLE_EQ(statistics.at("cpus_limit").to_number<double>(), 0.5);
   EXPECT_TRUE(statistics.contains("cpus_user_time_secs"));
+
+  // /metrics/snapshot: Mesos's agent gauges, and the same usage summed.
+  auto response = http::fetch("127.0.0.1", agentPort_, {.target = "/metrics/snapshot"});
+  ASSERT_TRUE(response && response->status == 200);
+  auto metrics = boost::json::parse(response->body).as_object();
+  std::cout << "[ /metrics/snapshot ] " << response->body << "\n";
+  EXPECT_EQ(metrics.at("slave/registered").to_number<double>(), 1);
+  EXPECT_EQ(metrics.at("slave/tasks_running").to_number<double>(), 1);
+  EXPECT_EQ(metrics.at("slave/executors_running").to_number<double>(), 1);
+  EXPECT_GT(metrics.at("slave/cpus_total").to_number<double>(), 0);
+  EXPECT_GE(metrics.at("slave/cpus_used").to_number<double>(), 0.5);
+  EXPECT_GE(metrics.at("containers/processes").to_number<double>(), 2);
+  EXPECT_GT(metrics.at("containers/mem_rss_bytes").to_number<double>(), 1e6);
+  EXPECT_EQ(metrics.at("containers/mem_limit_bytes").to_number<double>(), 128.0 * (1 << 20));
 }
 
 TEST_F(AgentIsolationTest, PosixMemoryEnforcementFailsOnlyTheHog) {
