@@ -1,6 +1,7 @@
 #include "plexus/executor/mesos.hpp"
 
 #include <algorithm>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -118,6 +119,7 @@ class Mesos::Impl {
   void stop() {
     state_ = State::kStopped;
     ++generation_;
+    dropQueuedUpdates();
     retryTimer_.cancel();
     if (stream_) stream_->cancel();
   }
@@ -125,6 +127,7 @@ class Mesos::Impl {
   void lost(const std::string& why) {
     if (stopping_ || state_ == State::kStopped) return;
     ++generation_;
+    dropQueuedUpdates();
     if (stream_) stream_->cancel();
     stream_.reset();
     state_ = State::kDisconnected;
@@ -133,6 +136,17 @@ class Mesos::Impl {
     if (callbacks_.disconnected) callbacks_.disconnected();
     if (!env_.checkpoint) return stop();
     retryOrGiveUp();
+  }
+
+  // The stream is gone: updates still waiting for their turn are dropped, as calls
+  // sent while not subscribed are (the executor resends them in SUBSCRIBE).
+  void dropQueuedUpdates() {
+    auto waiting = std::move(updatesInFlight_);
+    updatesInFlight_.clear();
+    for (const auto& [task, calls] : waiting) {
+      for (const Call& call : calls)
+        reportError(call, Error("dropped: the executor is not subscribed"));
+    }
   }
 
   void reportError(const Call& call, const Error& error) {
@@ -153,14 +167,44 @@ class Mesos::Impl {
     }
     if (state_ != State::kSubscribed)
       return reportError(call, Error("dropped: the executor is not subscribed"));
+    if (call.type() == Call::UPDATE) {
+      // A task's updates reach the agent in the order they were sent (Mesos's library
+      // sends every call on one pipelined connection): one in flight per task.
+      const std::string& task = call.update().status().task_id().value();
+      auto [waiting, idle] = updatesInFlight_.try_emplace(task);
+      if (!idle) {
+        waiting->second.push_back(call);
+        return;
+      }
+    }
+    post(call);
+  }
+
+  // The next update of the task of `call`, once `call` got its answer (or failed).
+  void sendNextUpdate(const Call& call) {
+    if (call.type() != Call::UPDATE) return;
+    auto waiting = updatesInFlight_.find(call.update().status().task_id().value());
+    if (waiting == updatesInFlight_.end()) return;
+    if (waiting->second.empty()) {
+      updatesInFlight_.erase(waiting);
+      return;
+    }
+    Call next = std::move(waiting->second.front());
+    waiting->second.pop_front();
+    post(next);
+  }
+
+  void post(const Call& call) {
+    std::uint64_t generation = generation_;
     http::ClientRequest request{.method = "POST",
                                 .target = std::string(kPath),
                                 .headers = {{"Content-Type", std::string(mediaType())},
                                             {"Accept", std::string(mediaType())}},
                                 .body = encode(call)};
     client_.request(env_.agentHost, env_.agentPort, std::move(request),
-                    [this, call](Result<http::Response> answer) {
+                    [this, call, generation](Result<http::Response> answer) {
                       if (stopping_) return;
+                      if (generation == generation_) sendNextUpdate(call);
                       if (!answer) return reportError(call, answer.error());
                       if (!answer->ok()) {
                         reportError(call, Error(Call::Type_Name(call.type()) + " answered " +
@@ -251,6 +295,8 @@ class Mesos::Impl {
   std::uint64_t generation_ = 0;
   std::shared_ptr<http::ClientCall> probe_;
   std::shared_ptr<http::ClientCall> stream_;
+  // Tasks with an UPDATE in flight, and their updates waiting to be sent.
+  std::map<std::string, std::deque<Call>> updatesInFlight_;
   bool streamJson_ = false;
   RecordIODecoder decoder_;
   Millis backoff_;

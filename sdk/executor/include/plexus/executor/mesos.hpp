@@ -19,8 +19,11 @@
 //
 // Calls: send() is thread-safe and asynchronous; it fills executor_id and
 // framework_id from the environment. A SUBSCRIBE while not connected, or another
-// call while not subscribed, is dropped. Failed calls (transport error, non-2xx)
-// go to `Callbacks::error`, or are logged as warnings when it is unset.
+// call while not subscribed, is dropped. The UPDATEs of one task reach the agent in
+// the order they were sent (one in flight per task; different tasks' go in
+// parallel); those still waiting when the stream is lost are dropped. Failed calls
+// (transport error, non-2xx) go to `Callbacks::error`, or are logged as warnings
+// when it is unset.
 //
 // Destruction stops the thread; no callback runs after the destructor returns.
 #pragma once
