@@ -125,8 +125,7 @@ std::string Agent::stateJson() const {
   out["reserved_resources"] = std::move(reserved);
   out["attributes"] = api::attributesObject(info_.attributes());
   out["master_hostname"] = connected_ ? masterHost_ : "";
-  json::object flags = api::flagsObject(context_.allFlags.values());
-  out["flags"] = std::move(flags);
+  out["flags"] = api::flagsObject(context_.allFlags.values());
 
   json::array frameworks, completedFrameworks;
   for (const auto& [id, framework] : frameworks_)
@@ -139,8 +138,7 @@ std::string Agent::stateJson() const {
 }
 
 std::string Agent::flagsJson() const {
-  json::object flags = api::flagsObject(context_.allFlags.values());
-  return json::serialize(json::object{{"flags", std::move(flags)}});
+  return json::serialize(json::object{{"flags", api::flagsObject(context_.allFlags.values())}});
 }
 
 }  // namespace plexus::agent

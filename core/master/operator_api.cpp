@@ -446,12 +446,10 @@ std::string OperatorApi::rolesJson() const {
     boost::json::array frameworks;
     for (const auto& id : role.frameworks())
       frameworks.push_back(boost::json::string(id.value()));
-    auto resources = Resources::fromWire(role.resources());
-    out.push_back(boost::json::object{
-        {"name", role.name()},
-        {"weight", role.weight()},
-        {"frameworks", std::move(frameworks)},
-        {"resources", api::resourcesObject(resources ? *resources : Resources())}});
+    out.push_back(boost::json::object{{"name", role.name()},
+                                      {"weight", role.weight()},
+                                      {"frameworks", std::move(frameworks)},
+                                      {"resources", api::resourcesObject(role.resources())}});
   }
   return boost::json::serialize(boost::json::object{{"roles", std::move(out)}});
 }

@@ -41,8 +41,7 @@ std::string StateWriter::state() const {
   out["leader"] = info.pid();
   out["leader_info"] = messageValue(info);
   if (!m.flags_.cluster.empty()) out["cluster"] = m.flags_.cluster;
-  json::object flags = api::flagsObject(m.context_.allFlags.values());
-  out["flags"] = std::move(flags);
+  out["flags"] = api::flagsObject(m.context_.allFlags.values());
 
   size_t activated = 0, deactivated = 0, unreachable = 0;
   json::array slaves;
@@ -236,8 +235,8 @@ std::string StateWriter::metrics() const {
 }
 
 std::string StateWriter::flags() const {
-  json::object flags = api::flagsObject(master_.context_.allFlags.values());
-  return json::serialize(json::object{{"flags", std::move(flags)}});
+  return json::serialize(
+      json::object{{"flags", api::flagsObject(master_.context_.allFlags.values())}});
 }
 
 }  // namespace plexus::master
