@@ -30,6 +30,11 @@ struct Entry {
   std::string source;
 };
 
+// A container the isolators can measure: its executor was started and has not ended.
+bool measurable(const Executor& executor) {
+  return executor.state != Executor::State::kTerminated && executor.pid > 0;
+}
+
 }  // namespace
 
 void Agent::monitorStatistics(http::Request request, http::Responder responder) {
@@ -40,7 +45,7 @@ void Agent::monitorStatistics(http::Request request, http::Responder responder) 
   std::vector<Entry> entries;
   for (const auto& [frameworkId, framework] : frameworks_) {
     for (const auto& [executorId, executor] : framework.executors) {
-      if (executor.state == Executor::State::kTerminated || executor.pid <= 0) continue;
+      if (!measurable(executor)) continue;
       containers.push_back(executor.container);
       entries.push_back(Entry{executor.info.executor_id().value(), executor.info.name(),
                               frameworkId.value(), executor.info.source()});
@@ -104,8 +109,7 @@ void Agent::metricsSnapshot(http::Request request, http::Responder responder) {
         if (auto it = tasks.find(state); it != tasks.end()) ++it->second;
         if (auto resources = Resources::fromWire(task.resources())) used += *resources;
       }
-      if (executor.state != Executor::State::kTerminated && executor.pid > 0)
-        containers.push_back(executor.container);
+      if (measurable(executor)) containers.push_back(executor.container);
     }
   }
   for (const auto& [state, count] : tasks)
