@@ -20,8 +20,9 @@ std::optional<Duration> refusalTimeout(const v1::Filters& filters) {
                         << " is invalid, using the default of " << kDefaultSeconds << " seconds";
     seconds = kDefaultSeconds;
   } else if (seconds > kMaxSeconds) {
-    PLEXUS_LOG(Warning) << "allocator_drf: refuse_seconds " << seconds
-                        << " is too large, using 365 days";
+    // Common (schedulers decline "forever" with INT_MAX): not worth a warning each time.
+    PLEXUS_LOG(Debug) << "allocator_drf: refuse_seconds " << seconds
+                      << " is too large, using 365 days";
     seconds = kMaxSeconds;
   }
   const auto timeout = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds));
@@ -33,36 +34,58 @@ std::optional<Duration> refusalTimeout(const v1::Filters& filters) {
 // Triggers.
 
 void DrfAllocator::requestAllocation(const std::optional<AgentId>& agent) {
+  if (agent) {
+    if (Agent* found = findAgent(*agent)) requestAllocation(*found);
+    return;
+  }
   // Mesos drops triggers while paused as well; resume() covers every agent.
   if (!initialized_ || paused_) return;
-  if (agent) {
-    pendingAgents_.insert(*agent);
-  } else {
-    allAgentsPending_ = true;
+  allAgentsPending_ = true;
+  for (Agent* pending : pendingAgents_)
+    pending->pending = false;
+  pendingAgents_.clear();
+  if (allocationPosted_) return;
+  allocationPosted_ = true;
+  runtime_->post(guarded([this] {
+    allocationPosted_ = false;
+    runPendingAllocation(false);
+  }));
+}
+
+void DrfAllocator::requestAllocation(Agent& agent) {
+  if (!initialized_ || paused_) return;
+  if (!allAgentsPending_ && !agent.pending) {
+    agent.pending = true;
+    pendingAgents_.push_back(&agent);
   }
   if (allocationPosted_) return;  // one cycle per loop turn, however many events
   allocationPosted_ = true;
   runtime_->post(guarded([this] {
     allocationPosted_ = false;
-    runPendingAllocation();
+    runPendingAllocation(false);
   }));
 }
 
-void DrfAllocator::runPendingAllocation() {
-  std::set<AgentId> candidates;
+void DrfAllocator::runPendingAllocation(bool periodic) {
+  std::vector<Agent*> candidates;
   if (allAgentsPending_) {
+    candidates.reserve(agents_.size());
     for (const auto& [id, agent] : agents_) {
-      candidates.insert(id);
+      candidates.push_back(agent.get());
     }
   } else {
-    for (const auto& id : pendingAgents_) {
-      if (agents_.contains(id)) candidates.insert(id);
+    candidates = std::move(pendingAgents_);
+    for (Agent* agent : candidates)
+      agent->pending = false;
+    if (config_.agentOrder == AgentOrder::kSorted) {
+      std::sort(candidates.begin(), candidates.end(),
+                [](const Agent* l, const Agent* r) { return l->id < r->id; });
     }
   }
   allAgentsPending_ = false;
   pendingAgents_.clear();
   if (paused_) return;
-  allocate(candidates);
+  allocate(std::move(candidates), periodic);
 }
 
 void DrfAllocator::onAllocationTimer() {
@@ -71,27 +94,31 @@ void DrfAllocator::onAllocationTimer() {
   if (paused_) return;
   // A periodic cycle covers every agent, and with it any pending event.
   allAgentsPending_ = true;
-  runPendingAllocation();
+  runPendingAllocation(true);
 }
 
 // ---------------------------------------------------------------------------
 // The cycle.
 
-void DrfAllocator::allocate(const std::set<AgentId>& candidates) {
-  if (candidates.empty()) return;
+void DrfAllocator::allocate(std::vector<Agent*> candidates, bool periodic) {
+  if (candidates.empty()) {
+    if (periodic) afterCycle(periodic);
+    return;
+  }
   ++allocationRuns_;
+  ++cycle_;
 
-  std::vector<AgentId> order;
+  std::vector<Agent*> order;
   order.reserve(candidates.size());
-  for (const auto& id : candidates) {
-    const Agent& agent = agents_.at(id);
-    if (agent.active && isWhitelisted(agent)) order.push_back(id);
+  for (Agent* agent : candidates) {
+    if (agent->active && isWhitelisted(*agent)) order.push_back(agent);
   }
   if (config_.agentOrder == AgentOrder::kRandom) std::shuffle(order.begin(), order.end(), random_);
 
+  tree_.resortIfDirty();
   std::map<FrameworkId, OfferedResources> offerable;
-  for (const auto& id : order) {
-    allocateAgent(id, agents_.at(id), offerable);
+  for (Agent* agent : order) {
+    allocateAgent(*agent, offerable);
   }
 
   std::map<FrameworkId, std::map<AgentId, v1::InverseOffer>> inverseOfferable;
@@ -108,57 +135,235 @@ void DrfAllocator::allocate(const std::set<AgentId>& candidates) {
       callbacks_.inverseOffer(framework, inverseOffers);
     }
   }
+  afterCycle(periodic);
 }
 
-void DrfAllocator::allocateAgent(const AgentId& agentId, Agent& agent,
-                                 std::map<FrameworkId, OfferedResources>& offerable) {
+namespace {
+
+// Mesos's --min_allocatable_resources: `resources` contain one of the sets.
+bool meetsOneOf(const Resources& resources, const std::vector<ResourceQuantities>& minimum) {
+  if (minimum.empty()) return true;
+  return std::any_of(minimum.begin(), minimum.end(), [&](const ResourceQuantities& quantities) {
+    return resources.contains(quantities);
+  });
+}
+
+}  // namespace
+
+void DrfAllocator::allocateAgent(Agent& agent, std::map<FrameworkId, OfferedResources>& offerable) {
   if (agent.available.empty()) return;
-  // Lowest dominant share first; a framework's share grows with each offer, and
-  // the next agent sees the new order.
-  for (const std::string& client : sorter_.sort()) {
-    if (agent.available.empty()) return;
-    const FrameworkId frameworkId(client);
-    auto found = frameworks_.find(frameworkId);
-    if (found == frameworks_.end()) continue;
-    const Framework& framework = found->second;
-    if (!framework.active || !isCapableOfAgent(framework, agent)) continue;
-    for (const std::string& role : framework.roles) {
-      if (framework.suppressedRoles.contains(role)) continue;
-      Resources toOffer =
-          stripIncapable(agent.available.allocatableTo(role), framework.capabilities);
-      if (!isAllocatable(toOffer, role, framework)) continue;
-      if (isFiltered(framework, role, agentId, toOffer)) continue;
-      PLEXUS_LOG(Debug) << "allocator_drf: offering " << toOffer << " on agent " << agentId
-                        << " to role '" << role << "' of framework " << frameworkId
-                        << " (dominant share " << sorter_.share(client) << ")";
-      toOffer.allocate(role);
-      grant(agent, frameworkId, toOffer);
-      offerable[frameworkId][role][agentId] += toOffer;
+  // Nothing that could change the outcome happened since a visit offered nothing.
+  if (agent.idleGrowth == agent.growth && agent.idleEpoch == epoch_) return;
+  // Leftovers below everyone's minimum can go to nobody.
+  if (frameworksWithOwnMinimum_ == 0 &&
+      !meetsOneOf(agent.available, options_.minAllocatableResources)) {
+    return;
+  }
+  Visit visit;
+  visit.agent = &agent;
+  visit.offerable = &offerable;
+  tree_.beginBatch();
+  // Stage 1: roles whose quota guarantee is not met yet, in their DRF order.
+  if (tree_.unsatisfiedNodes() > 0) {
+    const std::vector<RoleTree::NodeIdx>& quotaRoles = tree_.quotaOrder();
+    for (RoleTree::NodeIdx role : quotaRoles) {
+      const QVec* lacking = tree_.unsatisfied(role);
+      if (lacking == nullptr || isZero(*lacking)) continue;
+      if (!tree_.forEachPair(
+              role, [&](PairIdx pair) { return tryOffer(visit, pair, Stage::kQuotaGuarantees); })) {
+        break;
+      }
     }
+  }
+  // Stage 2: fair sharing of the rest, down the role tree.
+  if (!agent.available.empty()) {
+    const bool prune = tree_.anyQuota() && !agent.hasReservations && minimumIsScalar_ &&
+                       frameworksWithOwnMinimum_ == 0;
+    tree_.forEachPair(
+        RoleTree::kRoot, [&](PairIdx pair) { return tryOffer(visit, pair, Stage::kFairShare); },
+        [&](RoleTree::NodeIdx role) { return prune && isSaturated(role); });
+  }
+  tree_.endBatch();
+  if (!visit.offered) {
+    agent.idleGrowth = agent.growth;
+    agent.idleEpoch = epoch_;
   }
 }
 
+const DrfAllocator::Candidate& DrfAllocator::candidateFor(Visit& visit, RoleTree::NodeIdx role,
+                                                          const Framework& framework) {
+  const Agent& agent = *visit.agent;
+  const RoleTree::NodeIdx key = agent.hasReservations ? role : RoleTree::kNone;
+  const std::uint8_t capabilities = agent.hasSpecial ? framework.capabilityMask : 0;
+  for (const Candidate& candidate : visit.candidates) {
+    if (candidate.role == key && candidate.capabilities == capabilities) return candidate;
+  }
+  Candidate candidate;
+  candidate.role = key;
+  candidate.capabilities = capabilities;
+  candidate.resources =
+      agent.hasReservations ? agent.available.allocatableTo(tree_.path(role)) : agent.available;
+  if (agent.hasSpecial) {
+    candidate.resources = stripIncapable(candidate.resources, framework.capabilities);
+  }
+  candidate.unreserved = unreservedQVec(candidate.resources, slots_);
+  candidate.all = toQVec(candidate.resources, slots_);
+  candidate.token = nextToken_++;
+  visit.candidates.push_back(std::move(candidate));
+  return visit.candidates.back();
+}
+
+namespace {
+
+// `resources` with their unreserved, non-revocable scalars cut down to `cap`
+// (per slot); indivisible ones that do not fit are left out.
+Resources chop(const Resources& resources, QVec cap, ScalarSlots& slots) {
+  Resources result;
+  for (const Resource& resource : resources) {
+    if (resource.type() != ValueType::kScalar || resource.isReserved() || resource.isRevocable()) {
+      result += resource;
+      continue;
+    }
+    const std::size_t slot = slots.slotOf(resource.name());
+    const std::int64_t allowed = slot < cap.size() ? cap[slot] : kUnlimited;
+    if (allowed >= resource.scalarMillis()) {
+      result += resource;
+      if (allowed != kUnlimited) cap[slot] -= resource.scalarMillis();
+    } else if (allowed > 0 && !resource.hasDisk() && !resource.isShared()) {
+      auto piece = Resource::makeScalar(resource.name(),
+                                        static_cast<double>(allowed) / Resource::kScalarScale);
+      if (piece) result += *piece;
+      cap[slot] = 0;
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
+bool DrfAllocator::tryOffer(Visit& visit, PairIdx pair, Stage stage) {
+  Agent& agent = *visit.agent;
+  Framework& framework = *pairInfo_[pair].framework;
+  if (!isCapableOfAgent(framework, agent)) return true;
+  // The common refusal first: a filter holding all the agent has left covers
+  // whatever this pair could be offered here.
+  const std::size_t word = pair / 64;
+  if (word < agent.filterBits.size() && (agent.filterBits[word] & (1ULL << (pair % 64))) != 0) {
+    auto filter = agent.filters.find(pair);
+    if (filter != agent.filters.end()) {
+      RefusedSet& refused = agent.refused[filter->second.refused];
+      if (refused.availableChecked != agent.growth) {
+        refused.coversAvailable = refused.resources.contains(agent.available);
+        refused.availableChecked = agent.growth;
+      }
+      if (refused.coversAvailable) return true;
+    }
+  }
+  const RoleTree::NodeIdx role = tree_.pair(pair).node;
+  if (stage == Stage::kQuotaGuarantees) {
+    const QVec* lacking = tree_.unsatisfied(role);
+    if (lacking == nullptr || isZero(*lacking)) return true;
+  }
+  const Candidate& candidate = candidateFor(visit, role, framework);
+  if (candidate.resources.empty()) return true;
+  const Resources* toOffer = &candidate.resources;
+  std::uint64_t token = candidate.token;
+  Resources chopped;
+  if (tree_.anyQuota()) {
+    // Quota: never above a limit; hold back what unmet guarantees of other roles
+    // need (headroom); stage 1 gives a role only what its guarantee lacks.
+    QVec cap = tree_.limitHeadroom(role);  // kUnlimited where no limit applies
+    const QVec* lacking = tree_.unsatisfied(role);
+    const QVec* guaranteed = stage == Stage::kQuotaGuarantees ? tree_.guarantee(role) : nullptr;
+    const QVec& required = tree_.requiredHeadroom();
+    bool needsChop = false;
+    for (std::size_t slot = 0; slot < cap.size(); ++slot) {
+      if (guaranteed != nullptr && at(*guaranteed, slot) > 0) {
+        cap[slot] = std::min(cap[slot], lacking != nullptr ? at(*lacking, slot) : 0);
+      } else if (at(required, slot) > 0) {
+        const std::int64_t others =
+            at(required, slot) - (lacking != nullptr ? at(*lacking, slot) : 0);
+        cap[slot] =
+            std::min(cap[slot], std::max<std::int64_t>(0, at(availableUnreserved_, slot) - others));
+      }
+      if (cap[slot] < at(candidate.unreserved, slot)) needsChop = true;
+    }
+    if (needsChop && minimumIsScalar_ && framework.minAllocatableResources.empty()) {
+      // Would the chopped offer reach the minimum? Decide on quantities before
+      // building any Resources: most roles at their limits are skipped here.
+      QVec offered = candidate.all;
+      for (std::size_t slot = 0; slot < cap.size() && slot < offered.size(); ++slot) {
+        const std::int64_t unreservedPart = at(candidate.unreserved, slot);
+        offered[slot] -= unreservedPart - std::min(unreservedPart, cap[slot]);
+      }
+      const bool enough = std::any_of(minimumQ_.begin(), minimumQ_.end(), [&](const QVec& minimum) {
+        return containsQ(offered, minimum);
+      });
+      if (!enough) return true;
+    }
+    if (needsChop) {
+      chopped = chop(candidate.resources, std::move(cap), slots_);
+      toOffer = &chopped;
+      token = nextToken_++;
+    }
+  }
+  if (toOffer->empty()) return true;
+  if (isFiltered(agent, pair, *toOffer, token)) return true;
+  const std::string role_name = pairInfo_[pair].role;
+  if (!isAllocatable(*toOffer, role_name, framework)) return true;
+
+  PLEXUS_LOG(Debug) << logName() << ": offering " << *toOffer << " on agent " << agent.id
+                    << " to role '" << role_name << "' of framework " << framework.id;
+  Resources offered =
+      grant(agent, framework, pair, *toOffer,
+            toOffer == &candidate.resources && !agent.hasReservations && !agent.hasSpecial);
+  Resources& slot = (*visit.offerable)[framework.id][role_name][agent.id];
+  if (slot.empty()) {
+    slot = std::move(offered);
+  } else {
+    slot += offered;
+  }
+  visit.candidates.clear();
+  visit.offered = true;
+  pairInfo_[pair].lastOfferCycle = cycle_;
+  if (agent.available.empty()) return false;
+  if (frameworksWithOwnMinimum_ == 0 &&
+      !meetsOneOf(agent.available, options_.minAllocatableResources)) {
+    return false;
+  }
+  return true;
+}
+
 void DrfAllocator::generateInverseOffers(
-    const std::set<AgentId>& candidates,
+    const std::vector<Agent*>& candidates,
     std::map<FrameworkId, std::map<AgentId, v1::InverseOffer>>& out) {
   // Frameworks that hold something on an agent going into maintenance are asked,
   // once, to give it back; the master fills in the offer's id and url.
-  for (const auto& agentId : candidates) {
-    Agent& agent = agents_.at(agentId);
-    if (!agent.maintenance) continue;
-    Maintenance& maintenance = *agent.maintenance;
-    for (const auto& [frameworkId, held] : agent.offeredOrAllocated) {
+  for (Agent* agent : candidates) {
+    if (!agent->maintenance) continue;
+    Maintenance& maintenance = *agent->maintenance;
+    for (const auto& [frameworkId, held] : agent->offeredOrAllocated) {
       auto framework = frameworks_.find(frameworkId);
-      if (framework == frameworks_.end() || !framework->second.active) continue;
+      if (framework == frameworks_.end() || !framework->second->added ||
+          !framework->second->active) {
+        continue;
+      }
       if (maintenance.outstanding.contains(frameworkId)) continue;
-      if (framework->second.inverseOfferFilters.contains(agentId)) continue;
-      v1::InverseOffer& inverseOffer = out[frameworkId][agentId];
+      if (framework->second->inverseOfferFilters.contains(agent->id)) continue;
+      v1::InverseOffer& inverseOffer = out[frameworkId][agent->id];
       frameworkId.toWire(inverseOffer.mutable_framework_id());
-      agentId.toWire(inverseOffer.mutable_agent_id());
+      agent->id.toWire(inverseOffer.mutable_agent_id());
       *inverseOffer.mutable_unavailability() = maintenance.unavailability;
       maintenance.outstanding.insert(frameworkId);
     }
   }
+}
+
+bool DrfAllocator::isSaturated(RoleTree::NodeIdx role) const {
+  const std::uint64_t reached = tree_.limitReachedMask(role);
+  if (reached == 0) return false;
+  return std::all_of(minimumMasks_.begin(), minimumMasks_.end(),
+                     [reached](std::uint64_t mask) { return (reached & mask) != 0; });
 }
 
 bool DrfAllocator::isWhitelisted(const Agent& agent) const {
@@ -167,10 +372,7 @@ bool DrfAllocator::isWhitelisted(const Agent& agent) const {
 
 bool DrfAllocator::isCapableOfAgent(const Framework& framework, const Agent& agent) const {
   // Agents with GPUs go only to GPU-aware frameworks (MESOS-5634).
-  if (options_.filterGpuResources && !framework.capabilities.gpuResources) {
-    if (agent.total.gpus().value_or(0) > 0) return false;
-  }
-  return true;
+  return !(options_.filterGpuResources && agent.hasGpus && !framework.capabilities.gpuResources);
 }
 
 Resources DrfAllocator::stripIncapable(const Resources& resources,
@@ -190,81 +392,203 @@ bool DrfAllocator::isAllocatable(const Resources& resources, const std::string& 
   const std::vector<ResourceQuantities>* minimum = &options_.minAllocatableResources;
   auto own = framework.minAllocatableResources.find(role);
   if (own != framework.minAllocatableResources.end()) minimum = &own->second;
-  if (minimum->empty()) return true;
-  return std::any_of(minimum->begin(), minimum->end(), [&](const ResourceQuantities& quantities) {
-    return resources.contains(quantities);
-  });
+  return meetsOneOf(resources, *minimum);
 }
 
-bool DrfAllocator::isFiltered(const Framework& framework, const std::string& role,
-                              const AgentId& agent, const Resources& resources) const {
-  auto roleFilters = framework.offerFilters.find(role);
-  if (roleFilters == framework.offerFilters.end()) return false;
-  auto agentFilters = roleFilters->second.find(agent);
-  if (agentFilters == roleFilters->second.end()) return false;
-  for (const auto& [id, filter] : agentFilters->second) {
-    // A filter covers only what was refused: more resources make a new offer.
-    if (filter.refused.contains(resources)) return true;
+bool DrfAllocator::isFiltered(Agent& agent, PairIdx pair, const Resources& resources,
+                              std::uint64_t token) {
+  const std::size_t word = pair / 64;
+  if (word >= agent.filterBits.size() || (agent.filterBits[word] & (1ULL << (pair % 64))) == 0) {
+    return false;
   }
-  return false;
+  auto found = agent.filters.find(pair);
+  if (found == agent.filters.end()) return false;
+  RefusedSet& refused = agent.refused[found->second.refused];
+  // A filter covers only what was refused: more resources make a new offer.
+  if (refused.checkedToken != token) {
+    refused.covers = refused.resources.contains(resources);
+    refused.checkedToken = token;
+  }
+  return refused.covers;
 }
 
 // ---------------------------------------------------------------------------
 // Bookkeeping.
 
-void DrfAllocator::grant(Agent& agent, const FrameworkId& framework, const Resources& resources) {
-  agent.available -= unallocatedCopy(resources);
-  agent.offeredOrAllocated[framework] += resources;
-  sorter_.allocated(framework.value(), resources.quantities());
+void DrfAllocator::setAvailable(Agent& agent, Resources available, bool mayGrow) {
+  subtractFrom(availableUnreserved_, unreservedQVec(agent.available, slots_));
+  addTo(availableUnreserved_, unreservedQVec(available, slots_));
+  if (mayGrow && !agent.available.contains(available)) ++agent.growth;
+  agent.available = std::move(available);
 }
 
-Resources DrfAllocator::release(Agent& agent, const FrameworkId& framework,
+void DrfAllocator::accountTotal(Agent& agent, bool add) {
+  const QVec all = toQVec(agent.total, slots_);
+  if (add) {
+    tree_.addTotal(all);
+  } else {
+    tree_.removeTotal(all);
+  }
+  for (const auto& [role, part] : agent.total.reservations()) {
+    const QVec reserved = toQVec(part, slots_);
+    if (add) {
+      tree_.reserved(tree_.node(role), reserved);
+    } else {
+      tree_.unreserved(tree_.node(role), reserved);
+    }
+  }
+  if (add) {
+    agent.hasGpus = agent.total.gpus().value_or(0) > 0;
+    agent.hasReservations = false;
+    agent.hasSpecial = false;
+    for (const Resource& resource : agent.total) {
+      if (resource.isReserved()) agent.hasReservations = true;
+      if (resource.isRevocable() || resource.isShared() || resource.reservations().size() > 1) {
+        agent.hasSpecial = true;
+      }
+    }
+  }
+  ++agent.growth;
+}
+
+void DrfAllocator::account(Framework& framework, const Resources& resources, bool add) {
+  std::map<std::string, Resources> byRole = resources.allocations();
+  // Resources reported without an allocation role count towards "*".
+  Resources unallocated = resources.unallocated();
+  if (!unallocated.empty()) byRole["*"] += unallocated;
+  for (const auto& [role, part] : byRole) {
+    const QVec all = toQVec(part, slots_);
+    const QVec unreservedPart = unreservedQVec(part, slots_);
+    if (add) {
+      tree_.allocated(pairFor(framework, role), all, unreservedPart);
+    } else {
+      auto pair = framework.pairs.find(role);
+      if (pair == framework.pairs.end()) continue;
+      tree_.unallocated(pair->second, all, unreservedPart);
+      dropPairIfUnused(framework, role);
+    }
+  }
+  if (tree_.anyQuota()) ++epoch_;
+}
+
+Resources DrfAllocator::grant(Agent& agent, Framework& framework, PairIdx pair,
+                              const Resources& resources, bool everything) {
+  tree_.allocated(pair, toQVec(resources, slots_), unreservedQVec(resources, slots_));
+  Resources offered = resources;
+  // `everything`: the agent's whole available, so nothing needs subtracting.
+  setAvailable(agent, everything ? Resources() : agent.available - resources, false);
+  offered.allocate(pairInfo_[pair].role);
+  agent.offeredOrAllocated[framework.id] += offered;
+  if (tree_.anyQuota()) ++epoch_;
+  return offered;
+}
+
+void DrfAllocator::hold(Agent& agent, Framework& framework, const Resources& resources) {
+  setAvailable(agent, agent.available - unallocatedCopy(resources), false);
+  agent.offeredOrAllocated[framework.id] += resources;
+  account(framework, resources, true);
+}
+
+Resources DrfAllocator::release(Agent& agent, const FrameworkId& frameworkId,
                                 const Resources& resources) {
-  auto held = agent.offeredOrAllocated.find(framework);
+  auto held = agent.offeredOrAllocated.find(frameworkId);
   if (held == agent.offeredOrAllocated.end()) return {};
   // Only what the framework holds comes back (a confused caller cannot mint resources).
   Resources released = intersection(held->second, resources);
+  if (released.empty()) return released;
   held->second -= released;
   if (held->second.empty()) agent.offeredOrAllocated.erase(held);
-  agent.available += unallocatedCopy(released);
-  sorter_.unallocated(framework.value(), released.quantities());
+  setAvailable(agent, agent.available + unallocatedCopy(released), true);
+  auto framework = frameworks_.find(frameworkId);
+  if (framework != frameworks_.end()) {
+    account(*framework->second, released, false);
+    // A record made only for an agent's report goes once it holds nothing.
+    if (!framework->second->added && framework->second->pairs.empty()) frameworks_.erase(framework);
+  }
   return released;
 }
 
 // ---------------------------------------------------------------------------
 // Filters.
 
-void DrfAllocator::installOfferFilter(const FrameworkId& frameworkId, Framework& framework,
-                                      const std::string& role, const AgentId& agent,
-                                      Resources refused, Duration timeout) {
+void DrfAllocator::installOfferFilter(Agent& agent, PairIdx pair, Resources refused,
+                                      Duration timeout) {
   // As Mesos (MESOS-4302): a filter lasts at least one allocation interval, so a
   // short refusal still skips the next periodic cycle.
   timeout = std::max(timeout, options_.allocationInterval);
-  const FilterId id = nextFilterId_++;
-  OfferFilter& filter = framework.offerFilters[role][agent][id];
-  filter.refused = std::move(refused);
-  filter.timer = runtime_->schedule(timeout, guarded([this, frameworkId, role, agent, id] {
-                                      expireOfferFilter(frameworkId, role, agent, id);
-                                    }));
-  PLEXUS_LOG(Debug) << "allocator_drf: framework " << frameworkId << " refused " << filter.refused
-                    << " on agent " << agent << " for role '" << role << "' for "
-                    << formatDuration(timeout);
+  const std::int64_t expiry = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  (runtime_->now() + timeout).time_since_epoch())
+                                  .count();
+  PLEXUS_LOG(Debug) << logName() << ": framework " << pairInfo_[pair].framework->id << " refused "
+                    << refused << " on agent " << agent.id << " for role '" << pairInfo_[pair].role
+                    << "' for " << formatDuration(timeout);
+  auto existing = agent.filters.find(pair);
+  if (existing != agent.filters.end()) {
+    // One filter per (framework, role, agent): keep the older one if it refuses
+    // at least as much for at least as long, else the new one replaces it.
+    RefusedSet& old = agent.refused[existing->second.refused];
+    if (existing->second.expiry >= expiry && old.resources.contains(refused)) return;
+    if (--old.references == 0) old.resources = Resources();
+  }
+  std::uint32_t index = static_cast<std::uint32_t>(agent.refused.size());
+  std::uint32_t freeIndex = index;
+  for (std::uint32_t i = 0; i < agent.refused.size(); ++i) {
+    if (agent.refused[i].references == 0) {
+      freeIndex = std::min(freeIndex, i);
+    } else if (agent.refused[i].resources == refused) {
+      index = i;
+      break;
+    }
+  }
+  if (index == agent.refused.size()) {
+    index = freeIndex;
+    if (index == agent.refused.size()) agent.refused.emplace_back();
+    agent.refused[index] = RefusedSet{std::move(refused), 0, 0, false};
+  }
+  ++agent.refused[index].references;
+  if (existing != agent.filters.end()) {
+    existing->second = FilterRecord{expiry, index};
+  } else {
+    agent.filters.emplace(pair, FilterRecord{expiry, index});
+    const std::size_t word = pair / 64;
+    if (agent.filterBits.size() <= word) agent.filterBits.resize(word + 1, 0);
+    agent.filterBits[word] |= 1ULL << (pair % 64);
+    ++pairInfo_[pair].filterCount;
+  }
+  ExpiryBucket& bucket = expiries_[expiry];
+  if (bucket.entries.empty()) {
+    bucket.timer =
+        runtime_->schedule(timeout, guarded([this, expiry] { expireOfferFilters(expiry); }));
+  }
+  bucket.entries.emplace_back(agent.index, pair);
 }
 
-void DrfAllocator::expireOfferFilter(const FrameworkId& frameworkId, const std::string& role,
-                                     const AgentId& agent, FilterId filter) {
-  auto framework = frameworks_.find(frameworkId);
-  if (framework == frameworks_.end()) return;
-  auto& byRole = framework->second.offerFilters;
-  auto roleFilters = byRole.find(role);
-  if (roleFilters == byRole.end()) return;
-  auto agentFilters = roleFilters->second.find(agent);
-  if (agentFilters == roleFilters->second.end()) return;
-  if (agentFilters->second.erase(filter) == 0) return;
-  if (agentFilters->second.empty()) roleFilters->second.erase(agentFilters);
-  if (roleFilters->second.empty()) byRole.erase(roleFilters);
-  // Unlike Mesos, which waits for the next periodic cycle, offer right away.
-  requestAllocation(agent);
+void DrfAllocator::removeOfferFilter(Agent& agent, PairIdx pair) {
+  auto found = agent.filters.find(pair);
+  if (found == agent.filters.end()) return;
+  RefusedSet& refused = agent.refused[found->second.refused];
+  if (--refused.references == 0) refused.resources = Resources();
+  agent.filters.erase(found);
+  agent.filterBits[pair / 64] &= ~(1ULL << (pair % 64));
+  --pairInfo_[pair].filterCount;
+  ++agent.growth;
+}
+
+void DrfAllocator::expireOfferFilters(std::int64_t expiry) {
+  auto bucket = expiries_.find(expiry);
+  if (bucket == expiries_.end()) return;
+  const auto entries = std::move(bucket->second.entries);
+  expiries_.erase(bucket);
+  for (const auto& [index, pair] : entries) {
+    if (index >= agentSlots_.size() || agentSlots_[index] == nullptr) continue;
+    Agent& agent = *agentSlots_[index];
+    auto found = agent.filters.find(pair);
+    // A filter replaced or removed since is not this bucket's any more.
+    if (found == agent.filters.end() || found->second.expiry != expiry) continue;
+    removeOfferFilter(agent, pair);
+    // Unlike Mesos, which waits for the next periodic cycle, offer right away.
+    requestAllocation(agent);
+  }
 }
 
 void DrfAllocator::installInverseOfferFilter(const FrameworkId& frameworkId, Framework& framework,
@@ -280,35 +604,33 @@ void DrfAllocator::expireInverseOfferFilter(const FrameworkId& frameworkId, cons
                                             FilterId filter) {
   auto framework = frameworks_.find(frameworkId);
   if (framework == frameworks_.end()) return;
-  auto& filters = framework->second.inverseOfferFilters;
+  auto& filters = framework->second->inverseOfferFilters;
   auto agentFilters = filters.find(agent);
   if (agentFilters == filters.end()) return;
   agentFilters->second.erase(filter);
   if (agentFilters->second.empty()) filters.erase(agentFilters);
 }
 
+void DrfAllocator::clearPairFilters(PairIdx pair) {
+  if (pair >= pairInfo_.size() || pairInfo_[pair].filterCount == 0) return;
+  for (Agent* agent : agentSlots_) {
+    if (pairInfo_[pair].filterCount == 0) break;
+    if (agent != nullptr) removeOfferFilter(*agent, pair);
+  }
+  ++epoch_;
+}
+
 void DrfAllocator::clearOfferFilters(Framework& framework, const std::set<std::string>& roles) {
   for (const auto& role : roles) {
-    auto roleFilters = framework.offerFilters.find(role);
-    if (roleFilters == framework.offerFilters.end()) continue;
-    for (auto& [agent, filters] : roleFilters->second) {
-      for (auto& [id, filter] : filters) {
-        runtime_->cancel(filter.timer);
-      }
-    }
-    framework.offerFilters.erase(roleFilters);
+    auto pair = framework.pairs.find(role);
+    if (pair != framework.pairs.end()) clearPairFilters(pair->second);
   }
 }
 
 void DrfAllocator::clearAllFilters(Framework& framework) {
-  for (auto& [role, agents] : framework.offerFilters) {
-    for (auto& [agent, filters] : agents) {
-      for (auto& [id, filter] : filters) {
-        runtime_->cancel(filter.timer);
-      }
-    }
+  for (const auto& [role, pair] : framework.pairs) {
+    clearPairFilters(pair);
   }
-  framework.offerFilters.clear();
   for (auto& [agent, filters] : framework.inverseOfferFilters) {
     for (auto& [id, timer] : filters) {
       runtime_->cancel(timer);
@@ -317,30 +639,23 @@ void DrfAllocator::clearAllFilters(Framework& framework) {
   framework.inverseOfferFilters.clear();
 }
 
-void DrfAllocator::clearAgentFilters(const AgentId& agent, bool offerFilters,
-                                     bool inverseOfferFilters) {
-  for (auto& [frameworkId, framework] : frameworks_) {
-    if (offerFilters) {
-      for (auto roleFilters = framework.offerFilters.begin();
-           roleFilters != framework.offerFilters.end();) {
-        auto agentFilters = roleFilters->second.find(agent);
-        if (agentFilters != roleFilters->second.end()) {
-          for (auto& [id, filter] : agentFilters->second) {
-            runtime_->cancel(filter.timer);
-          }
-          roleFilters->second.erase(agentFilters);
-        }
-        roleFilters = roleFilters->second.empty() ? framework.offerFilters.erase(roleFilters)
-                                                  : std::next(roleFilters);
-      }
-    }
-    if (inverseOfferFilters) {
-      auto agentFilters = framework.inverseOfferFilters.find(agent);
-      if (agentFilters != framework.inverseOfferFilters.end()) {
+void DrfAllocator::clearAgentFilters(Agent& agent, bool offerFilters, bool inverseOfferFilters) {
+  if (offerFilters) {
+    std::vector<PairIdx> pairs;
+    pairs.reserve(agent.filters.size());
+    for (const auto& [pair, filter] : agent.filters)
+      pairs.push_back(pair);
+    for (PairIdx pair : pairs)
+      removeOfferFilter(agent, pair);
+  }
+  if (inverseOfferFilters) {
+    for (auto& [frameworkId, framework] : frameworks_) {
+      auto agentFilters = framework->inverseOfferFilters.find(agent.id);
+      if (agentFilters != framework->inverseOfferFilters.end()) {
         for (auto& [id, timer] : agentFilters->second) {
           runtime_->cancel(timer);
         }
-        framework.inverseOfferFilters.erase(agentFilters);
+        framework->inverseOfferFilters.erase(agentFilters);
       }
     }
   }

@@ -91,24 +91,36 @@ Result<std::unique_ptr<DrfAllocator>> DrfAllocator::create(const Parameters& par
   return std::make_unique<DrfAllocator>(*config);
 }
 
-DrfAllocator::DrfAllocator(DrfConfig config)
-    : config_(config), random_(config.seed ? *config.seed : std::random_device{}()) {}
+DrfAllocator::DrfAllocator(DrfConfig config, RolePolicy policy)
+    : config_(config),
+      policy_(std::move(policy)),
+      random_(config_.seed ? *config_.seed : std::random_device{}()) {
+  for (const auto& [role, level] : policy_.roleLevels) {
+    tree_.setLevel(role, level);
+  }
+}
 
 DrfAllocator::~DrfAllocator() {
   alive_.reset();
   if (runtime_ == nullptr) return;
   if (allocationTimer_) runtime_->cancel(*allocationTimer_);
   if (recoveryTimer_) runtime_->cancel(*recoveryTimer_);
+  for (auto& [expiry, bucket] : expiries_) {
+    runtime_->cancel(bucket.timer);
+  }
   for (auto& [id, framework] : frameworks_) {
-    clearAllFilters(framework);
+    for (auto& [agent, filters] : framework->inverseOfferFilters) {
+      for (auto& [filterId, timer] : filters)
+        runtime_->cancel(timer);
+    }
   }
 }
 
 Result<void> DrfAllocator::initialize(const AllocatorOptions& options, AllocatorCallbacks callbacks,
                                       Runtime& runtime) {
-  if (initialized_) return fail("allocator_drf: initialize() called twice");
+  if (initialized_) return fail(logName() + ": initialize() called twice");
   if (options.allocationInterval <= Duration::zero()) {
-    return fail("allocator_drf: the allocation interval must be positive, not " +
+    return fail(logName() + ": the allocation interval must be positive, not " +
                 formatDuration(options.allocationInterval));
   }
   options_ = options;
@@ -119,13 +131,31 @@ Result<void> DrfAllocator::initialize(const AllocatorOptions& options, Allocator
     mem.add("mem", 32 * Resource::kScalarScale);
     options_.minAllocatableResources = {cpus, mem};
   }
+  slots_.setExcluded(options_.fairnessExcludeResourceNames);
+  for (const auto& minimum : options_.minAllocatableResources) {
+    minimumQ_.push_back(toQVec(minimum, slots_));
+    std::uint64_t mask = 0;
+    for (const auto& quantity : minimum) {
+      const std::size_t slot = slots_.slotOf(quantity.name);
+      if (slot < 64) mask |= 1ULL << slot;
+      // Names that agents may carry as ranges or sets (ports) are counted by
+      // Resources::contains, not by QVecs.
+      if (slot >= 64 || (quantity.name != "cpus" && quantity.name != "mem" &&
+                         quantity.name != "disk" && quantity.name != "gpus")) {
+        minimumIsScalar_ = false;
+      }
+    }
+    if (mask == 0) minimumIsScalar_ = false;  // an empty set: any offer will do
+    minimumMasks_.push_back(mask);
+  }
   callbacks_ = std::move(callbacks);
   runtime_ = &runtime;
-  sorter_ = DrfSorter(options_.fairnessExcludeResourceNames);
   initialized_ = true;
+  for (const auto& [role, minimum] : policy_.roleMinimums)
+    applyQuota(role);
   allocationTimer_ =
       runtime_->schedule(options_.allocationInterval, guarded([this] { onAllocationTimer(); }));
-  PLEXUS_LOG(Info) << "allocator_drf: allocating every "
+  PLEXUS_LOG(Info) << logName() << ": allocating every "
                    << formatDuration(options_.allocationInterval) << ", agents in "
                    << (config_.agentOrder == AgentOrder::kRandom ? "random" : "sorted") << " order";
   return {};
@@ -133,7 +163,7 @@ Result<void> DrfAllocator::initialize(const AllocatorOptions& options, Allocator
 
 void DrfAllocator::recover(int expectedAgentCount, const std::map<std::string, Quota>& quotas) {
   if (!initialized_) {
-    PLEXUS_LOG(Warning) << "allocator_drf: recover() before initialize(); ignored";
+    PLEXUS_LOG(Warning) << logName() << ": recover() before initialize(); ignored";
     return;
   }
   for (const auto& [role, quota] : quotas) {
@@ -148,39 +178,77 @@ void DrfAllocator::recover(int expectedAgentCount, const std::map<std::string, Q
   recoveryTimer_ = runtime_->schedule(options_.recoveryTimeout, guarded([this] {
                                         recoveryTimer_.reset();
                                         expectedAgentCount_.reset();
-                                        PLEXUS_LOG(Info) << "allocator_drf: recovery timed out";
+                                        PLEXUS_LOG(Info) << logName() << ": recovery timed out";
                                         resume();
                                       }));
-  PLEXUS_LOG(Info) << "allocator_drf: waiting for " << expected << " agents or "
+  PLEXUS_LOG(Info) << logName() << ": waiting for " << expected << " agents or "
                    << formatDuration(options_.recoveryTimeout) << " before allocating";
 }
 
-void DrfAllocator::trackFramework(const FrameworkId& id) {
-  sorter_.add(id.value());
-  // What the agents already know this framework holds (an agent added before it).
-  for (const auto& [agentId, agent] : agents_) {
-    auto held = agent.offeredOrAllocated.find(id);
-    if (held != agent.offeredOrAllocated.end()) {
-      sorter_.allocated(id.value(), held->second.quantities());
-    }
+// ---------------------------------------------------------------------------
+// Frameworks.
+
+DrfAllocator::Framework& DrfAllocator::frameworkRecord(const FrameworkId& id) {
+  auto& slot = frameworks_[id];
+  if (!slot) {
+    slot = std::make_unique<Framework>();
+    slot->id = id;
   }
+  return *slot;
+}
+
+RoleTree::PairIdx DrfAllocator::pairFor(Framework& framework, const std::string& role) {
+  auto found = framework.pairs.find(role);
+  if (found != framework.pairs.end()) return found->second;
+  const PairIdx pair = tree_.addPair(tree_.node(role), framework.id.value(), &framework);
+  if (pairInfo_.size() <= pair) pairInfo_.resize(pair + 1);
+  pairInfo_[pair] = PairInfo{&framework, role, 0, 0};
+  framework.pairs.emplace(role, pair);
+  return pair;
+}
+
+void DrfAllocator::dropPairIfUnused(Framework& framework, const std::string& role) {
+  auto found = framework.pairs.find(role);
+  if (found == framework.pairs.end()) return;
+  if (framework.added && framework.roles.contains(role)) return;
+  if (!isZero(tree_.pair(found->second).held)) return;
+  clearPairFilters(found->second);
+  tree_.removePair(found->second);
+  pairInfo_[found->second] = PairInfo{};
+  framework.pairs.erase(found);
+}
+
+void DrfAllocator::refreshEligibility(Framework& framework) {
+  for (const auto& role : framework.roles)
+    pairFor(framework, role);
+  for (const auto& [role, pair] : framework.pairs) {
+    tree_.setEligible(pair, framework.added && framework.active && framework.roles.contains(role) &&
+                                !framework.suppressedRoles.contains(role));
+  }
+  ++epoch_;
 }
 
 void DrfAllocator::addFramework(const FrameworkId& id, const v1::FrameworkInfo& info,
                                 const std::map<AgentId, Resources>& used, bool active,
                                 FrameworkOptions options) {
-  if (frameworks_.contains(id)) {
-    PLEXUS_LOG(Warning) << "allocator_drf: framework " << id << " added twice; ignored";
+  auto existing = frameworks_.find(id);
+  if (existing != frameworks_.end() && existing->second->added) {
+    PLEXUS_LOG(Warning) << logName() << ": framework " << id << " added twice; ignored";
     return;
   }
-  Framework& framework = frameworks_[id];
+  Framework& framework = frameworkRecord(id);
+  framework.added = true;
   framework.roles = rolesOf(info);
   framework.capabilities = {hasCapability(info, Capability::GPU_RESOURCES),
                             hasCapability(info, Capability::REVOCABLE_RESOURCES),
                             hasCapability(info, Capability::SHARED_RESOURCES),
                             hasCapability(info, Capability::RESERVATION_REFINEMENT)};
+  framework.capabilityMask = (framework.capabilities.revocableResources ? 1 : 0) |
+                             (framework.capabilities.sharedResources ? 2 : 0) |
+                             (framework.capabilities.reservationRefinement ? 4 : 0);
   framework.active = active;
   framework.minAllocatableResources = minAllocatableOf(info);
+  if (!framework.minAllocatableResources.empty()) ++frameworksWithOwnMinimum_;
   for (const auto& role : options.suppressedRoles) {
     if (framework.roles.contains(role)) framework.suppressedRoles.insert(role);
   }
@@ -188,93 +256,95 @@ void DrfAllocator::addFramework(const FrameworkId& id, const v1::FrameworkInfo& 
   // (addAgent's `used` normally covers them already): count them once, and only
   // out of what the agent has available, so that the books still balance.
   for (const auto& [agentId, resources] : used) {
-    auto agent = agents_.find(agentId);
-    if (agent == agents_.end()) continue;
-    Resources& held = agent->second.offeredOrAllocated[id];
+    Agent* agent = findAgent(agentId);
+    if (agent == nullptr) continue;
+    auto heldIt = agent->offeredOrAllocated.find(id);
+    const Resources held = heldIt == agent->offeredOrAllocated.end() ? Resources() : heldIt->second;
     Resources missing = resources - held;
     if (missing.empty()) continue;
-    Resources taken = coveredBy(agent->second.available, missing);
+    Resources taken = coveredBy(agent->available, missing);
     if (!(taken == missing)) {
-      PLEXUS_LOG(Warning) << "allocator_drf: framework " << id << " uses " << missing
+      PLEXUS_LOG(Warning) << logName() << ": framework " << id << " uses " << missing
                           << " on agent " << agentId << " that the agent does not have";
     }
-    held += taken;
-    agent->second.allocated += taken;
-    agent->second.available -= unallocatedCopy(taken);
+    if (taken.empty()) continue;
+    hold(*agent, framework, taken);
+    agent->allocated += taken;
   }
-  for (auto& [agentId, agent] : agents_) {
-    auto held = agent.offeredOrAllocated.find(id);
-    if (held != agent.offeredOrAllocated.end() && held->second.empty()) {
-      agent.offeredOrAllocated.erase(held);
-    }
-  }
-  trackFramework(id);
-  PLEXUS_LOG(Info) << "allocator_drf: added framework " << id << (active ? "" : " (inactive)");
+  refreshEligibility(framework);
+  PLEXUS_LOG(Info) << logName() << ": added framework " << id << (active ? "" : " (inactive)");
   if (active) requestAllocation(std::nullopt);
 }
 
 void DrfAllocator::removeFramework(const FrameworkId& id) {
   auto found = frameworks_.find(id);
-  if (found == frameworks_.end()) {
-    PLEXUS_LOG(Warning) << "allocator_drf: cannot remove unknown framework " << id;
+  if (found == frameworks_.end() || !found->second->added) {
+    PLEXUS_LOG(Warning) << logName() << ": cannot remove unknown framework " << id;
     return;
   }
+  Framework& framework = *found->second;
   for (auto& [agentId, agent] : agents_) {
-    if (agent.maintenance) {
-      agent.maintenance->outstanding.erase(id);
-      agent.maintenance->answers.erase(id);
+    if (agent->maintenance) {
+      agent->maintenance->outstanding.erase(id);
+      agent->maintenance->answers.erase(id);
     }
-    auto held = agent.offeredOrAllocated.find(id);
-    if (held == agent.offeredOrAllocated.end()) continue;
-    agent.available += unallocatedCopy(held->second);
-    agent.offeredOrAllocated.erase(held);
+    auto held = agent->offeredOrAllocated.find(id);
+    if (held == agent->offeredOrAllocated.end()) continue;
+    const Resources resources = held->second;
+    release(*agent, id, resources);
     // What tasks of this framework used is no longer in use; `allocated` is kept
     // per agent and role only, so keep it within what the remaining frameworks hold.
     Resources stillHeld;
-    for (const auto& [other, resources] : agent.offeredOrAllocated) {
-      stillHeld += resources;
+    for (const auto& [other, otherResources] : agent->offeredOrAllocated) {
+      stillHeld += otherResources;
     }
-    agent.allocated = intersection(agent.allocated, stillHeld);
-    requestAllocation(agentId);
+    agent->allocated = intersection(agent->allocated, stillHeld);
+    requestAllocation(*agent);
   }
-  clearAllFilters(found->second);
-  sorter_.remove(id.value());
+  clearAllFilters(framework);
+  if (!framework.minAllocatableResources.empty()) --frameworksWithOwnMinimum_;
+  for (const auto& [role, pair] : framework.pairs) {
+    tree_.removePair(pair);
+    pairInfo_[pair] = PairInfo{};
+  }
   frameworks_.erase(found);
-  PLEXUS_LOG(Info) << "allocator_drf: removed framework " << id;
+  PLEXUS_LOG(Info) << logName() << ": removed framework " << id;
 }
 
 void DrfAllocator::activateFramework(const FrameworkId& id) {
   auto found = frameworks_.find(id);
-  if (found == frameworks_.end()) {
-    PLEXUS_LOG(Warning) << "allocator_drf: cannot activate unknown framework " << id;
+  if (found == frameworks_.end() || !found->second->added) {
+    PLEXUS_LOG(Warning) << logName() << ": cannot activate unknown framework " << id;
     return;
   }
-  found->second.active = true;
-  PLEXUS_LOG(Info) << "allocator_drf: activated framework " << id;
+  found->second->active = true;
+  refreshEligibility(*found->second);
+  PLEXUS_LOG(Info) << logName() << ": activated framework " << id;
   requestAllocation(std::nullopt);
 }
 
 void DrfAllocator::deactivateFramework(const FrameworkId& id) {
   auto found = frameworks_.find(id);
-  if (found == frameworks_.end()) {
-    PLEXUS_LOG(Warning) << "allocator_drf: cannot deactivate unknown framework " << id;
+  if (found == frameworks_.end() || !found->second->added) {
+    PLEXUS_LOG(Warning) << logName() << ": cannot deactivate unknown framework " << id;
     return;
   }
   // Its resources stay allocated (the master rescinds its offers and recovers
   // them); its filters go, as in Mesos, so a failed-over scheduler starts afresh.
-  found->second.active = false;
-  clearAllFilters(found->second);
-  PLEXUS_LOG(Info) << "allocator_drf: deactivated framework " << id;
+  found->second->active = false;
+  clearAllFilters(*found->second);
+  refreshEligibility(*found->second);
+  PLEXUS_LOG(Info) << logName() << ": deactivated framework " << id;
 }
 
 void DrfAllocator::updateFramework(const FrameworkId& id, const v1::FrameworkInfo& info,
                                    FrameworkOptions options) {
   auto found = frameworks_.find(id);
-  if (found == frameworks_.end()) {
-    PLEXUS_LOG(Warning) << "allocator_drf: cannot update unknown framework " << id;
+  if (found == frameworks_.end() || !found->second->added) {
+    PLEXUS_LOG(Warning) << logName() << ": cannot update unknown framework " << id;
     return;
   }
-  Framework& framework = found->second;
+  Framework& framework = *found->second;
   const std::set<std::string> newRoles = rolesOf(info);
   std::set<std::string> removedRoles;
   for (const auto& role : framework.roles) {
@@ -297,78 +367,113 @@ void DrfAllocator::updateFramework(const FrameworkId& id, const v1::FrameworkInf
                             hasCapability(info, Capability::REVOCABLE_RESOURCES),
                             hasCapability(info, Capability::SHARED_RESOURCES),
                             hasCapability(info, Capability::RESERVATION_REFINEMENT)};
+  framework.capabilityMask = (framework.capabilities.revocableResources ? 1 : 0) |
+                             (framework.capabilities.sharedResources ? 2 : 0) |
+                             (framework.capabilities.reservationRefinement ? 4 : 0);
+  if (!framework.minAllocatableResources.empty()) --frameworksWithOwnMinimum_;
   framework.minAllocatableResources = minAllocatableOf(info);
-  PLEXUS_LOG(Info) << "allocator_drf: updated framework " << id;
+  if (!framework.minAllocatableResources.empty()) ++frameworksWithOwnMinimum_;
+  refreshEligibility(framework);
+  // Roles it left keep their pair while it still holds resources in them.
+  for (const auto& role : removedRoles)
+    dropPairIfUnused(framework, role);
+  PLEXUS_LOG(Info) << logName() << ": updated framework " << id;
   requestAllocation(std::nullopt);
+}
+
+// ---------------------------------------------------------------------------
+// Agents.
+
+DrfAllocator::Agent* DrfAllocator::findAgent(const AgentId& id) const {
+  auto found = agentIndex_.find(id.value());
+  return found == agentIndex_.end() ? nullptr : found->second;
 }
 
 void DrfAllocator::addAgent(const AgentId& id, const v1::AgentInfo& info,
                             const std::optional<v1::Unavailability>& unavailability,
                             const Resources& total, const std::map<FrameworkId, Resources>& used) {
   if (agents_.contains(id)) {
-    PLEXUS_LOG(Warning) << "allocator_drf: agent " << id << " added twice; ignored";
+    PLEXUS_LOG(Warning) << logName() << ": agent " << id << " added twice; ignored";
     return;
   }
-  Agent& agent = agents_[id];
+  auto owned = std::make_unique<Agent>();
+  Agent& agent = *owned;
+  agent.id = id;
+  if (!freeAgentSlots_.empty()) {
+    agent.index = freeAgentSlots_.back();
+    freeAgentSlots_.pop_back();
+    agentSlots_[agent.index] = &agent;
+  } else {
+    agent.index = static_cast<std::uint32_t>(agentSlots_.size());
+    agentSlots_.push_back(&agent);
+  }
+  agents_.emplace(id, std::move(owned));
+  agentIndex_.emplace(id.value(), &agent);
   agent.info = info;
   agent.total = unallocatedCopy(total);
-  agent.available = agent.total;
+  accountTotal(agent, true);
+  setAvailable(agent, agent.total, true);
   for (const auto& [frameworkId, resources] : used) {
     Resources taken = coveredBy(agent.available, resources);
     if (!(taken == resources)) {
-      PLEXUS_LOG(Warning) << "allocator_drf: agent " << id << " reports " << resources
+      PLEXUS_LOG(Warning) << logName() << ": agent " << id << " reports " << resources
                           << " used by framework " << frameworkId << " beyond its total";
     }
     if (taken.empty()) continue;
-    agent.offeredOrAllocated[frameworkId] += taken;
+    // A framework not added yet gets a record now, completed by addFramework.
+    hold(agent, frameworkRecord(frameworkId), taken);
     agent.allocated += taken;
-    agent.available -= unallocatedCopy(taken);
-    // A framework not added yet is counted when it is (trackFramework).
-    sorter_.allocated(frameworkId.value(), taken.quantities());
   }
   if (unavailability) agent.maintenance = Maintenance{*unavailability, {}, {}};
-  sorter_.addTotal(agent.total.quantities());
-  PLEXUS_LOG(Info) << "allocator_drf: added agent " << id << " (" << info.hostname() << ") with "
-                   << agent.total;
+  PLEXUS_LOG(Debug) << logName() << ": added agent " << id << " (" << info.hostname() << ") with "
+                    << agent.total;
   if (expectedAgentCount_ && static_cast<int>(agents_.size()) >= *expectedAgentCount_) {
-    PLEXUS_LOG(Info) << "allocator_drf: recovery complete, " << agents_.size() << " agents";
+    PLEXUS_LOG(Info) << logName() << ": recovery complete, " << agents_.size() << " agents";
     expectedAgentCount_.reset();
     if (recoveryTimer_) runtime_->cancel(*recoveryTimer_);
     recoveryTimer_.reset();
     resume();
   }
-  requestAllocation(id);
+  requestAllocation(agent);
 }
 
 void DrfAllocator::removeAgent(const AgentId& id) {
   auto found = agents_.find(id);
   if (found == agents_.end()) {
-    PLEXUS_LOG(Warning) << "allocator_drf: cannot remove unknown agent " << id;
+    PLEXUS_LOG(Warning) << logName() << ": cannot remove unknown agent " << id;
     return;
   }
-  for (const auto& [frameworkId, resources] : found->second.offeredOrAllocated) {
-    sorter_.unallocated(frameworkId.value(), resources.quantities());
+  Agent& agent = *found->second;
+  const auto held = agent.offeredOrAllocated;
+  for (const auto& [frameworkId, resources] : held) {
+    release(agent, frameworkId, resources);
   }
-  sorter_.removeTotal(found->second.total.quantities());
-  clearAgentFilters(id, true, true);
-  pendingAgents_.erase(id);
+  clearAgentFilters(agent, true, true);
+  setAvailable(agent, Resources(), false);
+  accountTotal(agent, false);
+  agentSlots_[agent.index] = nullptr;
+  freeAgentSlots_.push_back(agent.index);
+  if (agent.pending) {
+    pendingAgents_.erase(std::find(pendingAgents_.begin(), pendingAgents_.end(), &agent));
+  }
+  agentIndex_.erase(id.value());
   agents_.erase(found);
-  PLEXUS_LOG(Info) << "allocator_drf: removed agent " << id;
+  PLEXUS_LOG(Info) << logName() << ": removed agent " << id;
 }
 
 void DrfAllocator::updateAgent(const AgentId& id, const v1::AgentInfo& info,
                                const std::optional<Resources>& total) {
-  auto found = agents_.find(id);
-  if (found == agents_.end()) {
-    PLEXUS_LOG(Warning) << "allocator_drf: cannot update unknown agent " << id;
+  Agent* found = findAgent(id);
+  if (found == nullptr) {
+    PLEXUS_LOG(Warning) << logName() << ": cannot update unknown agent " << id;
     return;
   }
-  Agent& agent = found->second;
+  Agent& agent = *found;
   bool updated = false;
   // Schedulers may have declined this agent for lacking an attribute: let them
   // see it again when its attributes change (Mesos does the same).
   if (attributesKey(info) != attributesKey(agent.info)) {
-    clearAgentFilters(id, true, false);
+    clearAgentFilters(agent, true, false);
     updated = true;
   }
   if (info.SerializeAsString() != agent.info.SerializeAsString()) {
@@ -377,86 +482,91 @@ void DrfAllocator::updateAgent(const AgentId& id, const v1::AgentInfo& info,
   }
   if (total && !(unallocatedCopy(*total) == agent.total)) {
     setAgentTotal(agent, unallocatedCopy(*total));
-    PLEXUS_LOG(Info) << "allocator_drf: agent " << id << " now has " << agent.total;
+    PLEXUS_LOG(Info) << logName() << ": agent " << id << " now has " << agent.total;
     updated = true;
   }
-  if (updated) requestAllocation(id);
+  if (updated) {
+    ++agent.growth;
+    requestAllocation(id);
+  }
 }
 
 void DrfAllocator::setAgentTotal(Agent& agent, const Resources& total) {
-  sorter_.removeTotal(agent.total.quantities());
+  accountTotal(agent, false);
   agent.total = total;
-  sorter_.addTotal(agent.total.quantities());
+  accountTotal(agent, true);
   // What is offered or in use stays so; the rest of the new total is available.
   Resources held;
   for (const auto& [frameworkId, resources] : agent.offeredOrAllocated) {
     held += resources;
   }
-  agent.available = agent.total - unallocatedCopy(held);
+  setAvailable(agent, agent.total - unallocatedCopy(held), true);
 }
 
 void DrfAllocator::activateAgent(const AgentId& id) {
-  auto found = agents_.find(id);
-  if (found == agents_.end()) {
-    PLEXUS_LOG(Warning) << "allocator_drf: cannot activate unknown agent " << id;
+  Agent* agent = findAgent(id);
+  if (agent == nullptr) {
+    PLEXUS_LOG(Warning) << logName() << ": cannot activate unknown agent " << id;
     return;
   }
-  found->second.active = true;
-  PLEXUS_LOG(Info) << "allocator_drf: activated agent " << id;
+  agent->active = true;
+  PLEXUS_LOG(Info) << logName() << ": activated agent " << id;
   requestAllocation(id);
 }
 
 void DrfAllocator::deactivateAgent(const AgentId& id) {
-  auto found = agents_.find(id);
-  if (found == agents_.end()) {
-    PLEXUS_LOG(Warning) << "allocator_drf: cannot deactivate unknown agent " << id;
+  Agent* agent = findAgent(id);
+  if (agent == nullptr) {
+    PLEXUS_LOG(Warning) << logName() << ": cannot deactivate unknown agent " << id;
     return;
   }
-  found->second.active = false;
-  PLEXUS_LOG(Info) << "allocator_drf: deactivated agent " << id;
+  agent->active = false;
+  PLEXUS_LOG(Info) << logName() << ": deactivated agent " << id;
 }
 
 void DrfAllocator::updateWhitelist(const std::optional<std::set<std::string>>& hostnames) {
   whitelist_ = hostnames;
   if (!whitelist_) {
-    PLEXUS_LOG(Info) << "allocator_drf: offering every agent";
+    PLEXUS_LOG(Info) << logName() << ": offering every agent";
   } else if (whitelist_->empty()) {
-    PLEXUS_LOG(Warning) << "allocator_drf: the whitelist is empty, no offers will be made";
+    PLEXUS_LOG(Warning) << logName() << ": the whitelist is empty, no offers will be made";
   } else {
-    PLEXUS_LOG(Info) << "allocator_drf: offering only " << whitelist_->size()
+    PLEXUS_LOG(Info) << logName() << ": offering only " << whitelist_->size()
                      << " whitelisted hosts";
   }
+  ++epoch_;
   requestAllocation(std::nullopt);
 }
 
 void DrfAllocator::requestResources(const FrameworkId& framework,
                                     const std::vector<v1::Request>& requests) {
   // Mesos's allocator ignores REQUEST too: it is a hint without defined semantics.
-  PLEXUS_LOG(Debug) << "allocator_drf: ignoring " << requests.size()
+  PLEXUS_LOG(Debug) << logName() << ": ignoring " << requests.size()
                     << " resource requests from framework " << framework;
 }
 
 void DrfAllocator::suppressOffers(const FrameworkId& id, const std::set<std::string>& roles) {
   auto found = frameworks_.find(id);
-  if (found == frameworks_.end()) {
-    PLEXUS_LOG(Warning) << "allocator_drf: cannot suppress offers for unknown framework " << id;
+  if (found == frameworks_.end() || !found->second->added) {
+    PLEXUS_LOG(Warning) << logName() << ": cannot suppress offers for unknown framework " << id;
     return;
   }
-  Framework& framework = found->second;
+  Framework& framework = *found->second;
   for (const auto& role : roles.empty() ? framework.roles : roles) {
     if (framework.roles.contains(role)) framework.suppressedRoles.insert(role);
   }
-  PLEXUS_LOG(Info) << "allocator_drf: framework " << id << " suppressed offers for "
+  refreshEligibility(framework);
+  PLEXUS_LOG(Info) << logName() << ": framework " << id << " suppressed offers for "
                    << (roles.empty() ? "all its roles" : std::to_string(roles.size()) + " roles");
 }
 
 void DrfAllocator::reviveOffers(const FrameworkId& id, const std::set<std::string>& roles) {
   auto found = frameworks_.find(id);
-  if (found == frameworks_.end()) {
-    PLEXUS_LOG(Warning) << "allocator_drf: cannot revive offers for unknown framework " << id;
+  if (found == frameworks_.end() || !found->second->added) {
+    PLEXUS_LOG(Warning) << logName() << ": cannot revive offers for unknown framework " << id;
     return;
   }
-  Framework& framework = found->second;
+  Framework& framework = *found->second;
   const std::set<std::string> revived = roles.empty() ? framework.roles : roles;
   clearOfferFilters(framework, revived);
   // As Mesos, a revive also lifts every inverse offer filter of the framework.
@@ -469,9 +579,35 @@ void DrfAllocator::reviveOffers(const FrameworkId& id, const std::set<std::strin
   for (const auto& role : revived) {
     framework.suppressedRoles.erase(role);
   }
-  PLEXUS_LOG(Info) << "allocator_drf: framework " << id << " revived offers for "
+  refreshEligibility(framework);
+  PLEXUS_LOG(Info) << logName() << ": framework " << id << " revived offers for "
                    << (roles.empty() ? "all its roles" : std::to_string(roles.size()) + " roles");
   requestAllocation(std::nullopt);
+}
+
+void DrfAllocator::applyQuota(const std::string& role) {
+  // The effective guarantee: the larger of the quota's and the role's minimum.
+  ResourceQuantities guarantees;
+  ResourceQuantities limits;
+  if (auto quota = quotas_.find(role); quota != quotas_.end()) {
+    guarantees = quota->second.guarantees;
+    limits = quota->second.limits;
+  }
+  if (auto minimum = policy_.roleMinimums.find(role); minimum != policy_.roleMinimums.end()) {
+    for (const auto& quantity : minimum->second) {
+      const std::int64_t missing = quantity.millis - guarantees.getMillis(quantity.name);
+      if (missing > 0) guarantees.add(quantity.name, missing);
+    }
+  }
+  QVec guarantee = toQVec(guarantees, slots_);
+  QVec limit(slots_.size(), kUnlimited);
+  for (const auto& quantity : limits) {
+    const std::size_t slot = slots_.slotOf(quantity.name);
+    if (limit.size() <= slot) limit.resize(slot + 1, kUnlimited);
+    limit[slot] = quantity.millis;
+  }
+  tree_.setQuota(role, guarantee, limit);
+  ++epoch_;
 }
 
 void DrfAllocator::updateQuota(const std::string& role, const Quota& quota) {
@@ -480,29 +616,40 @@ void DrfAllocator::updateQuota(const std::string& role, const Quota& quota) {
   } else {
     quotas_[role] = quota;
   }
-  PLEXUS_LOG(Info) << "allocator_drf: recorded quota of role '" << role
-                   << "' (not enforced by this version)";
+  applyQuota(role);
+  PLEXUS_LOG(Info) << logName() << ": quota of role '" << role << "': guarantees "
+                   << quota.guarantees << ", limits " << quota.limits;
+  // A higher limit or a lower guarantee may make offers possible.
+  requestAllocation(std::nullopt);
 }
 
 void DrfAllocator::updateWeights(const std::vector<v1::WeightInfo>& weights) {
   for (const auto& weight : weights) {
     if (!weight.has_role()) continue;
-    weights_[weight.role()] = weight.weight();
+    const double value = weight.weight();
+    if (!std::isfinite(value) || value <= 0) {
+      PLEXUS_LOG(Warning) << logName() << ": ignoring weight " << value << " of role '"
+                          << weight.role() << "'";
+      continue;
+    }
+    weights_[weight.role()] = value;
+    tree_.setWeight(weight.role(), value);
   }
-  PLEXUS_LOG(Info) << "allocator_drf: recorded " << weights.size()
-                   << " role weights (not used by this version)";
+  ++epoch_;
+  PLEXUS_LOG(Info) << logName() << ": updated " << weights.size() << " role weights";
 }
 
 void DrfAllocator::pause() {
   if (paused_) return;
   paused_ = true;
-  PLEXUS_LOG(Info) << "allocator_drf: allocation paused";
+  PLEXUS_LOG(Info) << logName() << ": allocation paused";
 }
 
 void DrfAllocator::resume() {
   if (!paused_) return;
   paused_ = false;
-  PLEXUS_LOG(Info) << "allocator_drf: allocation resumed";
+  ++epoch_;
+  PLEXUS_LOG(Info) << logName() << ": allocation resumed";
   // Events while paused did not queue cycles: look at every agent once.
   requestAllocation(std::nullopt);
 }

@@ -12,20 +12,21 @@ namespace plexus::drf {
 void DrfAllocator::updateAllocation(const FrameworkId& frameworkId, const AgentId& agentId,
                                     const Resources& offered,
                                     const std::vector<ResourceConversion>& conversions) {
-  auto agent = agents_.find(agentId);
-  if (agent == agents_.end() || !frameworks_.contains(frameworkId)) {
-    PLEXUS_LOG(Warning) << "allocator_drf: updateAllocation for unknown framework " << frameworkId
+  Agent* agent = findAgent(agentId);
+  auto framework = frameworks_.find(frameworkId);
+  if (agent == nullptr || framework == frameworks_.end()) {
+    PLEXUS_LOG(Warning) << logName() << ": updateAllocation for unknown framework " << frameworkId
                         << " or agent " << agentId;
     return;
   }
-  Resources& held = agent->second.offeredOrAllocated[frameworkId];
+  auto heldIt = agent->offeredOrAllocated.find(frameworkId);
+  const Resources held = heldIt == agent->offeredOrAllocated.end() ? Resources() : heldIt->second;
   auto updatedOffered = applyConversions(offered, conversions);
   if (!held.contains(offered) || !updatedOffered) {
-    PLEXUS_LOG(Warning) << "allocator_drf: cannot update the allocation of framework "
+    PLEXUS_LOG(Warning) << logName() << ": cannot update the allocation of framework "
                         << frameworkId << " on agent " << agentId << ": "
                         << (updatedOffered ? "it does not hold " + offered.toString()
                                            : updatedOffered.error().message());
-    if (held.empty()) agent->second.offeredOrAllocated.erase(frameworkId);
     return;
   }
   // The total changes the same way, without allocation roles. A conversion that
@@ -36,29 +37,31 @@ void DrfAllocator::updateAllocation(const FrameworkId& frameworkId, const AgentI
     stripped.push_back(
         {unallocatedCopy(conversion.consumed), unallocatedCopy(conversion.converted)});
   }
-  auto updatedTotal = applyConversions(agent->second.total, stripped);
+  auto updatedTotal = applyConversions(agent->total, stripped);
   if (!updatedTotal) {
-    PLEXUS_LOG(Warning) << "allocator_drf: cannot update the total of agent " << agentId << ": "
+    PLEXUS_LOG(Warning) << logName() << ": cannot update the total of agent " << agentId << ": "
                         << updatedTotal.error().message();
     return;
   }
-  held -= offered;
-  held += *updatedOffered;
-  sorter_.unallocated(frameworkId.value(), offered.quantities());
-  sorter_.allocated(frameworkId.value(), updatedOffered->quantities());
-  // Available is unchanged: total and held moved by the same conversions.
-  sorter_.removeTotal(agent->second.total.quantities());
-  agent->second.total = *updatedTotal;
-  sorter_.addTotal(agent->second.total.quantities());
-  if (held.empty()) agent->second.offeredOrAllocated.erase(frameworkId);
-  PLEXUS_LOG(Debug) << "allocator_drf: framework " << frameworkId << " on agent " << agentId << ": "
+  // Held and total move by the same conversions, so available is unchanged; the
+  // books (shares, reservations for quota) move with them.
+  Resources& heldRef = agent->offeredOrAllocated[frameworkId];
+  heldRef -= offered;
+  heldRef += *updatedOffered;
+  account(*framework->second, offered, false);
+  account(*framework->second, *updatedOffered, true);
+  accountTotal(*agent, false);
+  agent->total = *updatedTotal;
+  accountTotal(*agent, true);
+  if (heldRef.empty()) agent->offeredOrAllocated.erase(frameworkId);
+  PLEXUS_LOG(Debug) << logName() << ": framework " << frameworkId << " on agent " << agentId << ": "
                     << offered << " became " << *updatedOffered;
 }
 
 Result<void> DrfAllocator::updateAvailable(const AgentId& agentId,
                                            const std::vector<v1::Offer::Operation>& operations) {
-  auto agent = agents_.find(agentId);
-  if (agent == agents_.end()) return fail("allocator_drf: unknown agent " + agentId.value());
+  Agent* agent = findAgent(agentId);
+  if (agent == nullptr) return fail(logName() + ": unknown agent " + agentId.value());
   std::vector<ResourceConversion> conversions;
   for (const auto& operation : operations) {
     auto converted = conversionsOf(operation);
@@ -68,135 +71,162 @@ Result<void> DrfAllocator::updateAvailable(const AgentId& agentId,
                              unallocatedCopy(std::move(conversion.converted))});
     }
   }
-  auto available = applyConversions(agent->second.available, conversions);
+  auto available = applyConversions(agent->available, conversions);
   if (!available) return fail(available.error().context("agent " + agentId.value()));
-  auto total = applyConversions(agent->second.total, conversions);
+  auto total = applyConversions(agent->total, conversions);
   if (!total) return fail(total.error().context("agent " + agentId.value()));
-  agent->second.available = *available;
-  sorter_.removeTotal(agent->second.total.quantities());
-  agent->second.total = *total;
-  sorter_.addTotal(agent->second.total.quantities());
+  accountTotal(*agent, false);
+  agent->total = *total;
+  accountTotal(*agent, true);
+  setAvailable(*agent, *available, true);
+  // A reservation changes who may be offered what.
+  ++agent->growth;
+  if (tree_.anyQuota()) ++epoch_;
   return {};
 }
 
 void DrfAllocator::updateUnavailability(const AgentId& id,
                                         const std::optional<v1::Unavailability>& unavailability) {
-  auto found = agents_.find(id);
-  if (found == agents_.end()) {
-    PLEXUS_LOG(Warning) << "allocator_drf: unavailability for unknown agent " << id;
+  Agent* agent = findAgent(id);
+  if (agent == nullptr) {
+    PLEXUS_LOG(Warning) << logName() << ": unavailability for unknown agent " << id;
     return;
   }
   // Frameworks reassess a changed schedule: their inverse offer filters go.
-  clearAgentFilters(id, false, true);
-  found->second.maintenance.reset();
-  if (unavailability) found->second.maintenance = Maintenance{*unavailability, {}, {}};
+  clearAgentFilters(*agent, false, true);
+  agent->maintenance.reset();
+  if (unavailability) agent->maintenance = Maintenance{*unavailability, {}, {}};
   requestAllocation(id);
 }
 
 void DrfAllocator::updateInverseOffer(const AgentId& agentId, const FrameworkId& frameworkId,
                                       bool accepted, const std::optional<v1::Filters>& filters) {
-  auto agent = agents_.find(agentId);
+  Agent* agent = findAgent(agentId);
   auto framework = frameworks_.find(frameworkId);
-  if (agent == agents_.end() || framework == frameworks_.end() || !agent->second.maintenance) {
-    PLEXUS_LOG(Debug) << "allocator_drf: ignoring an inverse offer answer from " << frameworkId
+  if (agent == nullptr || framework == frameworks_.end() || !agent->maintenance) {
+    PLEXUS_LOG(Debug) << logName() << ": ignoring an inverse offer answer from " << frameworkId
                       << " for agent " << agentId;
     return;
   }
-  Maintenance& maintenance = *agent->second.maintenance;
+  Maintenance& maintenance = *agent->maintenance;
   // Only an answer to an outstanding inverse offer counts; a stale one is ignored.
   if (maintenance.outstanding.erase(frameworkId) > 0) maintenance.answers[frameworkId] = accepted;
   if (!filters) return;
   if (auto timeout = refusalTimeout(*filters)) {
-    installInverseOfferFilter(frameworkId, framework->second, agentId, *timeout);
+    installInverseOfferFilter(frameworkId, *framework->second, agentId, *timeout);
   }
 }
 
 void DrfAllocator::transitionOfferedToAllocated(const AgentId& agentId,
                                                 const Resources& resources) {
-  auto agent = agents_.find(agentId);
-  if (agent == agents_.end()) {
-    PLEXUS_LOG(Warning) << "allocator_drf: resources used on unknown agent " << agentId;
+  Agent* agent = findAgent(agentId);
+  if (agent == nullptr) {
+    PLEXUS_LOG(Warning) << logName() << ": resources used on unknown agent " << agentId;
     return;
   }
   Resources held;
-  for (const auto& [frameworkId, resources] : agent->second.offeredOrAllocated) {
-    held += resources;
+  for (const auto& [frameworkId, heldResources] : agent->offeredOrAllocated) {
+    held += heldResources;
   }
-  if (!held.contains(agent->second.allocated + resources)) {
-    PLEXUS_LOG(Warning) << "allocator_drf: agent " << agentId << ": " << resources
+  if (!held.contains(agent->allocated + resources)) {
+    PLEXUS_LOG(Warning) << logName() << ": agent " << agentId << ": " << resources
                         << " were not offered; counting them as in use anyway";
   }
-  agent->second.allocated += resources;
+  agent->allocated += resources;
 }
 
 void DrfAllocator::recoverResources(const FrameworkId& frameworkId, const AgentId& agentId,
                                     const Resources& resources,
                                     const std::optional<v1::Filters>& filters, bool isAllocated) {
   if (resources.empty()) return;
-  auto agent = agents_.find(agentId);
-  if (agent == agents_.end()) return;  // removed meanwhile: nothing left to return to
+  Agent* agent = findAgent(agentId);
+  if (agent == nullptr) return;  // removed meanwhile: nothing left to return to
   if (isAllocated) {
-    if (!agent->second.allocated.contains(resources)) {
-      PLEXUS_LOG(Warning) << "allocator_drf: agent " << agentId << ": " << resources
+    if (!agent->allocated.contains(resources)) {
+      PLEXUS_LOG(Warning) << logName() << ": agent " << agentId << ": " << resources
                           << " recovered as in use but were not";
     }
-    agent->second.allocated -= resources;
+    agent->allocated -= resources;
   }
   auto framework = frameworks_.find(frameworkId);
-  if (framework == frameworks_.end()) return;  // removed meanwhile: already returned
-  Resources recovered = release(agent->second, frameworkId, resources);
+  if (framework == frameworks_.end() || !framework->second->added) {
+    return;  // removed meanwhile: already returned
+  }
+  Framework& record = *framework->second;
+  Resources recovered = release(*agent, frameworkId, resources);
   if (!(recovered == resources)) {
-    PLEXUS_LOG(Warning) << "allocator_drf: framework " << frameworkId << " returned " << resources
+    PLEXUS_LOG(Warning) << logName() << ": framework " << frameworkId << " returned " << resources
                         << " on agent " << agentId << " but held only " << recovered << " of them";
   }
-  PLEXUS_LOG(Debug) << "allocator_drf: recovered " << recovered << " on agent " << agentId
+  PLEXUS_LOG(Debug) << logName() << ": recovered " << recovered << " on agent " << agentId
                     << " from framework " << frameworkId;
   if (filters && !recovered.empty()) {
     if (auto timeout = refusalTimeout(*filters)) {
       for (const auto& [role, refused] : recovered.allocations()) {
-        installOfferFilter(frameworkId, framework->second, role, agentId, unallocatedCopy(refused),
-                           *timeout);
+        // A filter for a role the framework left would never be looked at.
+        if (!record.roles.contains(role)) continue;
+        installOfferFilter(*agent, pairFor(record, role), unallocatedCopy(refused), *timeout);
       }
     }
   }
-  requestAllocation(agentId);
+  requestAllocation(*agent);
 }
 
 Resources DrfAllocator::total(const AgentId& agent) const {
-  auto found = agents_.find(agent);
-  return found == agents_.end() ? Resources() : found->second.total;
+  const Agent* found = findAgent(agent);
+  return found == nullptr ? Resources() : found->total;
 }
 
 Resources DrfAllocator::available(const AgentId& agent) const {
-  auto found = agents_.find(agent);
-  return found == agents_.end() ? Resources() : found->second.available;
+  const Agent* found = findAgent(agent);
+  return found == nullptr ? Resources() : found->available;
 }
 
 Resources DrfAllocator::offeredOrAllocated(const AgentId& agent,
                                            const FrameworkId& framework) const {
-  auto found = agents_.find(agent);
-  if (found == agents_.end()) return {};
-  auto held = found->second.offeredOrAllocated.find(framework);
-  return held == found->second.offeredOrAllocated.end() ? Resources() : held->second;
+  const Agent* found = findAgent(agent);
+  if (found == nullptr) return {};
+  auto held = found->offeredOrAllocated.find(framework);
+  return held == found->offeredOrAllocated.end() ? Resources() : held->second;
 }
 
 Resources DrfAllocator::allocated(const AgentId& agent) const {
-  auto found = agents_.find(agent);
-  return found == agents_.end() ? Resources() : found->second.allocated;
+  const Agent* found = findAgent(agent);
+  return found == nullptr ? Resources() : found->allocated;
 }
 
 double DrfAllocator::dominantShare(const FrameworkId& framework) const {
-  return sorter_.share(framework.value());
+  auto found = frameworks_.find(framework);
+  if (found == frameworks_.end()) return 0;
+  QVec held;
+  for (const auto& [role, pair] : found->second->pairs) {
+    addTo(held, tree_.pair(pair).held);
+  }
+  return plexus::drf::dominantShare(held, tree_.total(), slots_);
+}
+
+double DrfAllocator::roleShare(const std::string& role) const {
+  const RoleTree::NodeIdx node = tree_.find(role);
+  return node == RoleTree::kNone ? 0 : tree_.share(node);
+}
+
+ResourceQuantities DrfAllocator::consumedQuota(const std::string& role) const {
+  ResourceQuantities result;
+  const RoleTree::NodeIdx node = tree_.find(role);
+  if (node == RoleTree::kNone) return result;
+  const QVec consumed = tree_.consumed(node);
+  for (std::size_t slot = 0; slot < consumed.size(); ++slot) {
+    if (consumed[slot] > 0) result.add(slots_.name(slot), consumed[slot]);
+  }
+  return result;
 }
 
 std::size_t DrfAllocator::offerFilterCount(const FrameworkId& framework) const {
   auto found = frameworks_.find(framework);
   if (found == frameworks_.end()) return 0;
   std::size_t count = 0;
-  for (const auto& [role, agents] : found->second.offerFilters) {
-    for (const auto& [agent, filters] : agents) {
-      count += filters.size();
-    }
+  for (const auto& [role, pair] : found->second->pairs) {
+    count += pairInfo_[pair].filterCount;
   }
   return count;
 }

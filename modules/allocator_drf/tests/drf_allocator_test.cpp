@@ -905,7 +905,7 @@ TEST_F(DrfTest, RandomOrderVisitsAgentsInDifferentOrders) {
   // one the lowest-share framework gets first; across seeds, each agent leads.
   std::set<std::string> leaders;
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
-    start(defaultOptions(), {AgentOrder::kRandom, seed});
+    start(defaultOptions(), {.agentOrder = AgentOrder::kRandom, .seed = seed});
     addAgent("a1", "cpus:4;mem:4096");
     addAgent("a2", "cpus:4;mem:4096");
     addAgent("a3", "cpus:4;mem:4096");
@@ -1001,7 +1001,7 @@ TEST_F(DrfTest, RecoveryWithoutQuotaDoesNotPause) {
 }
 
 TEST_F(DrfTest, InitializeRejectsBadOptionsAndSecondCalls) {
-  DrfAllocator allocator({AgentOrder::kSorted, 1});
+  DrfAllocator allocator({.agentOrder = AgentOrder::kSorted, .seed = 1});
   AllocatorOptions options;
   options.allocationInterval = Duration::zero();
   EXPECT_FALSE(allocator.initialize(options, {}, runtime).has_value());
@@ -1054,7 +1054,7 @@ TEST_F(DrfTest, UnknownIdsAreIgnored) {
 // Invariants under a random workload
 
 TEST_F(DrfTest, BooksBalanceUnderARandomWorkload) {
-  start(defaultOptions(), {AgentOrder::kRandom, 7});
+  start(defaultOptions(), {.agentOrder = AgentOrder::kRandom, .seed = 7});
   std::mt19937 random(42);
   const std::vector<FrameworkId> frameworks = {kF1, kF2, FrameworkId("f3")};
   std::vector<AgentId> agents;

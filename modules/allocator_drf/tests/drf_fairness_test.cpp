@@ -75,7 +75,7 @@ TEST_F(DrfFairnessTest, DrfPaperExampleWithTheOtherTieBreak) {
 TEST_F(DrfFairnessTest, EqualDemandsGetEqualShares) {
   for (std::uint64_t seed = 1; seed <= 5; ++seed) {
     SCOPED_TRACE(seed);
-    start(defaultOptions(), {AgentOrder::kRandom, seed});
+    start(defaultOptions(), {.agentOrder = AgentOrder::kRandom, .seed = seed});
     for (int i = 1; i <= 4; ++i) {
       addAgent("a" + std::to_string(i), "cpus:4;mem:4096");
     }

@@ -91,7 +91,7 @@ class DrfTest : public ::testing::Test {
   static AllocatorOptions defaultOptions() { return AllocatorOptions{}; }
 
   void start(AllocatorOptions options = defaultOptions(),
-             DrfConfig config = {AgentOrder::kSorted, 1}) {
+             DrfConfig config = {.agentOrder = AgentOrder::kSorted, .seed = 1}) {
     allocator = std::make_unique<DrfAllocator>(config);
     AllocatorCallbacks callbacks;
     callbacks.offer = [this](const FrameworkId& framework, const OfferedResources& resources) {

@@ -1,0 +1,114 @@
+// The allocator conformance suite: what every Allocator module must do, as
+// GoogleTest tests an author instantiates for their own module.
+//
+// Each test makes a fresh allocator with the config's `make` (through the core's
+// module loader in this repository, or loadAllocatorModule() below from outside
+// it), initializes it on a FakeRuntime with recorded callbacks, and plays the
+// master: agents and frameworks come and go, offers are used or declined. It checks
+//   - offers go out: a framework is offered an agent's resources, allocated to
+//     one of its roles, and nothing it was not given;
+//   - declined resources come back: declined without a filter, they are offered
+//     again;
+//   - filters expire: declined with refuse_seconds, the agent is not offered to
+//     that framework before the filter expires and is again after;
+//   - SUPPRESS stops offers and REVIVE restores them (clearing filters);
+//   - removing an agent rescinds: the master rescinds its offers, and the
+//     allocator never offers that agent again nor chokes on late recoveries;
+//   - fairness between two frameworks of one role: equal demands, equal shares;
+//   - destroying the allocator cancels all its timers.
+//
+//   #include <plexus/testing/allocator_conformance.hpp>
+//   plexus::testing::AllocatorConformanceConfig myConfig() {
+//     return {.name = "my_allocator", .make = [] {
+//       return plexus::testing::loadAllocatorModule("/path/libmy_allocator.so",
+//                                                   "my_allocator", {});
+//     }};
+//   }
+//   PLEXUS_ALLOCATOR_CONFORMANCE(MyAllocator, myConfig());
+//
+// Link `plexus_allocator_conformance` (Plexus::allocator_conformance) and GoogleTest.
+// Everything runs on the test's thread; no test sleeps (the runtime is fake).
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <plexus/allocator.hpp>
+#include <plexus/error.hpp>
+#include <plexus/testing/fake_runtime.hpp>
+
+namespace plexus::testing {
+
+struct AllocatorConformanceConfig {
+  // Names the instantiation in test names: letters, digits and '_' only.
+  std::string name;
+  // Makes a fresh, uninitialized allocator; called once per test.
+  std::function<Result<std::shared_ptr<Allocator>>()> make;
+};
+
+inline void PrintTo(const AllocatorConformanceConfig& config, std::ostream* out) {
+  *out << config.name;
+}
+
+// Loads module `name` from the library at `path` the way the core's loader does
+// (checks the manifest's magic, module API version, ABI tag and kind, validates
+// `parameters` against the module's declarations) and makes an instance, which
+// the module's own deleter destroys. The library stays loaded for the process.
+[[nodiscard]] Result<std::shared_ptr<Allocator>> loadAllocatorModule(
+    const std::filesystem::path& path, const std::string& name,
+    const std::vector<std::pair<std::string, std::string>>& parameters);
+
+class AllocatorConformance : public ::testing::TestWithParam<AllocatorConformanceConfig> {
+ protected:
+  struct Offer {
+    FrameworkId framework;
+    std::string role;
+    AgentId agent;
+    Resources resources;
+  };
+
+  void SetUp() override;
+  void TearDown() override;
+
+  void addAgent(const std::string& id, const std::string& resources);
+  void addFramework(const std::string& id, const std::string& role = "*");
+  // Runs the loop's pending work; returns (and forgets) the offers made meanwhile.
+  std::vector<Offer> takeOffers();
+  // advance(), then takeOffers().
+  std::vector<Offer> advanceAndTakeOffers(Duration duration);
+  void decline(const Offer& offer, double refuseSeconds);
+  void use(const Offer& offer);
+
+  FakeRuntime runtime_;
+  std::shared_ptr<Allocator> allocator_;
+  std::vector<Offer> offers_;
+  std::set<AgentId> agents_;
+};
+
+// Referenced by PLEXUS_ALLOCATOR_CONFORMANCE so the linker keeps the tests.
+bool linkAllocatorConformance();
+
+struct AllocatorConformanceName {
+  std::string operator()(const ::testing::TestParamInfo<AllocatorConformanceConfig>& info) const {
+    return info.param.name;
+  }
+};
+
+}  // namespace plexus::testing
+
+// Instantiates the suite for one or more configs: tests named
+// `<prefix>/AllocatorConformance.<Test>/<config name>`. Use at namespace scope
+// (GoogleTest needs the suite's unqualified name, so this declares an alias).
+#define PLEXUS_ALLOCATOR_CONFORMANCE(prefix, ...)                                        \
+  using AllocatorConformance = ::plexus::testing::AllocatorConformance;                  \
+  INSTANTIATE_TEST_SUITE_P(prefix, AllocatorConformance, ::testing::Values(__VA_ARGS__), \
+                           ::plexus::testing::AllocatorConformanceName());               \
+  [[maybe_unused]] static const bool plexus_allocator_conformance_linked_##prefix =      \
+      ::plexus::testing::linkAllocatorConformance()

@@ -1,0 +1,51 @@
+// Instantiates the allocator conformance suite for allocator_drf and
+// allocator_priority, loaded through the core's module loader.
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <plexus/testing/allocator_conformance.hpp>
+
+#include "module/module_registry.hpp"
+#include "module/modules_config.hpp"
+
+namespace {
+
+const std::filesystem::path kModuleDir = PLEXUS_ALLOCATOR_MODULE_DIR;
+
+// The registry must outlive its instances (it owns the libraries' handles).
+plexus::Result<std::shared_ptr<plexus::Allocator>> loadThroughCore(const std::string& name) {
+  static auto* registry = new plexus::module::ModuleRegistry({kModuleDir});
+  if (registry->find(name) == nullptr) {
+    const std::string json = R"({"libraries": [{"file": ")" +
+                             (kModuleDir / ("libplexus_" + name + ".so")).string() +
+                             R"(", "modules": [{"name": ")" + name + R"("}]}]})";
+    auto config = plexus::module::parseModulesJson(json, "conformance");
+    if (!config) return plexus::fail(config.error());
+    PLEXUS_TRY(registry->load(*config));
+  }
+  auto instance = registry->create<plexus::Allocator>(name, "--allocator");
+  if (!instance) return plexus::fail(instance.error());
+  return std::shared_ptr<plexus::Allocator>(std::move(*instance));
+}
+
+plexus::testing::AllocatorConformanceConfig drf() {
+  return {.name = "allocator_drf", .make = [] { return loadThroughCore("allocator_drf"); }};
+}
+
+plexus::testing::AllocatorConformanceConfig priority() {
+  return {.name = "allocator_priority",
+          .make = [] { return loadThroughCore("allocator_priority"); }};
+}
+
+plexus::testing::AllocatorConformanceConfig drfThroughSdk() {
+  return {.name = "allocator_drf_sdk_loader", .make = [] {
+            return plexus::testing::loadAllocatorModule(kModuleDir / "libplexus_allocator_drf.so",
+                                                        "allocator_drf",
+                                                        {{"agent_order", "sorted"}});
+          }};
+}
+
+}  // namespace
+
+PLEXUS_ALLOCATOR_CONFORMANCE(Shipped, drf(), priority(), drfThroughSdk());
