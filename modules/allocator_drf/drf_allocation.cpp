@@ -74,16 +74,19 @@ void DrfAllocator::runPendingAllocation(bool periodic) {
       candidates.push_back(agent.get());
     }
   } else {
-    candidates = std::move(pendingAgents_);
-    for (Agent* agent : candidates)
-      agent->pending = false;
+    candidates = pendingAgents_;
     if (config_.agentOrder == AgentOrder::kSorted) {
       std::sort(candidates.begin(), candidates.end(),
                 [](const Agent* l, const Agent* r) { return l->id < r->id; });
     }
   }
-  allAgentsPending_ = false;
+  // Every queued agent leaves the queue here, whichever way the cycle went:
+  // an agent still marked pending would never be queued again, and its freed
+  // resources would wait for the periodic cycle.
+  for (Agent* agent : pendingAgents_)
+    agent->pending = false;
   pendingAgents_.clear();
+  allAgentsPending_ = false;
   if (paused_) return;
   allocate(std::move(candidates), periodic);
 }
