@@ -900,6 +900,64 @@ TEST_F(DrfTest, EventCyclesCoverTheirAgentsAndPeriodicCyclesCoverAll) {
   EXPECT_EQ(offers[0].resources, allocatedTo("cpus:1", "*"));
 }
 
+// Holds posted callbacks until released, so a test can let a timer run before
+// work an event posted (as a real loop may order them).
+class HeldPosts final : public Runtime {
+ public:
+  explicit HeldPosts(Runtime& inner) : inner_(inner) {}
+  TimePoint now() const override { return inner_.now(); }
+  std::chrono::system_clock::time_point wallNow() const override { return inner_.wallNow(); }
+  TimerId schedule(Duration delay, std::function<void()> callback) override {
+    return inner_.schedule(delay, std::move(callback));
+  }
+  void cancel(TimerId timer) override { inner_.cancel(timer); }
+  void post(std::function<void()> callback) override {
+    if (holding) {
+      held_.push_back(std::move(callback));
+    } else {
+      inner_.post(std::move(callback));
+    }
+  }
+  void release() {
+    holding = false;
+    for (auto& callback : std::exchange(held_, {}))
+      inner_.post(std::move(callback));
+  }
+  bool holding = false;
+
+ private:
+  Runtime& inner_;
+  std::vector<std::function<void()>> held_;
+};
+
+TEST_F(DrfTest, AnAgentQueuedBeforeAPeriodicCycleIsQueuedAgainAfterIt) {
+  // Regression: the periodic cycle dropped the queue of agents waiting for an
+  // event-driven cycle but left them marked as queued, so later events on such
+  // an agent never started a cycle and freed resources waited for the timer.
+  HeldPosts held(runtime);
+  loop = &held;
+  AllocatorOptions options;
+  options.allocationInterval = seconds(1);
+  start(options);
+  addAgent("a1", "cpus:4;mem:4096");
+  addFramework("f1");
+  auto offers = takeOffers();
+  ASSERT_EQ(offers.size(), 1u);
+
+  held.holding = true;
+  decline(offers[0]);           // a1 queued, its cycle posted but held
+  runtime.advance(seconds(1));  // the periodic cycle runs first and offers a1
+  offers = takeOffers();
+  ASSERT_EQ(offers.size(), 1u);
+  held.release();
+  EXPECT_TRUE(takeOffers().empty());  // the held cycle finds nothing left to do
+
+  decline(offers[0]);
+  offers = takeOffers();  // an event-driven cycle, not the next periodic one
+  ASSERT_EQ(offers.size(), 1u);
+  EXPECT_EQ(offers[0].agent, kA1);
+}
+
 TEST_F(DrfTest, RandomOrderVisitsAgentsInDifferentOrders) {
   // With one framework and whole-agent offers, the first agent of a cycle is the
   // one the lowest-share framework gets first; across seeds, each agent leads.

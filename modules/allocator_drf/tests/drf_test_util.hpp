@@ -108,7 +108,7 @@ class DrfTest : public ::testing::Test {
         inverse.emplace_back(framework, inverseOffer);
       }
     };
-    auto initialized = allocator->initialize(options, std::move(callbacks), runtime);
+    auto initialized = allocator->initialize(options, std::move(callbacks), *loop);
     ASSERT_TRUE(initialized.has_value()) << initialized.error().message();
   }
 
@@ -162,6 +162,7 @@ class DrfTest : public ::testing::Test {
   }
 
   plexus::testing::FakeRuntime runtime;
+  Runtime* loop = &runtime;  // what start() gives the allocator (a test may wrap runtime)
   std::unique_ptr<DrfAllocator> allocator;
   std::vector<Offer> pending;
   std::vector<std::pair<FrameworkId, v1::InverseOffer>> inverse;
