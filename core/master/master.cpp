@@ -69,7 +69,9 @@ Result<void> Master::start() {
   };
   callbacks.inverseOffer = [](const FrameworkId&, const std::map<AgentId, v1::InverseOffer>&) {};
   callbacks.reclaim = [this](const FrameworkId& framework, const AgentId& agent,
-                             const Resources& resources) { reclaim(framework, agent, resources); };
+                             const Resources& resources, const ResourceQuantities& atMost) {
+    reclaim(framework, agent, resources, atMost);
+  };
   PLEXUS_TRY(allocator_.initialize(options, std::move(callbacks), context_.runtime));
   allocator_.recover(0, {});
   weights_ = flags_.weightsValue;

@@ -114,8 +114,10 @@ class Master {
                 internal::AgentEvent::KillTask kill);
   // preemption.cpp: the allocator's reclaim callback. Kills running tasks of
   // `framework` on `agent`, allocated to the roles of `resources`, until what they
-  // hold covers `resources`; they end TASK_KILLED with REASON_CONTAINER_PREEMPTED.
-  void reclaim(const FrameworkId& framework, const AgentId& agent, const Resources& resources);
+  // hold covers `resources`, never freeing more than `atMost`; they end
+  // TASK_KILLED with REASON_CONTAINER_PREEMPTED.
+  void reclaim(const FrameworkId& framework, const AgentId& agent, const Resources& resources,
+               const ResourceQuantities& atMost);
   void reconcile(FrameworkRecord& framework, const v1::scheduler::Call::Reconcile& reconcile);
   void frameworkMessage(FrameworkRecord& framework, const v1::scheduler::Call::Message& message);
   void shutdownExecutor(FrameworkRecord& framework, const v1::scheduler::Call::Shutdown& shutdown);

@@ -1,7 +1,8 @@
 // Revocation: an allocator (allocator_priority) asks the master to free resources
 // a framework uses on an agent. The master picks the framework's running tasks
 // there, allocated to the roles asked for, largest first, until together they cover
-// the amount, and kills them; the agent reports each TASK_KILLED with
+// the amount, sparing any task that would take the total above the allocator's
+// bound, and kills them; the agent reports each TASK_KILLED with
 // REASON_CONTAINER_PREEMPTED, and the freed resources return to the allocator as
 // any finished task's do.
 #include <algorithm>
@@ -13,7 +14,7 @@
 namespace plexus::master {
 
 void Master::reclaim(const FrameworkId& frameworkId, const AgentId& agentId,
-                     const Resources& resources) {
+                     const Resources& resources, const ResourceQuantities& atMost) {
   FrameworkRecord* framework = findFramework(frameworkId);
   AgentRecord* agent = findAgent(agentId);
   if (framework == nullptr || agent == nullptr || !agent->connected) {
@@ -36,11 +37,8 @@ void Master::reclaim(const FrameworkId& frameworkId, const AgentId& agentId,
       if (resource.allocationRole() && roles.contains(*resource.allocationRole())) inRoles = true;
     }
     if (!inRoles) continue;
-    // Tasks already being preempted count toward the amount; they are not killed twice.
-    if (task.preempted)
-      freed += task.resources.quantities();
-    else
-      candidates.push_back(&task);
+    // Tasks already being preempted (for an earlier call) are not killed twice.
+    if (!task.preempted) candidates.push_back(&task);
   }
   // Largest first (by the dominant of cpus and mem), so few tasks are killed.
   auto size = [](const TaskRecord* task) {
@@ -51,8 +49,10 @@ void Master::reclaim(const FrameworkId& frameworkId, const AgentId& agentId,
   int killed = 0;
   for (TaskRecord* task : candidates) {
     if (freed.contains(wanted)) break;
+    ResourceQuantities after = freed + task->resources.quantities();
+    if (!atMost.contains(after)) continue;  // it would free more than the allocator allows
     task->preempted = true;
-    freed += task->resources.quantities();
+    freed = std::move(after);
     internal::AgentEvent::KillTask kill;
     kill.set_reason(v1::TaskStatus::REASON_CONTAINER_PREEMPTED);
     kill.set_message("Preempted: the allocator reclaimed " + resources.toString() +
@@ -60,8 +60,9 @@ void Master::reclaim(const FrameworkId& frameworkId, const AgentId& agentId,
     sendKill(*framework, *task, *agent, std::move(kill));
     ++killed;
   }
-  PLEXUS_LOG(Info) << "Reclaiming " << resources << " from framework " << frameworkId
-                   << " on agent " << agentId << ": killing " << killed << " task(s)";
+  PLEXUS_LOG(Info) << "Reclaiming " << resources << " (at most " << atMost << ") from framework "
+                   << frameworkId << " on agent " << agentId << ": killing " << killed
+                   << " task(s)";
 }
 
 }  // namespace plexus::master

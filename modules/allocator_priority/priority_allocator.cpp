@@ -175,13 +175,20 @@ bool PriorityAllocator::reclaimFor(const std::string& waitingRole, int level, QV
     const QVec* minimum = tree_.guarantee(node);
     const QVec& held = tree_.unreservedHeld(node);
     QVec reclaimable(held.size(), 0);
-    bool any = false;
     for (std::size_t slot = 0; slot < held.size(); ++slot) {
       const std::int64_t excess =
           drf::at(consumed, slot) - (minimum != nullptr ? drf::at(*minimum, slot) : 0);
       reclaimable[slot] = std::max<std::int64_t>(0, std::min(held[slot], excess));
-      any = any || (reclaimable[slot] > 0 && drf::at(needed, slot) > 0);
     }
+    // What earlier requests are already freeing in this role is spoken for.
+    for (const auto& [key, asked] : outstanding_) {
+      const QVec freeing = drf::unreservedQVec(asked.allocatedTo(info.role), slots_);
+      for (std::size_t slot = 0; slot < freeing.size() && slot < reclaimable.size(); ++slot)
+        reclaimable[slot] = std::max<std::int64_t>(0, reclaimable[slot] - freeing[slot]);
+    }
+    bool any = false;
+    for (std::size_t slot = 0; slot < reclaimable.size(); ++slot)
+      any = any || (reclaimable[slot] > 0 && drf::at(needed, slot) > 0);
     if (any)
       victims.push_back({info.role, node, tree_.level(node), tree_.share(node), reclaimable});
   }
@@ -205,19 +212,22 @@ bool PriorityAllocator::reclaimFor(const std::string& waitingRole, int level, QV
         Resources candidates = drf::intersection(held.allocatedTo(victim.role), inUse);
         auto pending = outstanding_.find({frameworkId, agentId});
         if (pending != outstanding_.end()) candidates -= pending->second;
-        // Tasks are indivisible: killing one for a part may free all the role
-        // uses here. Where the role has a minimum, take from here only if all of
-        // it could go without falling below the minimum.
+        // Tasks are indivisible: the master may free more than it is asked for
+        // here, but never more than `atMost`, what the role holds here above its
+        // minimum, so no role falls below its minimum.
+        // Where the minimum leaves none of a resource the role holds here, every
+        // task here (tasks use cpus and mem alike) is spared: do not ask.
         const QVec here = drf::unreservedQVec(candidates, slots_);
         const QVec* minimum = tree_.guarantee(victim.node);
-        bool safe = true;
-        for (std::size_t slot = 0; minimum != nullptr && slot < minimum->size(); ++slot) {
-          if ((*minimum)[slot] > 0 && drf::at(here, slot) > drf::at(victim.reclaimable, slot)) {
-            safe = false;
-          }
+        ResourceQuantities atMost;
+        bool pinned = false;
+        for (std::size_t slot = 0; slot < here.size(); ++slot) {
+          const std::int64_t bound = std::min(here[slot], drf::at(victim.reclaimable, slot));
+          if (bound > 0) atMost.add(slots_.name(slot), bound);
+          if (here[slot] > 0 && bound <= 0 && minimum != nullptr && drf::at(*minimum, slot) > 0)
+            pinned = true;
         }
-        if (!safe) continue;
-        const QVec before = victim.reclaimable;
+        if (pinned) continue;
         Resources take;
         for (const Resource& resource : candidates) {
           if (resource.type() != ValueType::kScalar || resource.isReserved() ||
@@ -226,7 +236,7 @@ bool PriorityAllocator::reclaimFor(const std::string& waitingRole, int level, QV
           }
           const std::size_t slot = slots_.slotOf(resource.name());
           const std::int64_t cap =
-              std::min(drf::at(needed, slot), drf::at(victim.reclaimable, slot));
+              std::min(drf::at(needed, slot), atMost.getMillis(resource.name()));
           if (cap <= 0) continue;
           const std::int64_t millis = std::min(cap, resource.scalarMillis());
           auto piece = Resource::makeScalar(resource.name(),
@@ -234,14 +244,12 @@ bool PriorityAllocator::reclaimFor(const std::string& waitingRole, int level, QV
           if (!piece) continue;
           take += *piece;
           needed[slot] -= millis;
-          victim.reclaimable[slot] -= millis;
         }
         if (take.empty()) continue;
-        for (std::size_t slot = 0; minimum != nullptr && slot < minimum->size(); ++slot) {
-          if ((*minimum)[slot] > 0 && slot < victim.reclaimable.size()) {
-            victim.reclaimable[slot] =
-                std::max<std::int64_t>(0, before[slot] - drf::at(here, slot));
-          }
+        // Count the worst case against the role: all of atMost goes.
+        for (const auto& quantity : atMost) {
+          const std::size_t slot = slots_.slotOf(quantity.name);
+          if (slot < victim.reclaimable.size()) victim.reclaimable[slot] -= quantity.millis;
         }
         take.allocate(victim.role);
         PLEXUS_LOG(Info) << logName() << ": role '" << waitingRole << "' (level " << level
@@ -250,7 +258,7 @@ bool PriorityAllocator::reclaimFor(const std::string& waitingRole, int level, QV
         ++reclaimRequests_;
         asked = true;
         outstanding_[{frameworkId, agentId}] += take;
-        callbacks_.reclaim(frameworkId, agentId, take);
+        callbacks_.reclaim(frameworkId, agentId, take, atMost);
       }
     }
   }

@@ -24,10 +24,8 @@
 namespace plexus::testing {
 
 class ClusterFixture : public ::testing::Test {
- protected:
-  void SetUp() override;
-  void TearDown() override;
-
+ public:
+  // Call builders and update helpers, shared with tests that start their own daemons.
   static v1::FrameworkInfo framework(bool checkpoint = false);
   // A command task (run by plexus-executor) using cpus:0.5;mem:64 of `offer`.
   static v1::TaskInfo commandTask(const v1::Offer& offer, const std::string& id,
@@ -40,6 +38,10 @@ class ClusterFixture : public ::testing::Test {
   static void acknowledge(Scheduler& scheduler, const v1::TaskStatus& status);
   // Waits for the next update, acknowledges it (unless `ack` is false), and returns it.
   static std::optional<v1::TaskStatus> nextUpdate(Scheduler& scheduler, bool ack = true);
+
+ protected:
+  void SetUp() override;
+  void TearDown() override;
 
   // Waits until offers from both agents arrived; returns the latest one of each agent,
   // in the order of agents_.

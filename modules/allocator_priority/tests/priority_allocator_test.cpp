@@ -49,6 +49,7 @@ struct Reclaim {
   FrameworkId framework;
   AgentId agent;
   Resources resources;
+  ResourceQuantities atMost;
 };
 
 class PriorityTest : public ::testing::Test {
@@ -73,8 +74,8 @@ class PriorityTest : public ::testing::Test {
       }
     };
     callbacks.reclaim = [this](const FrameworkId& framework, const AgentId& agent,
-                               const Resources& resources) {
-      reclaims.push_back({framework, agent, resources});
+                               const Resources& resources, const ResourceQuantities& atMost) {
+      reclaims.push_back({framework, agent, resources, atMost});
     };
     ASSERT_TRUE(allocator->initialize(AllocatorOptions{}, std::move(callbacks), runtime));
   }
@@ -103,12 +104,14 @@ class PriorityTest : public ::testing::Test {
   }
 
   // The master's side of a reclaim: the task covering it (here: all the framework
-  // uses on that agent in that role) is killed and its resources recovered.
+  // uses on that agent in that role) is killed and its resources recovered; the
+  // master never frees more than `atMost`.
   void killFor(const Reclaim& reclaim) {
     const std::string role = reclaim.resources.begin()->allocationRole().value_or("*");
     Resources used =
         allocator->offeredOrAllocated(reclaim.agent, reclaim.framework).allocatedTo(role);
     ASSERT_TRUE(used.contains(reclaim.resources));
+    ASSERT_TRUE(reclaim.atMost.contains(used.quantities())) << reclaim.atMost;
     allocator->recoverResources(reclaim.framework, reclaim.agent, used, std::nullopt, true);
   }
 

@@ -74,15 +74,19 @@ struct AllocatorCallbacks {
       inverseOffer;
   // Revocation (allocator_priority): asks the master to free `resources` that
   // `framework` uses on `agent`. `resources` is an amount, with allocation roles,
-  // not a list of tasks: the master picks running tasks of `framework` on `agent`
-  // allocated to those roles whose resources together cover it (it may free more,
-  // tasks being indivisible, and frees less only if the framework uses less),
-  // kills them (TASK_KILLED, REASON_CONTAINER_PREEMPTED), and the freed resources
-  // come back through Allocator::recoverResources(..., isAllocated = true) as
-  // usual. The allocator's books do not change at the call. May be left empty, in
-  // which case nothing is revoked.
+  // not a list of tasks: the master kills running tasks of `framework` on `agent`
+  // allocated to those roles (TASK_KILLED, REASON_CONTAINER_PREEMPTED), largest
+  // first, until together they cover `resources`. Tasks being indivisible, it may
+  // free more than `resources`, but never more than `atMost` (a task that would
+  // take the total freed by this call above `atMost` in any quantity is spared),
+  // so an allocator can protect a role's minimum; it frees less when the
+  // framework uses less. Tasks already being killed for an earlier call are not
+  // killed again and count for neither. The freed resources come back through
+  // Allocator::recoverResources(..., isAllocated = true) as usual; the
+  // allocator's books do not change at the call. May be left empty, in which
+  // case nothing is revoked.
   std::function<void(const FrameworkId& framework, const AgentId& agent,
-                     const Resources& resources)>
+                     const Resources& resources, const ResourceQuantities& atMost)>
       reclaim;
 };
 
