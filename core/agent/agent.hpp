@@ -95,6 +95,9 @@ class Agent {
                                        const v1::TaskInfo& task) const;
   // Queues the launch on the executor (starting it if needed) or sends it at once.
   void launchOnExecutor(Framework& framework, const v1::ExecutorInfo& info, QueuedLaunch launch);
+  // Tells the isolators what the executor's container holds now: the executor's
+  // resources and those of its tasks that have not ended.
+  void resizeContainer(const Executor& executor);
   // The container's resources are the executor's plus those of `tasks` (its first
   // launch), as Mesos sizes a container.
   Executor& startExecutor(Framework& framework, const v1::ExecutorInfo& info,

@@ -74,7 +74,7 @@ void writeAll(int fd, const char* text) {
 
 // In the child, after fork(): async-signal-safe calls only.
 [[noreturn]] void runChild(const ExecPlan& plan, const std::vector<char*>& argv,
-                           const std::vector<char*>& envp, int gate) {
+                           const std::vector<char*>& envp, int ready, int gate) {
   ::setsid();
   sigset_t all;
   ::sigemptyset(&all);
@@ -83,6 +83,10 @@ void writeAll(int fd, const char* text) {
   defaults.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig)
     ::sigaction(sig, &defaults, nullptr);
+  // In our own session now, with default signal handling: a kill of the
+  // session reaches us from here on. Tell the parent.
+  [[maybe_unused]] ssize_t told = ::write(ready, "r", 1);
+  ::close(ready);
 
   int in = ::open("/dev/null", O_RDONLY);
   int out = ::open(plan.stdoutPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -265,22 +269,37 @@ Result<pid_t> Containerizer::forkAndIsolate(const LaunchRequest& request) {
     envp.push_back(variable.data());
   envp.push_back(nullptr);
 
+  // `ready`: the child says it has its own session (until then, killing the
+  // session would miss it); `gate`: the parent lets it exec once isolated.
+  int ready[2];
   int gate[2];
-  if (::pipe2(gate, O_CLOEXEC) != 0) {
+  if (::pipe2(ready, O_CLOEXEC) != 0) {
     return failPrepared(Error(std::string("pipe: ") + std::strerror(errno)));
+  }
+  if (::pipe2(gate, O_CLOEXEC) != 0) {
+    int error = errno;
+    ::close(ready[0]);
+    ::close(ready[1]);
+    return failPrepared(Error(std::string("pipe: ") + std::strerror(error)));
   }
   pid_t pid = ::fork();
   if (pid < 0) {
     int error = errno;
-    ::close(gate[0]);
-    ::close(gate[1]);
+    for (int fd : {ready[0], ready[1], gate[0], gate[1]})
+      ::close(fd);
     return failPrepared(Error(std::string("fork: ") + std::strerror(error)));
   }
   if (pid == 0) {
+    ::close(ready[0]);
     ::close(gate[1]);
-    runChild(plan, argv, envp, gate[0]);
+    runChild(plan, argv, envp, ready[1], gate[0]);
   }
+  ::close(ready[1]);
   ::close(gate[0]);
+  char told = 0;
+  while (::read(ready[0], &told, 1) < 0 && errno == EINTR) {
+  }
+  ::close(ready[0]);  // a child that died first is reaped as any other
   for (Isolator* isolator : isolators_) {
     auto isolated = isolator->isolate(request.id, pid);
     if (!isolated) {
@@ -305,6 +324,19 @@ Result<pid_t> Containerizer::forkAndIsolate(const LaunchRequest& request) {
   } while (written < 0 && errno == EINTR);
   ::close(gate[1]);
   return pid;
+}
+
+void Containerizer::update(const ContainerId& id, Resources resources) {
+  auto it = containers_.find(id);
+  if (it == containers_.end() || it->second.state != State::kRunning) return;
+  boost::asio::post(pool_, [this, id, resources = std::move(resources)] {
+    for (Isolator* isolator : isolators_) {
+      if (auto updated = isolator->update(id, resources, {}); !updated) {
+        PLEXUS_LOG(Warning) << "Isolator update of container " << id << " to " << resources
+                            << " failed: " << updated.error().message();
+      }
+    }
+  });
 }
 
 void Containerizer::cleanupIsolators(const ContainerId& id) {

@@ -77,6 +77,12 @@ class Containerizer {
 
   bool contains(const ContainerId& id) const { return containers_.contains(id); }
 
+  // The running container's resources changed (tasks joined its executor or
+  // ended): every isolator's update(), on the pool, in order. A failure is
+  // logged with the container and the reason; the container keeps running.
+  // Ignored for a container that is not running.
+  void update(const ContainerId& id, Resources resources);
+
   // The limitation a container reached, while it is being destroyed for it.
   std::optional<v1::ContainerLimitation> limitation(const ContainerId& id) const;
 

@@ -258,7 +258,9 @@ http::Response Agent::executorUpdate(Executor& executor, const v1::executor::Cal
     PLEXUS_LOG(Warning) << "Status update for unknown task " << status.task_id().value()
                         << " from executor " << call.executor_id().value();
   }
+  const bool ended = isTerminalState(status.state());
   statusUpdate(executor.framework, std::move(status), &executor);
+  if (ended) resizeContainer(executor);  // the executor lives on without the task
   return http::text(202, "");
 }
 

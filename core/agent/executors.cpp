@@ -69,6 +69,7 @@ void Agent::launchOnExecutor(Framework& framework, const v1::ExecutorInfo& info,
                               executor->state == Executor::State::kTerminated)) {
     return fail(v1::TaskStatus::REASON_EXECUTOR_TERMINATED, "The executor is shutting down");
   }
+  const bool joining = executor != nullptr;
   if (executor == nullptr) executor = &startExecutor(framework, info, launch.tasks);
 
   for (const auto& taskInfo : launch.tasks.tasks()) {
@@ -92,8 +93,21 @@ void Agent::launchOnExecutor(Framework& framework, const v1::ExecutorInfo& info,
     }
   }
   executor->queued.push_back(std::move(launch));
+  if (joining) resizeContainer(*executor);  // a new container is sized with its first tasks
   if (executor->state == Executor::State::kRunning && executor->subscribed())
     sendLaunches(*executor);
+}
+
+void Agent::resizeContainer(const Executor& executor) {
+  Resources total;
+  auto add = [&](const google::protobuf::RepeatedPtrField<v1::Resource>& wire) {
+    if (auto resources = Resources::fromWire(wire)) total += *resources;
+  };
+  add(executor.info.resources());
+  for (const auto& [id, task] : executor.tasks) {
+    if (!isTerminalState(task.state())) add(task.resources());
+  }
+  containerizer_->update(executor.container, std::move(total));
 }
 
 Executor& Agent::startExecutor(Framework& framework, const v1::ExecutorInfo& info,

@@ -55,7 +55,20 @@ Result<void> Flags::parse(int argc, const char* const argv[]) {
   po::options_description all;
   all.add(switches_).add(options_);
   try {
-    po::store(po::command_line_parser(argc, argv).options(all).run(), values_);
+    // `--name=` sets an empty value, as in Mesos; Boost.Program_options refuses an
+    // empty value after '=', but takes one as the next argument.
+    std::vector<std::string> args;
+    for (int i = 1; i < argc; ++i) {
+      std::string_view arg = argv[i];
+      if (arg.size() > 3 && arg.starts_with("--") && arg.ends_with('=') &&
+          arg.find('=') == arg.size() - 1) {
+        args.emplace_back(arg.substr(0, arg.size() - 1));
+        args.emplace_back();
+      } else {
+        args.emplace_back(arg);
+      }
+    }
+    po::store(po::command_line_parser(args).options(all).run(), values_);
     // The environment fills in what the command line left unset.
     std::vector<std::string> known;
     for (const auto& option : options_.options())
@@ -97,7 +110,8 @@ std::map<std::string, std::string> Flags::values() const {
 
 std::string Flags::effectiveValues() const {
   std::ostringstream out;
-  for (const auto& [name, value] : values()) out << " --" << name << "=" << value;
+  for (const auto& [name, value] : values())
+    out << " --" << name << "=" << value;
   return out.str();
 }
 

@@ -131,6 +131,24 @@ class ExecutorTest : public ClusterFixture, public ::testing::WithParamInterface
     return env;
   }
 
+  // mem_limit_bytes of `executor`'s container in agent `agent`'s /monitor/statistics
+  // (-1 when absent).
+  double memLimit(std::size_t agent, const std::string& executor) const {
+    int port = agents_[agent]->waitForPort();
+    auto response = http::fetch("127.0.0.1", static_cast<uint16_t>(port),
+                                {.method = "GET", .target = "/monitor/statistics"});
+    if (!response || response->status != 200) return -1;
+    boost::system::error_code error;
+    boost::json::value entries = boost::json::parse(response->body, error);
+    if (error || !entries.is_array()) return -1;
+    for (const auto& entry : entries.as_array()) {
+      if (entry.at("executor_id").as_string() != executor) continue;
+      if (const auto* limit = entry.at("statistics").as_object().if_contains("mem_limit_bytes"))
+        return limit->to_number<double>();
+    }
+    return -1;
+  }
+
   std::map<std::string, std::vector<v1::TaskStatus>> seen_;
 };
 
@@ -171,15 +189,26 @@ TEST_P(ExecutorTest, MessagesBothWaysAndASecondTaskReusesTheExecutor) {
       if (o.agent_id().value() == offer.agent_id().value()) again = o;
     }
   }
-  ASSERT_EQ(
-      scheduler.call(launch(*again, {executorTask(*again, "second", executor, "finish")})).status,
-      202u);
+  ASSERT_EQ(scheduler.call(launch(*again, {executorTask(*again, "second", executor)})).status,
+            202u);
   running = awaitState(scheduler, "second", v1::TASK_RUNNING);
   ASSERT_TRUE(running) << logs();
   auto second = fields(running->data());
   EXPECT_EQ(second["pid"], first["pid"]) << "a second executor was started";
   EXPECT_EQ(second["launches"], "2") << running->data();
-  ASSERT_TRUE(awaitState(scheduler, "second", v1::TASK_FINISHED)) << logs();
+  // The container grew with the task that joined it (executor mem:32, tasks
+  // mem:64 each), as the isolator (isolator_posix) reports its limit...
+  constexpr double kMB = 1024 * 1024;
+  EXPECT_TRUE(eventually([&] { return memLimit(0, "custom") == 160 * kMB; }))
+      << memLimit(0, "custom") / kMB << " MB";
+  Call killSecond;
+  killSecond.set_type(Call::KILL);
+  killSecond.mutable_kill()->mutable_task_id()->set_value("second");
+  ASSERT_EQ(scheduler.call(killSecond).status, 202u);
+  ASSERT_TRUE(awaitState(scheduler, "second", v1::TASK_KILLED)) << logs();
+  // ... and shrank when one ended.
+  EXPECT_TRUE(eventually([&] { return memLimit(0, "custom") == 96 * kMB; }))
+      << memLimit(0, "custom") / kMB << " MB";
 
   // The first task is still running on it; a kill reaches the executor.
   Call kill;

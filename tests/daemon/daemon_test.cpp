@@ -81,6 +81,20 @@ TEST(Daemon, ModulesFromTheEnvironment) {
   EXPECT_NE(process.out().find("Isolator fixture_isolator 0.1.0"), std::string::npos);
 }
 
+// `--flag=` sets an empty value, as Mesos's flags do (Boost.Program_options alone
+// refuses it): an agent without isolators starts.
+TEST(Daemon, EmptyFlagValuesAreAccepted) {
+  TempDir dir;
+  Process agent(
+      "plexus-agent",
+      {"--port=0", "--isolation=", "--hooks=", "--work_dir=" + (dir.path() / "agent").string()},
+      dir.path());
+  ASSERT_GT(agent.waitForPort(), 0) << agent.err();
+  EXPECT_NE(agent.err().find(" --isolation= "), std::string::npos) << agent.err();
+  agent.signal(SIGTERM);
+  EXPECT_EQ(agent.wait(), 0) << agent.err();
+}
+
 struct Refusal {
   std::string name;
   std::vector<std::string> args;  // ${CONFIG} is replaced by the config file's path
