@@ -75,6 +75,12 @@ class Server {
   // The routing table itself, for removal or lookups.
   Router& router();
 
+  // Puts `gate` in front of every route: it gets each request that matched a route,
+  // with that route's handler, and either calls the handler (possibly with a changed
+  // request, e.g. its authenticated principal) or answers itself (e.g. 401). An
+  // empty gate (the default) calls the handler directly.
+  void setGate(Gate gate);
+
   // Binds `ip` (an IPv4 or IPv6 literal) and `port` (0 picks a free port), listens,
   // and starts accepting on the io_context. Fails if already listening, the address
   // is invalid, or the bind fails (e.g. the port is in use).

@@ -218,7 +218,10 @@ void ServerConnection::callHandler(Request request) {
   Handler handler = *found;
   std::string failure;
   try {
-    handler(std::move(request), responder);
+    if (core_->gate())
+      core_->gate()(std::move(request), responder, handler);
+    else
+      handler(std::move(request), responder);
   } catch (const std::exception& e) {
     failure = e.what();
   } catch (...) {

@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <plexus/credentials.hpp>
 #include <plexus/json.hpp>
 #include <plexus/logging.hpp>
 #include <plexus/recordio.hpp>
@@ -192,6 +193,7 @@ class Mesos::Impl {
                                 .headers = {{"Content-Type", std::string(mediaType())},
                                             {"Accept", std::string(mediaType())}},
                                 .body = encode(call)};
+    authorize(request);
     auto status = std::make_shared<unsigned>(0);
     stream_ = client_.stream(
         current_.host, current_.port, std::move(request),
@@ -312,6 +314,11 @@ class Mesos::Impl {
 
   // --- other calls -------------------------------------------------------------------
 
+  void authorize(http::ClientRequest& request) const {
+    if (options_.credential)
+      request.headers.set("Authorization", basicAuthorization(*options_.credential));
+  }
+
   void post(const Call& call, http::Url to, int redirects, int retries) {
     http::ClientRequest request{.method = "POST",
                                 .target = to.target,
@@ -319,6 +326,7 @@ class Mesos::Impl {
                                             {"Accept", std::string(mediaType())},
                                             {"Mesos-Stream-Id", streamId_}},
                                 .body = encode(call)};
+    authorize(request);
     client_.request(
         to.host, to.port, std::move(request),
         [this, call, to, redirects, retries](Result<http::Response> answer) {
