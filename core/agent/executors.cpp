@@ -164,6 +164,13 @@ std::map<std::string, std::string> Agent::executorEnvironment(const Framework& f
   // In the order of Mesos's executorEnvironment() (src/slave/slave.cpp).
   std::map<std::string, std::string> env;
   if (const char* ip = std::getenv("LIBPROCESS_IP")) env["LIBPROCESS_IP"] = ip;
+  // The agent's TLS settings (http/tls.hpp), so the executor speaks https to it.
+  for (const char* name :
+       {"LIBPROCESS_SSL_ENABLED", "LIBPROCESS_SSL_CERT_FILE", "LIBPROCESS_SSL_KEY_FILE",
+        "LIBPROCESS_SSL_CA_FILE", "LIBPROCESS_SSL_CA_DIR", "LIBPROCESS_SSL_VERIFY_CERT",
+        "LIBPROCESS_SSL_REQUIRE_CERT"}) {
+    if (const char* value = std::getenv(name)) env[name] = value;
+  }
   env["LIBPROCESS_PORT"] = "0";
   env["MESOS_FRAMEWORK_ID"] = framework.info.id().value();
   env["MESOS_EXECUTOR_ID"] = executor.info.executor_id().value();

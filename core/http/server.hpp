@@ -33,6 +33,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include <plexus/error.hpp>
 
@@ -56,6 +57,10 @@ struct ServerOptions {
   // Bytes a connection may have waiting to be written (a stream to a slow reader);
   // past this the connection is dropped and its stream's onDisconnect runs.
   std::size_t maxQueuedBytes = 64 * 1024 * 1024;
+  // TLS: every connection starts with a TLS handshake under this context (see
+  // http/tls.hpp, makeServerTlsContext); nullptr: plain HTTP. A failed handshake
+  // closes the connection and is logged with the peer and the reason.
+  std::shared_ptr<boost::asio::ssl::context> tls{};
 };
 
 namespace detail {

@@ -99,21 +99,27 @@ class Mesos::Impl {
     state_ = State::kConnecting;
     current_ = configured_;
     if (probe_) probe_->cancel();
-    probe_ =
-        client_.request(current_.host, current_.port, {.method = "GET", .target = current_.target},
-                        [this](Result<http::Response> answer) {
-                          if (state_ != State::kConnecting) return;
-                          if (!answer) {
-                            PLEXUS_LOG(Debug) << "master " << describe(configured_)
-                                              << " not reachable: " << answer.error().message();
-                            state_ = State::kDisconnected;
-                            scheduleConnect();
-                            return;
-                          }
-                          state_ = State::kConnected;
-                          backoff_ = options_.backoffMin;
-                          if (callbacks_.connected) callbacks_.connected();
-                        });
+    probe_ = client_.request(
+        current_.host, current_.port, {.method = "GET", .target = current_.target},
+        [this](Result<http::Response> answer) {
+          if (state_ != State::kConnecting) return;
+          if (!answer) {
+            // A TLS failure is configuration, not a master starting up:
+            // say so where the operator looks.
+            const std::string& why = answer.error().message();
+            if (why.find("TLS") != std::string::npos)
+              PLEXUS_LOG(Warning) << "master " << describe(configured_)
+                                  << " not reachable: " << why;
+            else
+              PLEXUS_LOG(Debug) << "master " << describe(configured_) << " not reachable: " << why;
+            state_ = State::kDisconnected;
+            scheduleConnect();
+            return;
+          }
+          state_ = State::kConnected;
+          backoff_ = options_.backoffMin;
+          if (callbacks_.connected) callbacks_.connected();
+        });
   }
 
   Millis nextBackoff() {
