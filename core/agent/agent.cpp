@@ -43,7 +43,7 @@ std::string defaultExecutorPath(const std::string& launcherDir) {
 }  // namespace
 
 Agent::Agent(daemon::DaemonContext& context, const AgentFlags& flags,
-             std::vector<Isolator*> isolators, std::vector<Hook*> hooks)
+             std::vector<Isolator*> isolators, hooks::HookChain hooks)
     : context_(context),
       flags_(flags),
       isolators_(std::move(isolators)),
@@ -70,19 +70,13 @@ Result<void> Agent::start() {
 
   info_.set_hostname(context_.flags.hostname);
   resources->toWire(info_.mutable_resources());
-  PLEXUS_TRY(recoverCheckpointedResources(*resources));
   for (auto& attribute : *attributes)
     *info_.add_attributes() = std::move(attribute);
-  for (Hook* hook : hooks_) {
-    if (auto decorated = hook->agentResourcesDecorator(info_); decorated && *decorated) {
-      (*decorated)->toWire(info_.mutable_resources());
-    }
-    if (auto decorated = hook->agentAttributesDecorator(info_); decorated && *decorated) {
-      info_.clear_attributes();
-      for (const auto& attribute : **decorated)
-        *info_.add_attributes() = attribute;
-    }
-  }
+  // The decorated resources are the agent's detected total, as if --resources said so.
+  hooks_.agentResourcesAndAttributes(info_);
+  resources = Resources::fromWire(info_.resources());
+  if (!resources) return fail(resources.error().context("the resources decorated by --hooks"));
+  PLEXUS_TRY(recoverCheckpointedResources(*resources));
   PLEXUS_LOG(Info) << "Agent resources: " << *resources;
 
   executorPath_ = defaultExecutorPath(flags_.launcherDir);
@@ -353,16 +347,17 @@ void Agent::statusUpdate(const FrameworkId& framework, v1::TaskStatus status, Ex
     status.set_timestamp(
         std::chrono::duration<double>(context_.runtime.wallNow().time_since_epoch()).count());
   }
-  for (Hook* hook : hooks_) {
-    auto decorated = hook->agentTaskStatusDecorator(framework, status);
-    if (!decorated) {
-      PLEXUS_LOG(Warning) << "Task status hook failed: " << decorated.error().message();
-    } else if (*decorated) {
-      if ((*decorated)->has_labels()) *status.mutable_labels() = (*decorated)->labels();
-      if ((*decorated)->has_container_status()) {
-        *status.mutable_container_status() = (*decorated)->container_status();
-      }
+  if (!hooks_.empty()) {
+    Resources container;
+    if (executor != nullptr) {
+      container = Resources::fromWire(executor->info.resources()).value_or(Resources());
+      for (const auto& [id, task] : executor->tasks)
+        container += Resources::fromWire(task.resources()).value_or(Resources());
     }
+    hooks_.agentTaskStatus(framework, status,
+                           TaskStatusContext{.agent = info_,
+                                             .executor = executor ? &executor->info : nullptr,
+                                             .containerResources = container});
   }
   if (executor != nullptr) {
     // As Mesos's agent: the container the task runs in, and its executor's pid.

@@ -33,6 +33,7 @@
 #include "agent/status_update_manager.hpp"
 #include "agent_protocol.pb.h"
 #include "daemon/daemon.hpp"
+#include "hooks/hook_chain.hpp"
 #include "http/client.hpp"
 
 namespace plexus::agent {
@@ -40,7 +41,7 @@ namespace plexus::agent {
 class Agent {
  public:
   Agent(daemon::DaemonContext& context, const AgentFlags& flags, std::vector<Isolator*> isolators,
-        std::vector<Hook*> hooks);
+        hooks::HookChain hooks);
   ~Agent();
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
@@ -141,7 +142,7 @@ class Agent {
   daemon::DaemonContext& context_;
   AgentFlags flags_;  // a copy: start() parses its durations
   std::vector<Isolator*> isolators_;
-  std::vector<Hook*> hooks_;
+  hooks::HookChain hooks_;
 
   std::string ip_;        // the address executors and the master reach us at
   std::string endpoint_;  // ip:port

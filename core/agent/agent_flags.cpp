@@ -1,5 +1,7 @@
 #include "agent/agent_flags.hpp"
 
+#include <plexus/credentials.hpp>
+
 namespace plexus::agent {
 
 namespace po = boost::program_options;
@@ -53,7 +55,15 @@ void addAgentFlags(Flags& flags, AgentFlags* v) {
       po::value<int>(&v->maxCompletedExecutorsPerFramework)->default_value(150),
       "Ended executors of each framework that /state keeps listing.")(
       "launcher_dir", maybeEmpty(&v->launcherDir),
-      "Directory holding plexus-executor. Empty: the directory of this binary.");
+      "Directory holding plexus-executor. Empty: the directory of this binary.")(
+      "switch_user", po::value<bool>(&v->switchUser)->default_value(true)->implicit_value(true),
+      "Run each executor (and so its tasks) as CommandInfo.user, else FrameworkInfo.user "
+      "(setgid/setuid before exec; a user unknown here fails the task). Only when the agent "
+      "runs as root; otherwise everything runs as the agent's user.")(
+      "credential", maybeEmpty(&v->credential),
+      "This agent's credential for a master that authenticates agents "
+      "(--authenticate_agents): a file (or file:// URL) holding {\"principal\": ..., "
+      "\"secret\": ...} or 'principal secret', or that JSON inline. Sent as HTTP Basic.");
 }
 
 Result<void> validateAgentFlags(AgentFlags* v) {
@@ -90,6 +100,12 @@ Result<void> validateAgentFlags(AgentFlags* v) {
   }
   if (v->maxCompletedExecutorsPerFramework < 0) {
     return fail("--max_completed_executors_per_framework must not be negative");
+  }
+  if (!v->credential.empty()) {
+    auto credential = loadCredential(v->credential);
+    if (!credential) return fail(credential.error().context("--credential"));
+    v->authorization = basicAuthorization(*credential);
+    v->principal = credential->principal();
   }
   return {};
 }

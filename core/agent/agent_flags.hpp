@@ -39,6 +39,10 @@ struct AgentFlags {
   int maxCompletedExecutorsPerFramework = 150;  // kept for /state
   std::string launcherDir;  // where plexus-executor lives; empty: next to this binary
   bool checkpoint = false;  // Mesos's per-framework checkpoint is honoured as well
+  // Run each executor as its command's user or its framework's (when root).
+  bool switchUser = true;
+  // The agent's own credential for the master (path, file:// URL or inline JSON).
+  std::string credential;
 
   // Parsed by validateAgentFlags().
   Duration executorRegistrationTimeout{};
@@ -48,6 +52,9 @@ struct AgentFlags {
   Duration registrationBackoffFactor{};
   Duration recoveryTimeout{};
   Duration executorReregistrationTimeout{};
+  // `Authorization` header value from --credential; empty without one.
+  std::string authorization;
+  std::string principal;  // the credential's principal, for the log
 };
 
 void addAgentFlags(Flags& flags, AgentFlags* values);

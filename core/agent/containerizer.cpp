@@ -6,6 +6,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
+#include <grp.h>
+#include <pwd.h>
 #include <sstream>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -28,7 +30,43 @@ struct ExecPlan {
   std::string directory;
   std::string stdoutPath;
   std::string stderrPath;
+  // Set when the container runs as another user.
+  std::optional<uid_t> uid;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
 };
+
+// Looks `user` up (thread-safe) and gives it the sandbox and its output files.
+Result<void> planUser(const std::string& user, ExecPlan* plan) {
+  std::vector<char> buffer(16384);
+  passwd entry{};
+  passwd* found = nullptr;
+  int error = ::getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(), &found);
+  if (error != 0) return fail("cannot look up user '" + user + "': " + std::strerror(error));
+  if (found == nullptr) {
+    return fail("user '" + user +
+                "' does not exist on this agent (create it, or run the task as a known user)");
+  }
+  plan->uid = entry.pw_uid;
+  plan->gid = entry.pw_gid;
+  int count = 64;
+  plan->groups.resize(static_cast<std::size_t>(count));
+  if (::getgrouplist(user.c_str(), entry.pw_gid, plan->groups.data(), &count) < 0) {
+    plan->groups.resize(static_cast<std::size_t>(count));
+    ::getgrouplist(user.c_str(), entry.pw_gid, plan->groups.data(), &count);
+  }
+  plan->groups.resize(static_cast<std::size_t>(std::max(count, 0)));
+  for (const std::string& path : {plan->stdoutPath, plan->stderrPath}) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd >= 0) ::close(fd);
+  }
+  for (const std::string& path : {plan->directory, plan->stdoutPath, plan->stderrPath}) {
+    if (::chown(path.c_str(), entry.pw_uid, entry.pw_gid) != 0) {
+      return fail("cannot give " + path + " to user '" + user + "': " + std::strerror(errno));
+    }
+  }
+  return {};
+}
 
 ExecPlan planExec(const LaunchRequest& request, const std::vector<v1::ContainerLaunchInfo>& infos) {
   ExecPlan plan;
@@ -105,6 +143,16 @@ void writeAll(int fd, const char* text) {
     got = ::read(gate, &go, 1);
   } while (got < 0 && errno == EINTR);
   if (got != 1) ::_exit(127);
+  // Isolated as root; now become the task's user, for good.
+  if (plan.uid) {
+    if (::setgroups(plan.groups.size(), plan.groups.data()) != 0 || ::setgid(plan.gid) != 0 ||
+        ::setuid(*plan.uid) != 0) {
+      writeAll(2, "plexus-agent: cannot switch to the task's user: ");
+      writeAll(2, ::strerror(errno));
+      writeAll(2, "\n");
+      ::_exit(127);
+    }
+  }
   closeFrom(3);
   ::execvpe(plan.program.c_str(), argv.data(), envp.data());
   writeAll(2, "plexus-agent: failed to exec the executor: ");
@@ -251,6 +299,9 @@ Result<pid_t> Containerizer::forkAndIsolate(const LaunchRequest& request) {
     cleanupIsolators(request.id);
     return fail(std::move(error));
   };
+  if (request.prelaunch) {
+    if (auto ready = request.prelaunch(); !ready) return fail(ready.error());
+  }
   for (Isolator* isolator : isolators_) {
     auto info = isolator->prepare(request.id, request.config);
     ++prepared;
@@ -260,6 +311,10 @@ Result<pid_t> Containerizer::forkAndIsolate(const LaunchRequest& request) {
   (void)prepared;
 
   ExecPlan plan = planExec(request, infos);
+  if (request.user) {
+    if (auto switched = planUser(*request.user, &plan); !switched)
+      return failPrepared(switched.error());
+  }
   std::vector<char*> argv;
   for (auto& arg : plan.argv)
     argv.push_back(arg.data());

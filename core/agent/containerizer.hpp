@@ -47,6 +47,13 @@ struct LaunchRequest {
   v1::ContainerConfig config;
   // The executor's environment (isolators' launch infos are merged over it).
   std::map<std::string, std::string> environment;
+  // The user the container runs as (setgid/setuid before exec; its sandbox is
+  // given to it). Unset: the agent's own user. A user this machine does not know
+  // fails the launch.
+  std::optional<std::string> user;
+  // Runs on the pool before the isolators prepare (the agent's post-fetch hooks);
+  // an Error fails the launch.
+  std::function<Result<void>()> prelaunch;
 };
 
 struct Termination {

@@ -2,6 +2,7 @@
 // their environment, registration timeouts, shutdown and termination.
 #include <cstring>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <plexus/logging.hpp>
 
@@ -38,6 +39,7 @@ v1::ExecutorInfo Agent::commandExecutorInfo(const v1::FrameworkInfo& framework,
                 ")");
   if (task.has_labels()) *info.mutable_labels() = task.labels();
   v1::CommandInfo* executorCommand = info.mutable_command();
+  if (task.command().has_user()) executorCommand->set_user(task.command().user());
   executorCommand->set_shell(false);
   executorCommand->set_value(executorPath_);
   executorCommand->add_arguments("plexus-executor");
@@ -72,6 +74,8 @@ void Agent::launchOnExecutor(Framework& framework, const v1::ExecutorInfo& info,
   const bool joining = executor != nullptr;
   if (executor == nullptr) executor = &startExecutor(framework, info, launch.tasks);
 
+  for (auto& taskInfo : *launch.tasks.mutable_tasks())
+    hooks_.agentRunTaskLabels(taskInfo, info, framework.info, info_);
   for (const auto& taskInfo : launch.tasks.tasks()) {
     v1::Task task;
     task.set_name(taskInfo.name());
@@ -85,12 +89,6 @@ void Agent::launchOnExecutor(Framework& framework, const v1::ExecutorInfo& info,
     if (taskInfo.has_kill_policy()) *task.mutable_kill_policy() = taskInfo.kill_policy();
     if (taskInfo.has_container()) *task.mutable_container() = taskInfo.container();
     executor->tasks[TaskId::fromWire(taskInfo.task_id())] = std::move(task);
-  }
-  for (Hook* hook : hooks_) {
-    for (auto& taskInfo : *launch.tasks.mutable_tasks()) {
-      auto labels = hook->agentRunTaskLabelDecorator(taskInfo, info, framework.info, info_);
-      if (labels && *labels) *taskInfo.mutable_labels() = **labels;
-    }
   }
   executor->queued.push_back(std::move(launch));
   if (joining) resizeContainer(*executor);  // a new container is sized with its first tasks
@@ -141,6 +139,18 @@ Executor& Agent::startExecutor(Framework& framework, const v1::ExecutorInfo& inf
   if (executor.info.has_container())
     *request.config.mutable_container_info() = executor.info.container();
   request.environment = executorEnvironment(framework, executor);
+  if (flags_.switchUser && ::geteuid() == 0) {
+    // As Mesos: the executor's command user, else the framework's.
+    std::string user =
+        executor.info.command().has_user() ? executor.info.command().user() : framework.info.user();
+    if (!user.empty()) request.user = user;
+  }
+  if (!hooks_.empty()) {
+    // There is no fetcher: the sandbox is ready once made, so this is "after the fetch".
+    request.prelaunch = [hooks = hooks_, id = executor.container, dir = executor.directory] {
+      return hooks.agentPostFetch(id, dir);
+    };
+  }
 
   if (auto made = paths::createDirectories(executor.directory); !made) {
     PLEXUS_LOG(Warning) << made.error().message();
@@ -168,6 +178,13 @@ std::map<std::string, std::string> Agent::executorEnvironment(const Framework& f
   // In the order of Mesos's executorEnvironment() (src/slave/slave.cpp).
   std::map<std::string, std::string> env;
   if (const char* ip = std::getenv("LIBPROCESS_IP")) env["LIBPROCESS_IP"] = ip;
+  // The agent's TLS settings (http/tls.hpp), so the executor speaks https to it.
+  for (const char* name :
+       {"LIBPROCESS_SSL_ENABLED", "LIBPROCESS_SSL_CERT_FILE", "LIBPROCESS_SSL_KEY_FILE",
+        "LIBPROCESS_SSL_CA_FILE", "LIBPROCESS_SSL_CA_DIR", "LIBPROCESS_SSL_VERIFY_CERT",
+        "LIBPROCESS_SSL_REQUIRE_CERT"}) {
+    if (const char* value = std::getenv(name)) env[name] = value;
+  }
   env["LIBPROCESS_PORT"] = "0";
   env["MESOS_FRAMEWORK_ID"] = framework.info.id().value();
   env["MESOS_EXECUTOR_ID"] = executor.info.executor_id().value();
@@ -185,18 +202,11 @@ std::map<std::string, std::string> Agent::executorEnvironment(const Framework& f
     env["MESOS_RECOVERY_TIMEOUT"] = formatDuration(flags_.recoveryTimeout);
     env["MESOS_SUBSCRIPTION_BACKOFF_MAX"] = formatDuration(flags_.executorReregistrationTimeout);
   }
-  for (const auto& variable : executor.info.command().environment().variables()) {
+  // The command's environment as the --hooks decorators left it.
+  const v1::Environment environment = hooks_.agentExecutorEnvironment(executor.info, info_);
+  for (const auto& variable : environment.variables()) {
     if (variable.type() != v1::Environment::Variable::SECRET)
       env[variable.name()] = variable.value();
-  }
-  for (Hook* hook : hooks_) {
-    auto decorated = hook->agentExecutorEnvironmentDecorator(executor.info);
-    if (!decorated) {
-      PLEXUS_LOG(Warning) << "Executor environment hook failed: " << decorated.error().message();
-    } else if (*decorated) {
-      for (const auto& variable : (*decorated)->variables())
-        env[variable.name()] = variable.value();
-    }
   }
   if (!env.contains("PATH")) env["PATH"] = kDefaultPath;
   return env;
@@ -308,11 +318,7 @@ void Agent::removeExecutor(Framework& framework, Executor& executor, std::option
     PLEXUS_LOG(Warning) << "Not connected: the master will learn of the exit of executor "
                         << executor.info.executor_id().value() << " when the agent re-registers";
   }
-  for (Hook* hook : hooks_) {
-    if (auto removed = hook->agentRemoveExecutorHook(framework.info, executor.info); !removed) {
-      PLEXUS_LOG(Warning) << "Remove-executor hook failed: " << removed.error().message();
-    }
-  }
+  hooks_.agentRemoveExecutor(framework.info, executor.info);
   FrameworkId frameworkId = executor.framework;
   CompletedExecutor completed{.info = executor.info,
                               .container = executor.container,

@@ -27,7 +27,8 @@ plexus::Result<std::vector<std::shared_ptr<void>>> start(plexus::daemon::DaemonC
   auto isolators =
       createModules<plexus::Isolator>(modules, "--isolation", splitList(flags.isolation), &keep);
   if (!isolators) return plexus::fail(isolators.error());
-  auto hooks = createModules<plexus::Hook>(modules, "--hooks", splitList(flags.hooks), &keep);
+  auto hookNames = splitList(flags.hooks);
+  auto hooks = createModules<plexus::Hook>(modules, "--hooks", hookNames, &keep);
   if (!hooks) return plexus::fail(hooks.error());
   std::vector<std::string> detector;
   if (flags.masterDetector != kStandalone) detector.push_back(flags.masterDetector);
@@ -35,7 +36,7 @@ plexus::Result<std::vector<std::shared_ptr<void>>> start(plexus::daemon::DaemonC
 
   // Destroyed first (keep is emptied back to front): it still uses the modules.
   auto agent = std::make_shared<plexus::agent::Agent>(context, flags, std::move(*isolators),
-                                                      std::move(*hooks));
+                                                      plexus::hooks::HookChain(hookNames, *hooks));
   PLEXUS_TRY(agent->start());
   keep.push_back(std::move(agent));
   return keep;

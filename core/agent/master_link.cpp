@@ -70,6 +70,7 @@ void Agent::connect() {
                               .target = kAgentPath,
                               .headers = {{"Content-Type", kProtobuf}, {"Accept", kProtobuf}},
                               .body = call.SerializeAsString()};
+  if (!flags_.authorization.empty()) request.headers.set("Authorization", flags_.authorization);
   auto alive = alive_;
   masterCall_ =
       client_->stream(masterHost_, masterPort_, std::move(request),
@@ -91,6 +92,14 @@ void Agent::connect() {
 
 void Agent::onMasterHead(std::uint64_t generation, const http::Response& head) {
   if (generation != generation_) return;
+  if (head.status == 401) {
+    PLEXUS_LOG(Warning) << "Master refused the registration with 401 Unauthorized: "
+                        << (flags_.authorization.empty()
+                                ? "it authenticates agents; give this agent --credential"
+                                : "it does not accept the credential of principal '" +
+                                      flags_.principal + "' (check --credential)");
+    return;  // onEnd follows and retries
+  }
   if (head.status != 200) {
     PLEXUS_LOG(Warning) << "Master refused the registration with " << head.status;
     return;  // onEnd follows and retries
@@ -238,6 +247,7 @@ bool Agent::sendToMaster(internal::AgentCall call) {
       .target = kAgentPath,
       .headers = {{"Content-Type", kProtobuf}, {kStreamIdHeader, streamId_}},
       .body = call.SerializeAsString()};
+  if (!flags_.authorization.empty()) request.headers.set("Authorization", flags_.authorization);
   auto type = call.type();
   client_->request(
       masterHost_, masterPort_, std::move(request), [type](Result<http::Response> response) {

@@ -12,6 +12,7 @@
 #include <plexus/version.hpp>
 
 #include "common/build_info.hpp"
+#include "http/tls.hpp"
 
 namespace plexus::daemon {
 namespace po = boost::program_options;
@@ -80,7 +81,11 @@ std::vector<std::string> splitList(const std::string& list) {
 
 int runDaemon(int argc, char** argv, const DaemonSpec& spec) {
   CommonFlags common;
-  Flags flags(spec.program, "Usage: " + spec.program + " [flags]\n" + spec.description);
+  Flags flags(spec.program, "Usage: " + spec.program + " [flags]\n" + spec.description +
+                                "\nTLS (https for every endpoint and client) is set by the "
+                                "environment: LIBPROCESS_SSL_ENABLED,\nLIBPROCESS_SSL_CERT_FILE, "
+                                "LIBPROCESS_SSL_KEY_FILE, LIBPROCESS_SSL_CA_FILE, ... (see "
+                                "docs/security.md).");
   flags.addSwitch("version", "Print the version and exit.");
   flags.addSwitch("list-modules",
                   "Load the modules named by --modules or --modules_dir, print each one's kind, "
@@ -122,9 +127,18 @@ int runDaemon(int argc, char** argv, const DaemonSpec& spec) {
                      << module->manifest->version << " from " << module->libraryPath;
   }
 
+  const auto& tls = http::tlsFromEnvironment();
+  if (!tls) return refuse(spec, "refusing to start: " + tls.error().message());
+  http::ServerOptions serverOptions;
+  if (tls->enabled) {
+    auto context = http::makeServerTlsContext(*tls);
+    if (!context) return refuse(spec, "refusing to start: " + context.error().message());
+    serverOptions.tls = std::move(*context);
+  }
+
   boost::asio::io_context io;
   LoopRuntime runtime(io);
-  http::Server server(io);
+  http::Server server(io, serverOptions);
   serveBasics(server);
   DaemonContext context{common, io, runtime, server, **registry, flags};
 
@@ -132,8 +146,8 @@ int runDaemon(int argc, char** argv, const DaemonSpec& spec) {
   // is served before the loop runs, and by then the role's routes are in place.
   if (auto listening = server.listen(common.ip, static_cast<std::uint16_t>(common.port));
       !listening) {
-    return refuse(spec, "cannot listen on " + common.ip + ":" + std::to_string(common.port) +
-                            ": " + listening.error().message());
+    return refuse(spec, "cannot listen on " + common.ip + ":" + std::to_string(common.port) + ": " +
+                            listening.error().message());
   }
   std::vector<std::shared_ptr<void>> keep;
   if (spec.start) {
@@ -141,8 +155,8 @@ int runDaemon(int argc, char** argv, const DaemonSpec& spec) {
     if (!started) return refuse(spec, "refusing to start: " + started.error().message());
     keep = std::move(*started);
   }
-  PLEXUS_LOG(Info) << spec.program << " listening on http://" << common.ip << ":" << server.port()
-                   << " (try /health and /version)";
+  PLEXUS_LOG(Info) << spec.program << " listening on " << http::defaultScheme() << "://"
+                   << common.ip << ":" << server.port() << " (try /health and /version)";
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {

@@ -97,7 +97,8 @@ Result<std::unique_ptr<Execute>> Execute::create(Config config) {
       {.connected = [self] { self->connected(); },
        .disconnected = [self] { self->disconnected(); },
        .received = [self](std::deque<Event> events) { self->received(std::move(events)); },
-       .error = [self](const Call& call, const Error& error) { self->callFailed(call, error); }});
+       .error = [self](const Call& call, const Error& error) { self->callFailed(call, error); }},
+      {.credential = self->config_.credential});
   if (!mesos) return fail(mesos.error());
   self->mesos_ = std::move(*mesos);
   return execute;
@@ -118,6 +119,7 @@ Result<void> Execute::prepare() {
   framework_.set_name(config_.name);
   framework_.add_roles(config_.role);
   framework_.set_checkpoint(config_.checkpoint);
+  if (config_.credential) framework_.set_principal(config_.credential->principal());
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) == 0) framework_.set_hostname(host);
   framework_.add_capabilities()->set_type(v1::FrameworkInfo::Capability::MULTI_ROLE);

@@ -41,6 +41,8 @@ struct Config {
   bool checkpoint = false;
   scheduler::ContentType contentType = scheduler::ContentType::kProtobuf;
   std::optional<Duration> killAfter;
+  // Sent as HTTP Basic with every call; its principal is FrameworkInfo.principal.
+  std::optional<v1::Credential> credential;
 };
 
 class Execute {

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include <plexus/credentials.hpp>
 #include <plexus/logging.hpp>
 
 #include "common/flags.hpp"
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   std::string contentType;
   std::string killAfter;
   std::string logging;
+  std::string credential;
   plexus::Flags flags(
       "plexus-execute",
       "Usage: plexus-execute --master=host:port (--command=<cmd> | --task_group=<file>) [options]\n"
@@ -45,6 +47,10 @@ int main(int argc, char** argv) {
       "Ask agents to checkpoint the framework's tasks.")(
       "kill_after", po::value<std::string>(&killAfter)->default_value("", "\"\""),
       "Kill the tasks after this long (Mesos duration, e.g. 10secs). Empty: never.")(
+      "credential", po::value<std::string>(&credential)->default_value("", "\"\""),
+      "The framework's credential for a master that authenticates frameworks: a file (or "
+      "file:// URL) holding {\"principal\": ..., \"secret\": ...} or 'principal secret', "
+      "or that JSON inline. Sent as HTTP Basic; its principal becomes FrameworkInfo.principal.")(
       "logging_level", po::value<std::string>(&logging)->default_value("WARNING"),
       "Library log level: DEBUG, INFO, WARNING, ERROR.");
   auto parsed = flags.parse(argc, argv);
@@ -66,6 +72,14 @@ int main(int argc, char** argv) {
     std::cerr << "plexus-execute: --content_type=" << contentType
               << ": expected json or protobuf\n";
     return 2;
+  }
+  if (!credential.empty()) {
+    auto loaded = plexus::loadCredential(credential);
+    if (!loaded) {
+      std::cerr << "plexus-execute: --credential: " << loaded.error().message() << "\n";
+      return 2;
+    }
+    config.credential = std::move(*loaded);
   }
   if (!killAfter.empty()) {
     auto duration = plexus::parseDuration(killAfter);

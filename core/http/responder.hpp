@@ -55,6 +55,9 @@ class Responder {
 // An exception escaping it is caught, logged, and answered with a 500.
 using Handler = std::function<void(Request request, Responder responder)>;
 
+// What a Server runs in front of every route's handler (see Server::setGate).
+using Gate = std::function<void(Request request, Responder responder, const Handler& handler)>;
+
 // A read-only JSON endpoint (/state, /flags, /metrics/snapshot): GET and HEAD get
 // 200 with what `produce` returns, other methods 405.
 Handler jsonGetHandler(std::function<std::string()> produce);

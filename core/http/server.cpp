@@ -15,6 +15,10 @@ Result<void> Server::route(std::string_view path, Handler handler) {
   return core_->router().add(path, std::move(handler));
 }
 
+void Server::setGate(Gate gate) {
+  core_->setGate(std::move(gate));
+}
+
 Router& Server::router() {
   return core_->router();
 }

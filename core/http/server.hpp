@@ -33,6 +33,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include <plexus/error.hpp>
 
@@ -56,6 +57,10 @@ struct ServerOptions {
   // Bytes a connection may have waiting to be written (a stream to a slow reader);
   // past this the connection is dropped and its stream's onDisconnect runs.
   std::size_t maxQueuedBytes = 64 * 1024 * 1024;
+  // TLS: every connection starts with a TLS handshake under this context (see
+  // http/tls.hpp, makeServerTlsContext); nullptr: plain HTTP. A failed handshake
+  // closes the connection and is logged with the peer and the reason.
+  std::shared_ptr<boost::asio::ssl::context> tls{};
 };
 
 namespace detail {
@@ -74,6 +79,12 @@ class Server {
   [[nodiscard]] Result<void> route(std::string_view path, Handler handler);
   // The routing table itself, for removal or lookups.
   Router& router();
+
+  // Puts `gate` in front of every route: it gets each request that matched a route,
+  // with that route's handler, and either calls the handler (possibly with a changed
+  // request, e.g. its authenticated principal) or answers itself (e.g. 401). An
+  // empty gate (the default) calls the handler directly.
+  void setGate(Gate gate);
 
   // Binds `ip` (an IPv4 or IPv6 literal) and `port` (0 picks a free port), listens,
   // and starts accepting on the io_context. Fails if already listening, the address

@@ -142,11 +142,7 @@ void Master::markUnreachable(const AgentId& id) {
   agent->pingTimer.reset();
   rescindOffersOf(id);
   allocator_.removeAgent(id);
-  for (Hook* hook : hooks_) {
-    if (auto done = hook->masterAgentLostHook(agent->info); !done) {
-      PLEXUS_LOG(Warning) << "A hook failed on agent lost: " << done.error().message();
-    }
-  }
+  hooks_.masterAgentLost(agent->info);
   for (auto& [frameworkId, framework] : frameworks_) {
     std::vector<TaskId> lost;
     for (const auto& [taskId, task] : framework->tasks) {

@@ -8,6 +8,7 @@
 #include "daemon/daemon.hpp"
 #include "master/master.hpp"
 #include "master/master_flags.hpp"
+#include "master/security.hpp"
 
 namespace {
 
@@ -32,17 +33,31 @@ plexus::Result<std::vector<std::shared_ptr<void>>> start(plexus::daemon::DaemonC
   auto allocators =
       createModules<plexus::Allocator>(modules, "--allocator", {flags.allocator}, &keep);
   if (!allocators) return plexus::fail(allocators.error());
-  auto hooks = createModules<plexus::Hook>(modules, "--hooks", splitList(flags.hooks), &keep);
+  auto hookNames = splitList(flags.hooks);
+  auto hooks = createModules<plexus::Hook>(modules, "--hooks", hookNames, &keep);
   if (!hooks) return plexus::fail(hooks.error());
-  PLEXUS_TRY(createModules<plexus::Authenticator>(modules, "--authenticators",
-                                                  splitList(flags.authenticators), &keep));
+  auto authenticatorNames = splitList(flags.authenticators);
+  if (authenticatorNames.empty() && flags.authenticates()) {
+    PLEXUS_TRY(modules.loadByName("authenticator_basic",
+                                  "--authenticators (the default when authenticating)"));
+    authenticatorNames.push_back("authenticator_basic");
+  }
+  auto authenticators =
+      createModules<plexus::Authenticator>(modules, "--authenticators", authenticatorNames, &keep);
+  if (!authenticators) return plexus::fail(authenticators.error());
+  auto acls = plexus::master::loadAcls(flags);
+  if (!acls) return plexus::fail(acls.error());
+  auto authentication = plexus::master::setUpAuthentication(
+      context.server, flags, authenticatorNames, *authenticators, *acls);
+  if (!authentication) return plexus::fail(authentication.error());
+  keep.push_back(*authentication);
   PLEXUS_TRY(createModules<plexus::MasterContender>(
       modules, "--master_contender", unlessStandalone(flags.masterContender), &keep));
   PLEXUS_TRY(createModules<plexus::MasterDetector>(modules, "--master_detector",
                                                    unlessStandalone(flags.masterDetector), &keep));
 
-  auto master =
-      std::make_shared<plexus::master::Master>(context, flags, *allocators->front(), *hooks);
+  auto master = std::make_shared<plexus::master::Master>(
+      context, flags, *allocators->front(), plexus::hooks::HookChain(hookNames, *hooks), *acls);
   PLEXUS_TRY(master->start());
   keep.push_back(master);  // Destroyed first, before the modules it uses.
   return keep;

@@ -15,8 +15,12 @@ namespace plexus::master {
 namespace {}  // namespace
 
 Master::Master(daemon::DaemonContext& context, const MasterFlags& flags, Allocator& allocator,
-               std::vector<Hook*> hooks)
-    : context_(context), flags_(flags), allocator_(allocator), hooks_(std::move(hooks)) {
+               hooks::HookChain hooks, std::shared_ptr<const auth::Acls> acls)
+    : context_(context),
+      flags_(flags),
+      allocator_(allocator),
+      hooks_(std::move(hooks)),
+      acls_(std::move(acls)) {
   startTime_ = context_.runtime.wallNow();
   const std::string& ip = context_.flags.ip;
   uint16_t port = context_.server.port();

@@ -27,7 +27,9 @@
 #include <plexus/v1/scheduler.pb.h>
 
 #include "agent_protocol.pb.h"
+#include "auth/acls.hpp"
 #include "daemon/daemon.hpp"
+#include "hooks/hook_chain.hpp"
 #include "master/master_flags.hpp"
 #include "master/master_state.hpp"
 #include "master/metrics.hpp"
@@ -37,7 +39,7 @@ namespace plexus::master {
 class Master {
  public:
   Master(daemon::DaemonContext& context, const MasterFlags& flags, Allocator& allocator,
-         std::vector<Hook*> hooks);
+         hooks::HookChain hooks, std::shared_ptr<const auth::Acls> acls = nullptr);
   ~Master();
   Master(const Master&) = delete;
   Master& operator=(const Master&) = delete;
@@ -100,6 +102,21 @@ class Master {
   // Moves the agent's total by `conversions` and sends it to the agent to checkpoint.
   void updateAgentTotal(AgentRecord& agent, const std::vector<ResourceConversion>& conversions);
 
+  // authorization.cpp: decisions of --acls (auth/acls.hpp). Each refusal is
+  // logged and its message names the ACL rule that refused.
+  std::optional<std::string> aclRefusal(std::string_view action,
+                                        const std::optional<std::string>& principal,
+                                        const std::optional<std::string>& object) const;
+  // register_frameworks, for every role of `info` (principal: info.principal()): a 403.
+  std::optional<http::Response> authorizeSubscribe(const v1::FrameworkInfo& info) const;
+  // run_tasks, for the user the task runs as.
+  std::optional<std::string> authorizeTask(const FrameworkRecord& framework,
+                                           const v1::TaskInfo& task,
+                                           const v1::ExecutorInfo* executor) const;
+  // reserve_resources / unreserve_resources, for every resource of `operation`.
+  std::optional<std::string> authorizeReservation(
+      const v1::Offer::Operation& operation, const std::optional<std::string>& principal) const;
+
   // tasks.cpp
   // Validates and launches `tasks` (one LAUNCH or LAUNCH_GROUP) on `agent`, taking
   // their resources out of `available`. Invalid tasks get TASK_ERROR.
@@ -132,7 +149,8 @@ class Master {
   daemon::DaemonContext& context_;
   const MasterFlags& flags_;
   Allocator& allocator_;
-  std::vector<Hook*> hooks_;
+  hooks::HookChain hooks_;
+  std::shared_ptr<const auth::Acls> acls_;  // null: everything allowed
   v1::MasterInfo info_;
   std::chrono::system_clock::time_point startTime_;
   Metrics metrics_;

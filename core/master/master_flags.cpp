@@ -14,7 +14,33 @@ void MasterFlags::add(Flags& flags) {
       "hooks", po::value<std::string>(&hooks)->default_value("", "\"\""),
       "Comma-separated Hook modules, called in this order at each hook point.")(
       "authenticators", po::value<std::string>(&authenticators)->default_value("", "\"\""),
-      "Comma-separated Authenticator modules for HTTP requests. Empty: no authentication.")(
+      "Comma-separated Authenticator modules that check HTTP requests, asked in this order. "
+      "Empty: authenticator_basic (HTTP Basic over --credentials) when an --authenticate_* "
+      "flag is on.")(
+      "authenticate_frameworks",
+      po::value<bool>(&authenticateFrameworks)->default_value(false)->implicit_value(true),
+      "Only authenticated schedulers may use /api/v1/scheduler (401 otherwise); "
+      "FrameworkInfo.principal must then be the authenticated principal.")(
+      "authenticate_agents",
+      po::value<bool>(&authenticateAgents)->default_value(false)->implicit_value(true),
+      "Only authenticated agents (their --credential) may register.")(
+      "authenticate_http_readonly",
+      po::value<bool>(&authenticateHttpReadonly)->default_value(false)->implicit_value(true),
+      "Read-only endpoints (/state, /flags, /metrics/snapshot, /roles, /weights, /quota) need "
+      "authentication.")(
+      "authenticate_http_readwrite",
+      po::value<bool>(&authenticateHttpReadwrite)->default_value(false)->implicit_value(true),
+      "The operator API (/api/v1) needs authentication.")(
+      "credentials", po::value<std::string>(&credentials)->default_value("", "\"\""),
+      "Credentials the authenticators accept, in Mesos's format: a path (or file:// URL) "
+      "to JSON {\"credentials\": [{\"principal\": ..., \"secret\": ...}]} or to "
+      "'principal secret' lines, or that JSON inline.")(
+      "acls", po::value<std::string>(&acls)->default_value("", "\"\""),
+      "Access control lists in Mesos's local-authorizer format (inline JSON, a path or a "
+      "file:// URL): register_frameworks, run_tasks, teardown_frameworks, reserve_resources, "
+      "unreserve_resources, update_quotas, update_weights, view_flags, get_endpoints, and "
+      "'permissive' (default true). A refused call gets 403 naming the rule. Empty: all "
+      "allowed.")(
       "master_contender", po::value<std::string>(&masterContender)->default_value("standalone"),
       "MasterContender module for leader election, or 'standalone' (built in: this master "
       "leads alone).")(

@@ -26,6 +26,13 @@ struct MasterFlags {
   std::string minAllocatableResources;
   std::string cluster;
   std::string weights;  // "role1=2,role2=3.5"
+  // Authentication and authorisation (docs/security.md).
+  bool authenticateFrameworks = false;
+  bool authenticateAgents = false;
+  bool authenticateHttpReadonly = false;
+  bool authenticateHttpReadwrite = false;
+  std::string credentials;  // Mesos's format: inline JSON, a path or a file:// URL
+  std::string acls;         // Mesos's local ACLs: inline JSON, a path or a file:// URL
 
   // Parsed forms, filled by parse().
   Duration allocationIntervalValue = std::chrono::seconds(1);
@@ -34,6 +41,11 @@ struct MasterFlags {
   int maxAgentPingTimeoutsValue = 5;
   Duration heartbeatInterval = std::chrono::seconds(15);
   std::map<std::string, double> weightsValue;
+
+  bool authenticates() const {
+    return authenticateFrameworks || authenticateAgents || authenticateHttpReadonly ||
+           authenticateHttpReadwrite;
+  }
 
   void add(Flags& flags);
   [[nodiscard]] Result<void> parse();

@@ -97,6 +97,7 @@ void OperatorApi::handle(const http::Request& request, const http::Responder& re
   if (auto invalid = validate(call)) {
     return responder.respond(http::text(400, "Failed to validate master::Call: " + *invalid));
   }
+  if (auto refused = authorize(call, request.principal)) return responder.respond(*refused);
   responder.respond(dispatch(call, *accept));
 }
 

@@ -41,6 +41,9 @@ class OperatorApi {
 
  private:
   http::Response dispatch(const v1::master::Call& call, api::Encoding encoding);
+  // authorization.cpp: the --acls decision on `call` by `principal`, a 403 when refused.
+  std::optional<http::Response> authorize(const v1::master::Call& call,
+                                          const std::optional<std::string>& principal) const;
   http::Response reply(const v1::master::Response& response, api::Encoding encoding) const;
 
   v1::master::Response::GetAgents agents() const;

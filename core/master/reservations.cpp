@@ -18,6 +18,12 @@ Result<std::vector<ResourceConversion>> Master::reservationConversions(
   if (wire.empty()) return fail("no resources given");
   auto resources = Resources::fromWire(wire);
   if (!resources) return fail(resources.error());
+  if (framework != nullptr) {
+    auto principal = framework->info.has_principal()
+                         ? std::optional<std::string>(framework->info.principal())
+                         : std::nullopt;
+    if (auto refused = authorizeReservation(operation, principal)) return fail(*refused);
+  }
   for (const Resource& resource : *resources) {
     if (!resource.isDynamicallyReserved()) {
       return fail("resource " + resource.toString() + " is not dynamically reserved");

@@ -105,7 +105,20 @@ void SchedulerApi::handle(const http::Request& request, const http::Responder& r
     return responder.respond(http::text(400, "Failed to validate scheduler::Call: " + *invalid));
   }
   master_.metrics_.schedulerCalls[lower(Call::Type_Name(call.type()))]++;
-  if (call.type() == Call::SUBSCRIBE) return subscribe(request, responder, call);
+  if (call.type() == Call::SUBSCRIBE) {
+    // As Mesos: an authenticated framework's FrameworkInfo.principal, when set, must
+    // be the authenticated principal; when unset, it becomes it.
+    auto* info = call.mutable_subscribe()->mutable_framework_info();
+    if (request.principal && info->has_principal() && info->principal() != *request.principal) {
+      return responder.respond(
+          http::text(400, "Failed to validate scheduler::Call: Authenticated principal '" +
+                              *request.principal + "' does not match principal '" +
+                              info->principal() + "' set in `FrameworkInfo`"));
+    }
+    if (request.principal && !info->has_principal()) info->set_principal(*request.principal);
+    if (auto refused = master_.authorizeSubscribe(*info)) return responder.respond(*refused);
+    return subscribe(request, responder, call);
+  }
   if (call.type() == Call::UNKNOWN) {
     return responder.respond(http::text(501, "Received an unknown call"));
   }
@@ -113,6 +126,11 @@ void SchedulerApi::handle(const http::Request& request, const http::Responder& r
   FrameworkId id = FrameworkId::fromWire(call.framework_id());
   FrameworkRecord* framework = master_.findFramework(id);
   if (framework == nullptr) return responder.respond(http::text(400, "Framework cannot be found"));
+  if (request.principal && framework->info.principal() != *request.principal) {
+    return responder.respond(http::text(
+        400, "Authenticated principal '" + *request.principal + "' does not match principal '" +
+                 framework->info.principal() + "' used by framework " + id.value()));
+  }
   if (!framework->subscription.open()) {
     return responder.respond(http::text(403, "Framework is not subscribed"));
   }

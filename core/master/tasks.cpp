@@ -51,6 +51,9 @@ void Master::launch(FrameworkRecord& framework, AgentRecord& agent,
   } else {
     tasks.assign(operation.launch().task_infos().begin(), operation.launch().task_infos().end());
   }
+  // As Mesos: the resource decorators run before validation, on the offered resources.
+  for (v1::TaskInfo& task : tasks)
+    hooks_.masterLaunchTaskResources(task, *available);
 
   // Validates one task against what is left; the reason it is invalid, or "".
   std::set<std::string> idsInCall;
@@ -100,8 +103,17 @@ void Master::launch(FrameworkRecord& framework, AgentRecord& agent,
   // A new executor shared by several tasks of this call is charged once, to the
   // first valid task that names it (as Mesos).
   std::set<ExecutorId> executorsCharged;
+  std::vector<bool> unauthorized(tasks.size(), false);
   for (size_t i = 0; i < tasks.size(); ++i) {
     errors[i] = validateTask(tasks[i], &needs[i]);
+    if (errors[i].empty()) {
+      const v1::ExecutorInfo* taskExecutor =
+          group ? &*executor : (tasks[i].has_executor() ? &tasks[i].executor() : nullptr);
+      if (auto refused = authorizeTask(framework, tasks[i], taskExecutor)) {
+        errors[i] = *refused;
+        unauthorized[i] = true;
+      }
+    }
     std::optional<ExecutorId> charged;
     if (errors[i].empty() && !group && tasks[i].has_executor()) {
       auto resources = Resources::fromWire(tasks[i].executor().resources());
@@ -122,10 +134,14 @@ void Master::launch(FrameworkRecord& framework, AgentRecord& agent,
       if (charged) executorsCharged.insert(*charged);
     }
   }
+  bool groupUnauthorized = false;
   if (group) {
     // A task group launches all or nothing.
-    for (const auto& error : errors) {
-      if (!error.empty() && groupError.empty()) groupError = error;
+    for (size_t i = 0; i < errors.size(); ++i) {
+      if (!errors[i].empty() && groupError.empty()) {
+        groupError = errors[i];
+        groupUnauthorized = unauthorized[i];
+      }
     }
   }
 
@@ -134,20 +150,16 @@ void Master::launch(FrameworkRecord& framework, AgentRecord& agent,
     if (!error.empty()) {
       PLEXUS_LOG(Info) << "Task " << tasks[i].task_id().value() << " of framework " << framework.id
                        << " is invalid: " << error;
-      sendMasterUpdate(
-          framework, tasks[i].task_id(), agent.id, v1::TASK_ERROR,
-          group ? v1::TaskStatus::REASON_TASK_GROUP_INVALID : v1::TaskStatus::REASON_TASK_INVALID,
-          error);
+      v1::TaskStatus::Reason reason =
+          group ? (groupUnauthorized ? v1::TaskStatus::REASON_TASK_GROUP_UNAUTHORIZED
+                                     : v1::TaskStatus::REASON_TASK_GROUP_INVALID)
+                : (unauthorized[i] ? v1::TaskStatus::REASON_TASK_UNAUTHORIZED
+                                   : v1::TaskStatus::REASON_TASK_INVALID);
+      sendMasterUpdate(framework, tasks[i].task_id(), agent.id, v1::TASK_ERROR, reason, error);
       continue;
     }
     v1::TaskInfo& task = tasks[i];
-    for (Hook* hook : hooks_) {
-      auto labels = hook->masterLaunchTaskLabelDecorator(task, framework.info, agent.info);
-      if (!labels)
-        PLEXUS_LOG(Warning) << "A task label hook failed: " << labels.error().message();
-      else if (labels->has_value())
-        *task.mutable_labels() = **labels;
-    }
+    hooks_.masterLaunchTaskLabels(task, framework.info, agent.info);
     TaskId id = TaskId::fromWire(task.task_id());
     TaskRecord record;
     record.resources = needs[i];

@@ -23,22 +23,25 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds tim
 }
 
 void ClusterFixture::SetUp() {
-  master_ = std::make_unique<Process>(
-      "plexus-master",
-      std::vector<std::string>{"--port=0", "--work_dir=" + (dir_.path() / "master").string(),
-                               "--allocation_interval=50ms"},
-      dir_.path());
+  std::vector<std::string> masterArgs{"--port=0", "--work_dir=" + (dir_.path() / "master").string(),
+                                      "--allocation_interval=50ms"};
+  for (std::string& flag : masterFlags())
+    masterArgs.push_back(std::move(flag));
+  master_ = std::make_unique<Process>("plexus-master", std::move(masterArgs), dir_.path());
   port_ = master_->waitForPort();
   ASSERT_GT(port_, 0) << master_->err();
   for (int i = 0; i < 2; ++i) {
-    agents_.push_back(std::make_unique<Process>(
-        "plexus-agent",
-        std::vector<std::string>{
-            "--port=0", "--master=127.0.0.1:" + std::to_string(port_),
-            "--work_dir=" + (dir_.path() / ("agent" + std::to_string(i))).string(),
-            "--resources=cpus:2;mem:512;disk:1024", "--status_update_retry_interval=300ms",
-            "--executor_shutdown_grace_period=1secs"},
-        dir_.path()));
+    std::vector<std::string> args{
+        "--port=0",
+        "--master=127.0.0.1:" + std::to_string(port_),
+        "--work_dir=" + (dir_.path() / ("agent" + std::to_string(i))).string(),
+        "--resources=cpus:2;mem:512;disk:1024",
+        "--status_update_retry_interval=300ms",
+        "--executor_shutdown_grace_period=1secs",
+        std::string("--switch_user=") + (switchUser() ? "true" : "false")};
+    for (std::string& flag : agentFlags())
+      args.push_back(std::move(flag));
+    agents_.push_back(std::make_unique<Process>("plexus-agent", std::move(args), dir_.path()));
   }
   const std::string marker = " as agent ";
   for (auto& agent : agents_) {
@@ -143,9 +146,11 @@ std::vector<v1::Offer> ClusterFixture::offersFromEveryAgent(Scheduler& scheduler
   return offers;
 }
 
-boost::json::value ClusterFixture::masterJson(const std::string& path) const {
-  auto response =
-      http::fetch("127.0.0.1", static_cast<uint16_t>(port_), {.method = "GET", .target = path});
+boost::json::value ClusterFixture::masterJson(const std::string& path,
+                                              const std::string& authorization) const {
+  http::ClientRequest request{.method = "GET", .target = path};
+  if (!authorization.empty()) request.headers.set("Authorization", authorization);
+  auto response = http::fetch("127.0.0.1", static_cast<uint16_t>(port_), request);
   if (!response || response->status != 200) return nullptr;
   boost::system::error_code error;
   boost::json::value value = boost::json::parse(response->body, error);

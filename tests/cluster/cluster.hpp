@@ -42,12 +42,20 @@ class ClusterFixture : public ::testing::Test {
  protected:
   void SetUp() override;
   void TearDown() override;
+  // Flags added to the master's and every agent's command line (e.g. modules, hooks).
+  virtual std::vector<std::string> masterFlags() const { return {}; }
+  virtual std::vector<std::string> agentFlags() const { return {}; }
+  // Whether agents run tasks as their users (--switch_user). Off by default, so the
+  // tests' tasks run as the test's user whatever FrameworkInfo.user says.
+  virtual bool switchUser() const { return false; }
 
   // Waits until offers from both agents arrived; returns the latest one of each agent,
   // in the order of agents_.
   std::vector<v1::Offer> offersFromEveryAgent(Scheduler& scheduler);
-  // GET <path> from the master, parsed as JSON (null when it fails).
-  boost::json::value masterJson(const std::string& path) const;
+  // GET <path> from the master, parsed as JSON (null when it fails); `authorization`
+  // is sent as the Authorization header when not empty.
+  boost::json::value masterJson(const std::string& path,
+                                const std::string& authorization = "") const;
   // The files called `name` under an agent's work dir (task sandboxes).
   std::vector<std::filesystem::path> findInAgent(size_t agent, const std::string& name) const;
   // Every daemon's stderr, for failure messages.

@@ -49,6 +49,7 @@ unsigned Scheduler::subscribe(const v1::FrameworkInfo& info) {
       .target = "/api/v1/scheduler",
       .headers = {{"Content-Type", contentType(wire_)}, {"Accept", contentType(wire_)}},
       .body = encode(call, wire_)};
+  if (!authorization_.empty()) request.headers.set("Authorization", authorization_);
   status_.reset();
   ended_ = false;
   stream_ = client_.stream("127.0.0.1", static_cast<uint16_t>(port_), request,
@@ -100,8 +101,10 @@ std::optional<v1::scheduler::Event> Scheduler::next(v1::scheduler::Event::Type t
 
 http::Response Scheduler::call(v1::scheduler::Call call) {
   call.mutable_framework_id()->set_value(frameworkId_);
-  http::Response response = post(port_, "/api/v1/scheduler", contentType(wire_),
-                                 encode(call, wire_), {{"Mesos-Stream-Id", streamId_}});
+  http::Headers headers{{"Mesos-Stream-Id", streamId_}};
+  if (!authorization_.empty()) headers.set("Authorization", authorization_);
+  http::Response response =
+      post(port_, "/api/v1/scheduler", contentType(wire_), encode(call, wire_), headers);
   // Let events the call caused arrive.
   io_.restart();
   io_.poll();

@@ -41,6 +41,8 @@ class Scheduler : public EventLoop {
  public:
   Scheduler(int port, Wire wire) : port_(port), wire_(wire) {}
 
+  // Sends `authorization` as the Authorization header of every later request.
+  void authorize(std::string authorization) { authorization_ = std::move(authorization); }
   // Subscribes; returns the HTTP status of the answer (200 on success).
   unsigned subscribe(const v1::FrameworkInfo& info);
   // Waits for the next event of `type` (earlier events of other types are kept).
@@ -65,6 +67,7 @@ class Scheduler : public EventLoop {
   std::optional<unsigned> status_;
   std::string streamId_;
   std::string frameworkId_;
+  std::string authorization_;
   bool ended_ = false;
 };
 

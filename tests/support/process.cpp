@@ -107,12 +107,13 @@ std::string Process::lastErrLine() const {
 }
 
 int Process::waitForPort(std::chrono::seconds timeout) const {
-  const std::string marker = "listening on http://127.0.0.1:";
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     std::string text = err();
-    if (auto at = text.find(marker); at != std::string::npos) {
-      return std::stoi(text.substr(at + marker.size()));
+    for (const std::string marker :
+         {"listening on http://127.0.0.1:", "listening on https://127.0.0.1:"}) {
+      if (auto at = text.find(marker); at != std::string::npos)
+        return std::stoi(text.substr(at + marker.size()));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

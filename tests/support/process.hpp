@@ -47,7 +47,8 @@ class Process {
   std::string out() const;
   std::string err() const;
   std::string lastErrLine() const;
-  // Polls stderr for "listening on http://127.0.0.1:<port>" and returns the port (-1 on timeout).
+  // Polls stderr for "listening on http[s]://127.0.0.1:<port>" and returns the port (-1 on
+  // timeout).
   int waitForPort(std::chrono::seconds timeout = std::chrono::seconds(30)) const;
   // Polls stderr until it contains `text`.
   bool waitForLog(const std::string& text,

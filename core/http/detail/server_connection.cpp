@@ -43,14 +43,26 @@ ServerConnection::ServerConnection(tcp::socket socket, std::shared_ptr<ServerCor
       idleTimer_(executor_),
       writeTimer_(executor_) {
   error_code ec;
-  remote_ = socket_.remote_endpoint(ec);
+  remote_ = socket_.lowest().remote_endpoint(ec);
   // Stream records and small answers must not wait for Nagle.
-  socket_.set_option(tcp::no_delay(true), ec);
+  socket_.lowest().set_option(tcp::no_delay(true), ec);
 }
 
 void ServerConnection::start() {
   armIdleTimer();
-  startRead();
+  if (core_->options().tls == nullptr) return startRead();
+  socket_.startTls(*core_->options().tls);
+  socket_.tls()->async_handshake(asio::ssl::stream_base::server,
+                                 [self = shared_from_this()](const error_code& ec) {
+                                   if (self->phase_ == Phase::kClosed) return;
+                                   if (ec) {
+                                     PLEXUS_LOG(Warning) << "TLS handshake with " << self->remote_
+                                                         << " failed: " << ec.message();
+                                     self->close("TLS handshake failed");
+                                     return;
+                                   }
+                                   self->startRead();
+                                 });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -218,7 +230,10 @@ void ServerConnection::callHandler(Request request) {
   Handler handler = *found;
   std::string failure;
   try {
-    handler(std::move(request), responder);
+    if (core_->gate())
+      core_->gate()(std::move(request), responder, handler);
+    else
+      handler(std::move(request), responder);
   } catch (const std::exception& e) {
     failure = e.what();
   } catch (...) {
@@ -341,7 +356,7 @@ void ServerConnection::lingerThenClose() {
   }
   phase_ = Phase::kLingering;
   error_code ec;
-  socket_.shutdown(tcp::socket::shutdown_send, ec);
+  socket_.lowest().shutdown(tcp::socket::shutdown_send, ec);
   armTimer(idleTimer_, kLinger, "answered; closing");
   startRead();
 }
@@ -354,8 +369,8 @@ void ServerConnection::close(std::string_view why) {
   disarm(idleTimer_);
   disarm(writeTimer_);
   error_code ec;
-  socket_.shutdown(tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  socket_.lowest().shutdown(tcp::socket::shutdown_both, ec);
+  socket_.lowest().close(ec);
   parser_.reset();
   input_.clear();
   if (!writing_) {

@@ -34,6 +34,7 @@
 #include <boost/beast/http/string_body.hpp>
 #pragma GCC diagnostic pop
 
+#include "http/detail/transport.hpp"
 #include "http/responder.hpp"
 #include "http/stream.hpp"
 #include "http/types.hpp"
@@ -90,7 +91,7 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
                 std::string_view why);
   static void disarm(boost::asio::steady_timer& timer);
 
-  boost::asio::ip::tcp::socket socket_;
+  Transport socket_;
   boost::asio::any_io_executor executor_;
   std::shared_ptr<ServerCore> core_;
   boost::asio::ip::tcp::endpoint remote_;

@@ -33,6 +33,8 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   boost::asio::io_context& io() { return io_; }
   const ServerOptions& options() const { return options_; }
   Router& router() { return router_; }
+  const Gate& gate() const { return gate_; }
+  void setGate(Gate gate) { gate_ = std::move(gate); }
   bool stopped() const { return stopped_; }
   boost::asio::ip::tcp::endpoint endpoint() const { return endpoint_; }
 
@@ -43,6 +45,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   boost::asio::io_context& io_;
   const ServerOptions options_;
   Router router_;
+  Gate gate_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer acceptRetry_;
   boost::asio::ip::tcp::endpoint endpoint_;

@@ -7,6 +7,11 @@
 // and FrameworkInfo.principal are checked against); `unauthorized` becomes 401
 // with the given WWW-Authenticate challenge; `forbidden` becomes 403.
 //
+// Before the first request, the daemon calls initialize() with the credentials of
+// its --credentials flag (Mesos's format, see <plexus/credentials.hpp>), which an
+// authenticator may use instead of its own configuration; an Error there stops
+// the daemon at start-up.
+//
 // Threading: called on the daemon's loop; must not block (an authenticator that
 // needs a remote service keeps its own thread and a cache). Errors are values;
 // an Error becomes 500 with the module's name in the log, never a crash.
@@ -22,6 +27,7 @@
 
 #include <plexus/error.hpp>
 #include <plexus/module.hpp>
+#include <plexus/v1/mesos.pb.h>
 
 namespace plexus {
 
@@ -60,6 +66,11 @@ class Authenticator {
 
   // The scheme this authenticator handles, e.g. "Basic".
   virtual std::string scheme() const = 0;
+
+  // `credentials`: the daemon's --credentials, empty when the flag is not given.
+  [[nodiscard]] virtual Result<void> initialize(const std::vector<v1::Credential>& credentials) {
+    return {};
+  }
 
   // `realm` names the protected endpoint group, e.g. "plexus-master-scheduler".
   [[nodiscard]] virtual Result<AuthenticationResult> authenticate(const HttpRequestView& request,

@@ -10,12 +10,20 @@
 // Notifications (agent lost, executor removed, post-fetch) return an Error only
 // to have it logged.
 //
+// The daemon logs every Error with the hook's module name and the hook point.
+// Only the post-fetch hook fails what it decorates (the container's launch); at
+// every other point an Error leaves the value as the previous hook left it.
+//
 // Threading: called on the daemon's loop, except the methods
-// marked "(blocking pool)", which may block briefly. Hooks must not block the loop.
+// marked "(blocking pool)", which may block briefly. Hooks must not block the loop:
+// a hook with slow work (e.g. running a command) keeps its own thread.
 // Every method has a no-op default, so adding a hook point breaks no hook.
 //
 // Mesos's include/mesos/hook.hpp (Result<T> None/Some/Error maps to
-// std::nullopt / value / Error), with Mesos's agent-side names.
+// std::nullopt / value / Error), with Mesos's agent-side names. Two decorators get
+// more than Mesos gives them: the executor environment decorator also sees the
+// agent (for its hostname and ID), and the task status decorator sees the agent
+// and the resources of the task's container (TaskStatusContext).
 #pragma once
 
 #include <optional>
@@ -29,6 +37,17 @@
 #include <plexus/v1/mesos.pb.h>
 
 namespace plexus {
+
+// What the agent knows about the task a status update is for.
+struct TaskStatusContext {
+  const v1::AgentInfo& agent;
+  // The executor the task was given to, or nullptr when the update is the agent's
+  // own about a task that never reached an executor.
+  const v1::ExecutorInfo* executor = nullptr;
+  // The resources of the task's container: the executor's plus those of the tasks
+  // it runs (what the isolators limit it to); empty without an executor.
+  const Resources& containerResources;
+};
 
 class Hook {
  public:
@@ -62,8 +81,10 @@ class Hook {
   }
 
   // Agent, before launching an executor: its environment (replacing the command's).
+  // `executor.command().environment()` holds the command's environment as the
+  // hooks before this one left it; Mesos's MESOS_* variables are added after.
   virtual Decorated<v1::Environment> agentExecutorEnvironmentDecorator(
-      const v1::ExecutorInfo& executor) {
+      const v1::ExecutorInfo& executor, const v1::AgentInfo& agent) {
     return std::nullopt;
   }
 
@@ -83,7 +104,8 @@ class Hook {
   // Agent, on every status update: only the returned labels and container_status
   // are used.
   virtual Decorated<v1::TaskStatus> agentTaskStatusDecorator(const FrameworkId& framework,
-                                                             const v1::TaskStatus& status) {
+                                                             const v1::TaskStatus& status,
+                                                             const TaskStatusContext& context) {
     return std::nullopt;
   }
 

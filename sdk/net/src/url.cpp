@@ -143,6 +143,9 @@ Result<Url> parseUrl(std::string_view text) {
   std::string_view rest = text;
   if (rest.starts_with("http://")) {
     rest.remove_prefix(7);
+  } else if (rest.starts_with("https://")) {
+    // TLS itself follows the process's LIBPROCESS_SSL_* environment (http/tls.hpp).
+    rest.remove_prefix(8);
   } else if (rest.starts_with("//")) {
     rest.remove_prefix(2);
   } else if (rest.find("://") != std::string_view::npos) {

@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <plexus/credentials.hpp>
 #include <plexus/json.hpp>
 #include <plexus/logging.hpp>
 #include <plexus/recordio.hpp>
@@ -98,21 +99,27 @@ class Mesos::Impl {
     state_ = State::kConnecting;
     current_ = configured_;
     if (probe_) probe_->cancel();
-    probe_ =
-        client_.request(current_.host, current_.port, {.method = "GET", .target = current_.target},
-                        [this](Result<http::Response> answer) {
-                          if (state_ != State::kConnecting) return;
-                          if (!answer) {
-                            PLEXUS_LOG(Debug) << "master " << describe(configured_)
-                                              << " not reachable: " << answer.error().message();
-                            state_ = State::kDisconnected;
-                            scheduleConnect();
-                            return;
-                          }
-                          state_ = State::kConnected;
-                          backoff_ = options_.backoffMin;
-                          if (callbacks_.connected) callbacks_.connected();
-                        });
+    probe_ = client_.request(
+        current_.host, current_.port, {.method = "GET", .target = current_.target},
+        [this](Result<http::Response> answer) {
+          if (state_ != State::kConnecting) return;
+          if (!answer) {
+            // A TLS failure is configuration, not a master starting up:
+            // say so where the operator looks.
+            const std::string& why = answer.error().message();
+            if (why.find("TLS") != std::string::npos)
+              PLEXUS_LOG(Warning) << "master " << describe(configured_)
+                                  << " not reachable: " << why;
+            else
+              PLEXUS_LOG(Debug) << "master " << describe(configured_) << " not reachable: " << why;
+            state_ = State::kDisconnected;
+            scheduleConnect();
+            return;
+          }
+          state_ = State::kConnected;
+          backoff_ = options_.backoffMin;
+          if (callbacks_.connected) callbacks_.connected();
+        });
   }
 
   Millis nextBackoff() {
@@ -192,6 +199,7 @@ class Mesos::Impl {
                                 .headers = {{"Content-Type", std::string(mediaType())},
                                             {"Accept", std::string(mediaType())}},
                                 .body = encode(call)};
+    authorize(request);
     auto status = std::make_shared<unsigned>(0);
     stream_ = client_.stream(
         current_.host, current_.port, std::move(request),
@@ -312,6 +320,11 @@ class Mesos::Impl {
 
   // --- other calls -------------------------------------------------------------------
 
+  void authorize(http::ClientRequest& request) const {
+    if (options_.credential)
+      request.headers.set("Authorization", basicAuthorization(*options_.credential));
+  }
+
   void post(const Call& call, http::Url to, int redirects, int retries) {
     http::ClientRequest request{.method = "POST",
                                 .target = to.target,
@@ -319,6 +332,7 @@ class Mesos::Impl {
                                             {"Accept", std::string(mediaType())},
                                             {"Mesos-Stream-Id", streamId_}},
                                 .body = encode(call)};
+    authorize(request);
     client_.request(
         to.host, to.port, std::move(request),
         [this, call, to, redirects, retries](Result<http::Response> answer) {

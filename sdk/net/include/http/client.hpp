@@ -17,12 +17,17 @@
 //   ...
 //   call->cancel();   // no callback runs after this
 //
-// Timeouts: resolving plus connecting must finish within connectTimeout; then the
-// whole response (for a stream: its head) within requestTimeout; a stream's body
-// may then stay quiet for streamIdleTimeout (zero: forever). A timeout is an error
-// result. Idle keep-alive connections are reused per host:port (request() only);
-// a request that fails because a reused connection had been closed by the server
-// is retried once on a new connection if nothing of the answer had arrived.
+// TLS: with LIBPROCESS_SSL_ENABLED in the environment (or ClientOptions::tls), every
+// connection is TLS: the server's certificate is verified against the CA and its
+// host name or address, and a failed handshake is an error naming the peer and the
+// reason ("TLS handshake with 10.0.0.1:5050 failed: certificate verify failed ...").
+//
+// Timeouts: resolving plus connecting (and the TLS handshake) must finish within connectTimeout;
+// then the whole response (for a stream: its head) within requestTimeout; a stream's body may then
+// stay quiet for streamIdleTimeout (zero: forever). A timeout is an error result. Idle keep-alive
+// connections are reused per host:port (request() only); a request that fails because a reused
+// connection had been closed by the server is retried once on a new connection if nothing of the
+// answer had arrived.
 //
 // Threading: use a Client and its calls on the io_context's thread only. Callbacks
 // run on that thread, never inside the call that started the request. Destroying
@@ -37,6 +42,7 @@
 #include <string_view>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include <plexus/error.hpp>
 
@@ -55,6 +61,11 @@ struct ClientOptions {
   std::size_t maxIdlePerHost = 8;
   // Idle pooled connections older than this are closed rather than reused.
   std::chrono::milliseconds maxIdleAge = std::chrono::seconds(30);
+  // TLS: the context to verify servers with. Unset: the process's default from the
+  // LIBPROCESS_SSL_* environment (http/tls.hpp), plain HTTP when TLS is off there.
+  std::shared_ptr<boost::asio::ssl::context> tls{};
+  // Plain HTTP whatever the environment says.
+  bool plainHttp = false;
 };
 
 struct ClientRequest {

@@ -68,6 +68,9 @@ struct Request {
   std::string body{};
   unsigned version = 11;  // 10 for HTTP/1.0, 11 for HTTP/1.1
   boost::asio::ip::tcp::endpoint remote{};
+  // Who sent it, when the daemon authenticated it (set by the server's gate, never
+  // read from the wire).
+  std::optional<std::string> principal{};
 
   std::optional<std::string_view> header(std::string_view name) const { return headers.get(name); }
   // The query value of `key`, or nullopt.

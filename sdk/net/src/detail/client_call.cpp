@@ -1,10 +1,15 @@
 #include "http/detail/client_call.hpp"
 
+#include <openssl/ssl.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+
+#include "http/tls.hpp"
 
 namespace plexus::http::detail {
 
@@ -45,7 +50,7 @@ Response headOf(const bhttp::response_header<>& head) {
 // ---------------------------------------------------------------------------------------------
 // ConnectionPool.
 
-std::optional<tcp::socket> ConnectionPool::take(const std::string& key) {
+std::optional<Transport> ConnectionPool::take(const std::string& key) {
   auto it = idle_.find(key);
   if (it == idle_.end()) return std::nullopt;
   auto& entries = it->second;
@@ -56,10 +61,11 @@ std::optional<tcp::socket> ConnectionPool::take(const std::string& key) {
     // An idle connection has nothing to read; EOF, a reset or stray bytes mean don't reuse it.
     char byte;
     error_code ec;
-    entry.socket.non_blocking(true, ec);
-    entry.socket.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
+    tcp::socket& socket = entry.socket.lowest();
+    socket.non_blocking(true, ec);
+    socket.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
     if (ec == asio::error::would_block) {
-      entry.socket.non_blocking(false, ec);
+      socket.non_blocking(false, ec);
       if (!ec) return std::move(entry.socket);
     }
   }
@@ -67,7 +73,7 @@ std::optional<tcp::socket> ConnectionPool::take(const std::string& key) {
   return std::nullopt;
 }
 
-void ConnectionPool::put(const std::string& key, tcp::socket socket) {
+void ConnectionPool::put(const std::string& key, Transport socket) {
   if (maxPerHost_ == 0) return;
   auto& entries = idle_[key];
   auto now = Clock::now();
@@ -87,7 +93,7 @@ ClientCallBase::ClientCallBase(std::shared_ptr<ClientShared> shared, std::string
       key_(hostPort(host, port)),
       request_(std::move(request)),
       resolver_(shared_->io),
-      socket_(shared_->io),
+      socket_(tcp::socket(shared_->io)),
       deadline_(shared_->io) {}
 
 void ClientCallBase::start() {
@@ -112,6 +118,7 @@ void ClientCallBase::begin() {
 void ClientCallBase::connectFresh() {
   reused_ = false;
   closeSocket();
+  socket_ = Transport(tcp::socket(shared_->io));
   buffer_.clear();
   armDeadline(shared_->options.connectTimeout, "connecting to " + key_);
   resolver_.async_resolve(
@@ -128,7 +135,7 @@ void ClientCallBase::onResolved(const error_code& ec, tcp::resolver::results_typ
     return;
   }
   asio::async_connect(
-      socket_, results,
+      socket_.lowest(), results,
       [self = shared_from_this()](const error_code& connected, const tcp::endpoint&) {
         self->onConnect(connected);
       });
@@ -141,9 +148,51 @@ void ClientCallBase::onConnect(const error_code& ec) {
     return;
   }
   error_code ignored;
-  socket_.set_option(tcp::no_delay(true), ignored);
+  socket_.lowest().set_option(tcp::no_delay(true), ignored);
+  auto tls = shared_->tls();
+  if (!tls) {
+    if (!finish()) return;
+    closeSocket();
+    deliverError(Error("TLS is misconfigured: " + tls.error().message()));
+    return;
+  }
+  if (*tls == nullptr) return connected();
+  socket_.startTls(**tls);
+  // SNI, and the name or address the server's certificate must be for.
+  ::SSL_set_tlsext_host_name(socket_.tls()->native_handle(), host_.c_str());
+  socket_.tls()->set_verify_callback(asio::ssl::host_name_verification(host_));
+  socket_.tls()->async_handshake(
+      asio::ssl::stream_base::client,
+      [self = shared_from_this()](const error_code& handshaken) { self->onHandshake(handshaken); });
+}
+
+void ClientCallBase::onHandshake(const error_code& ec) {
+  if (finished_) return;
+  if (ec) {
+    failWith("TLS handshake with " + key_ + " failed", ec);
+    return;
+  }
+  connected();
+}
+
+void ClientCallBase::connected() {
   armDeadline(shared_->options.requestTimeout, "the response of " + describe());
   onConnected();
+}
+
+Result<std::shared_ptr<asio::ssl::context>> ClientShared::tls() const {
+  if (options.plainHttp) return std::shared_ptr<asio::ssl::context>();
+  if (options.tls) return options.tls;
+  const auto& config = tlsFromEnvironment();
+  if (!config) return fail(config.error());
+  if (!config->enabled) return std::shared_ptr<asio::ssl::context>();
+  auto context = defaultClientTlsContext();
+  if (context == nullptr) {
+    auto made = makeClientTlsContext(*config);
+    if (!made) return fail(made.error());
+    return *made;
+  }
+  return context;
 }
 
 void ClientCallBase::writeRequest(std::function<void(const error_code&)> then) {
@@ -189,8 +238,9 @@ bool ClientCallBase::finish() {
 
 void ClientCallBase::closeSocket() {
   error_code ec;
-  socket_.shutdown(tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  if (!socket_.valid()) return;  // moved into the pool
+  socket_.lowest().shutdown(tcp::socket::shutdown_both, ec);
+  socket_.lowest().close(ec);
 }
 
 void ClientCallBase::armDeadline(std::chrono::milliseconds after, std::string what) {

@@ -27,6 +27,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "http/client.hpp"
+#include "http/detail/transport.hpp"
 
 namespace plexus::http::detail {
 
@@ -39,13 +40,13 @@ class ConnectionPool {
       : maxPerHost_(maxPerHost), maxAge_(maxAge) {}
 
   // A live idle connection to `key`, if there is one; stale ones are closed.
-  std::optional<boost::asio::ip::tcp::socket> take(const std::string& key);
-  void put(const std::string& key, boost::asio::ip::tcp::socket socket);
+  std::optional<Transport> take(const std::string& key);
+  void put(const std::string& key, Transport socket);
   void clear() { idle_.clear(); }
 
  private:
   struct Entry {
-    boost::asio::ip::tcp::socket socket;
+    Transport socket;
     std::chrono::steady_clock::time_point since;
   };
   std::size_t maxPerHost_;
@@ -59,6 +60,10 @@ class ClientShared {
       : io(io),
         options(std::move(options)),
         pool(this->options.maxIdlePerHost, this->options.maxIdleAge) {}
+
+  // The TLS context of this client's connections: nullptr for plain HTTP, or the
+  // error of an invalid TLS environment.
+  Result<std::shared_ptr<boost::asio::ssl::context>> tls() const;
 
   boost::asio::io_context& io;
   const ClientOptions options;
@@ -105,7 +110,7 @@ class ClientCallBase : public ClientCall, public std::enable_shared_from_this<Cl
   std::string key_;  // "host:port"
   ClientRequest request_;
   boost::asio::ip::tcp::resolver resolver_;
-  boost::asio::ip::tcp::socket socket_;
+  Transport socket_;
   boost::asio::steady_timer deadline_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request<boost::beast::http::string_body>> message_;
@@ -118,6 +123,8 @@ class ClientCallBase : public ClientCall, public std::enable_shared_from_this<Cl
   void onResolved(const boost::system::error_code& ec,
                   boost::asio::ip::tcp::resolver::results_type results);
   void onConnect(const boost::system::error_code& ec);
+  void onHandshake(const boost::system::error_code& ec);
+  void connected();
 };
 
 class RequestCall final : public ClientCallBase {

@@ -36,6 +36,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <plexus/error.hpp>
@@ -59,6 +60,9 @@ struct Options {
   int max503Retries = 10;
   std::chrono::milliseconds connectTimeout = std::chrono::seconds(10);
   std::chrono::milliseconds requestTimeout = std::chrono::seconds(60);
+  // Sent with every call as HTTP Basic (a master with --authenticate_frameworks
+  // answers 401 without it). Mesos's library takes it the same way.
+  std::optional<v1::Credential> credential{};
 };
 
 struct Callbacks {

@@ -1,0 +1,135 @@
+// TLS end to end: certificates made here with openssl, a master and agents speaking
+// https (LIBPROCESS_SSL_* in their environment, and in this process's for its
+// clients), a task run through them, and clients that do not trust the CA failing
+// with a clear error.
+#include <cstdlib>
+
+#include <gtest/gtest.h>
+
+#include "cluster.hpp"
+#include "http/client.hpp"
+#include "http/tls.hpp"
+
+namespace plexus::testing {
+namespace {
+
+using v1::scheduler::Event;
+
+// Runs a shell command; true when it exits 0.
+bool run(const std::string& command) {
+  return std::system(command.c_str()) == 0;
+}
+
+// Writes a CA and a certificate it signs for 127.0.0.1 / localhost into `dir`.
+bool makeCertificates(const std::filesystem::path& dir, const std::string& ca) {
+  std::string d = dir.string();
+  std::string key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+  return run("cd " + d + " && openssl req -x509 " + key + " -keyout " + ca + ".key -out " + ca +
+             ".pem -days 2 -subj /CN=" + ca + " 2>/dev/null") &&
+         run("cd " + d + " && openssl req " + key + " -keyout " + ca + "-server.key -out " + ca +
+             "-server.csr -subj /CN=localhost 2>/dev/null") &&
+         run("cd " + d + " && printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > san.ext") &&
+         run("cd " + d + " && openssl x509 -req -in " + ca + "-server.csr -CA " + ca +
+             ".pem -CAkey " + ca + ".key -CAcreateserial -out " + ca +
+             "-server.pem -days 2 -extfile san.ext 2>/dev/null");
+}
+
+class TlsTest : public ClusterFixture {
+ protected:
+  static void SetUpTestSuite() {
+    certificates_ = new TempDir();
+    ready_ = makeCertificates(certificates_->path(), "plexus-ca") &&
+             makeCertificates(certificates_->path(), "other-ca");
+    if (!ready_) return;
+    // Before this process's first client: the http::Client reads it once.
+    std::string dir = certificates_->path().string();
+    ::setenv("LIBPROCESS_SSL_ENABLED", "true", 1);
+    ::setenv("LIBPROCESS_SSL_CERT_FILE", (dir + "/plexus-ca-server.pem").c_str(), 1);
+    ::setenv("LIBPROCESS_SSL_KEY_FILE", (dir + "/plexus-ca-server.key").c_str(), 1);
+    ::setenv("LIBPROCESS_SSL_CA_FILE", (dir + "/plexus-ca.pem").c_str(), 1);
+  }
+  static void TearDownTestSuite() {
+    delete certificates_;
+    certificates_ = nullptr;
+  }
+  void SetUp() override {
+    if (!ready_) GTEST_SKIP() << "openssl could not make the test's certificates";
+    ClusterFixture::SetUp();
+  }
+
+  static std::string dir() { return certificates_->path().string(); }
+
+  static inline TempDir* certificates_ = nullptr;
+  static inline bool ready_ = false;
+};
+
+TEST_F(TlsTest, ATaskRunsEndToEndOverTls) {
+  ASSERT_EQ(std::string(http::defaultScheme()), "https");
+  EXPECT_NE(master_->err().find("listening on https://127.0.0.1:"), std::string::npos);
+  Scheduler scheduler(port_, Wire::kProtobuf);
+  ASSERT_EQ(scheduler.subscribe(framework()), 200u) << master_->err();
+  auto offers = scheduler.next(Event::OFFERS);
+  ASSERT_TRUE(offers) << logs();
+  const v1::Offer& offer = offers->offers().offers(0);
+  ASSERT_EQ(scheduler.call(launch(offer, {commandTask(offer, "t1", "echo over tls")})).status,
+            202u);
+  std::optional<v1::TaskStatus> status;
+  do {
+    status = nextUpdate(scheduler);
+    ASSERT_TRUE(status) << logs();
+  } while (status->state() == v1::TASK_STARTING || status->state() == v1::TASK_RUNNING);
+  EXPECT_EQ(status->state(), v1::TASK_FINISHED) << status->message() << logs();
+  v1::scheduler::Call teardown;
+  teardown.set_type(v1::scheduler::Call::TEARDOWN);
+  EXPECT_EQ(scheduler.call(teardown).status, 202u);  // its offers go back for the next one
+
+  // plexus-execute, a separate process with the same environment, runs one too.
+  Process execute("plexus-execute",
+                  {"--master=127.0.0.1:" + std::to_string(port_), "--command=echo execute",
+                   "--resources=cpus:0.1;mem:32"},
+                  dir_.path());
+  EXPECT_EQ(execute.wait(std::chrono::seconds(60)), 0) << execute.out() << execute.err();
+}
+
+TEST_F(TlsTest, PlainHttpIsNotAnsweredAsHttp) {
+  boost::asio::io_context io;
+  auto plain =
+      http::fetch("127.0.0.1", static_cast<uint16_t>(port_), {.method = "GET", .target = "/health"},
+                  http::ClientOptions{.connectTimeout = std::chrono::seconds(5),
+                                      .requestTimeout = std::chrono::seconds(5),
+                                      .plainHttp = true});
+  EXPECT_FALSE(plain && plain->status == 200) << "a plain-HTTP client got an answer";
+}
+
+TEST_F(TlsTest, AClientThatDoesNotTrustTheCaFailsClearly) {
+  // In this process: a client whose CA is another one.
+  http::TlsConfig config;
+  config.enabled = true;
+  config.caFile = dir() + "/other-ca.pem";
+  auto context = http::makeClientTlsContext(config);
+  ASSERT_TRUE(context) << context.error().message();
+  auto answer =
+      http::fetch("127.0.0.1", static_cast<uint16_t>(port_), {.method = "GET", .target = "/health"},
+                  http::ClientOptions{.tls = *context});
+  ASSERT_FALSE(answer);
+  EXPECT_NE(answer.error().message().find("TLS handshake with 127.0.0.1:" + std::to_string(port_) +
+                                          " failed: certificate verify failed"),
+            std::string::npos)
+      << answer.error().message();
+
+  // A separate process: plexus-execute trusting the other CA gives up with the reason.
+  Process execute("plexus-execute",
+                  {"--master=127.0.0.1:" + std::to_string(port_), "--command=echo never",
+                   "--logging_level=WARNING"},
+                  dir_.path(), {"LIBPROCESS_SSL_CA_FILE=" + dir() + "/other-ca.pem"});
+  EXPECT_TRUE(execute.waitForLog("certificate verify failed")) << execute.err();
+  execute.signal(SIGTERM);
+  execute.wait();
+  // Nothing subscribed through it.
+  auto state = masterJson("/state");
+  ASSERT_TRUE(state.is_object());
+  EXPECT_TRUE(state.at("frameworks").as_array().empty());
+}
+
+}  // namespace
+}  // namespace plexus::testing
