@@ -111,16 +111,20 @@ class AllocatorBase : public Allocator {
                        FrameworkOptions options) override {
     FrameworkState& framework = frameworks_[id];
     framework.info = info;
+// The deprecated FrameworkInfo.role still names the role of old Mesos frameworks.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
     framework.role = info.roles_size() > 0 ? info.roles(0)
                      : info.role().empty() ? std::string("*")
                                            : info.role();
+#pragma GCC diagnostic pop
     framework.suppressed = options.suppressedRoles.contains(framework.role);
   }
 
   void addAgent(const AgentId& id, const v1::AgentInfo& info,
                 const std::optional<v1::Unavailability>&, const Resources& total,
                 const std::map<FrameworkId, Resources>& used) override {
-    AgentState& agent = agents_[id] = AgentState{.info = info, .total = total};
+    AgentState& agent = agents_[id] = AgentState{.info = info, .total = total, .allocated = {}};
     for (const auto& [framework, resources] : used)
       agent.allocated += withoutAllocation(resources);
   }

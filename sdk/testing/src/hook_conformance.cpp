@@ -59,7 +59,9 @@ Inputs realistic() {
 template <typename T>
 void expectWellFormed(const Hook::Decorated<T>& decorated, const char* point) {
   // An Error is an allowed answer; it must carry a message for the daemon's log.
-  if (!decorated) EXPECT_FALSE(decorated.error().message().empty()) << point;
+  if (!decorated) {
+    EXPECT_FALSE(decorated.error().message().empty()) << point;
+  }
 }
 
 // Calls every hook point once with `in`; fails the test if anything throws.
@@ -76,7 +78,9 @@ void callEveryHookPoint(Hook& hook, const Inputs& in) {
     expectWellFormed(hook.masterLaunchTaskResourceDecorator(in.task, agentResources),
                      "masterLaunchTaskResourceDecorator");
     auto lost = hook.masterAgentLostHook(in.agent);
-    if (!lost) EXPECT_FALSE(lost.error().message().empty());
+    if (!lost) {
+      EXPECT_FALSE(lost.error().message().empty());
+    }
     auto agentLabels =
         hook.agentRunTaskLabelDecorator(in.task, in.executor, in.framework, in.agent);
     expectWellFormed(agentLabels, "agentRunTaskLabelDecorator");
@@ -96,9 +100,13 @@ void callEveryHookPoint(Hook& hook, const Inputs& in) {
       }
     }
     auto fetched = hook.agentPostFetchHook(ContainerId("c1"), "/tmp/plexus-conformance-sandbox");
-    if (!fetched) EXPECT_FALSE(fetched.error().message().empty());
+    if (!fetched) {
+      EXPECT_FALSE(fetched.error().message().empty());
+    }
     auto removed = hook.agentRemoveExecutorHook(in.framework, in.executor);
-    if (!removed) EXPECT_FALSE(removed.error().message().empty());
+    if (!removed) {
+      EXPECT_FALSE(removed.error().message().empty());
+    }
     expectWellFormed(hook.agentTaskStatusDecorator(FrameworkId("f1"), in.status),
                      "agentTaskStatusDecorator");
     expectWellFormed(hook.agentResourcesDecorator(in.agent), "agentResourcesDecorator");
