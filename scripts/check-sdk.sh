@@ -11,9 +11,10 @@
 #     and two installed plexus-agents (one with env_hook), runs a long task and
 #     then four short ones, and checks that all five ran on one agent while the
 #     other stayed empty, and that env_hook's variable reached the tasks;
-#  5. configures a module with a flag that changes the ABI tag: the installed
-#     package refuses it naming both tags; built anyway, the master refuses to
-#     load it, naming both tags, and exits 1.
+#  5. configures tests/sdk/abi_mismatch_module with a flag that changes the ABI
+#     tag (-D_GLIBCXX_USE_CXX11_ABI=0): the installed package refuses it naming
+#     both tags; built anyway (PLEXUS_ALLOW_ABI_MISMATCH=ON), the master refuses
+#     to load it, naming both tags, and exits 1.
 # Everything it starts and makes is stopped and removed on exit.
 set -euo pipefail
 
@@ -145,29 +146,31 @@ else
 fi
 
 step "a module built with another ABI tag"
-mkdir -p "$work/mismatch"
-cp "$repo/examples/modules/env_hook/env_hook.cpp" "$repo/examples/modules/env_hook/CMakeLists.txt" "$work/mismatch/"
-if (cd "$work/mismatch" && cmake -S . -B build -DCMAKE_PREFIX_PATH="$prefix" \
+mismatch_src="$repo/tests/sdk/abi_mismatch_module"
+if (cd "$mismatch_src" && cmake -S . -B "$work/mismatch" -DCMAKE_PREFIX_PATH="$prefix" \
   -DCMAKE_CXX_FLAGS=-D_GLIBCXX_USE_CXX11_ABI=0) >"$work/mismatch-configure.log" 2>&1; then
   die "the package accepted a compiler flag that changes the ABI tag"
 fi
 installed_tag="$(sed -n 's|^set(PLEXUS_ABI_TAG "\(.*\)")$|\1|p' "$prefix/lib/cmake/Plexus/PlexusConfig.cmake")"
 other_tag="${installed_tag/cxx11abi1/cxx11abi0}"
-tr -d '\n' <"$work/mismatch-configure.log" | tr -s ' ' | grep -qF "'$other_tag'" || die "configure did not name '$other_tag'"
-tr -d '\n' <"$work/mismatch-configure.log" | tr -s ' ' | grep -qF "'$installed_tag'" || die "configure did not name '$installed_tag'"
-echo "configure refused: $(grep -m1 -o "a module built with this compiler.*" "$work/mismatch-configure.log")"
-(cd "$work/mismatch" && cmake -S . -B build -DPLEXUS_ALLOW_ABI_MISMATCH=ON && cmake --build build) \
-  >"$work/mismatch-build.log" 2>&1 || die "building the mismatched module anyway"
+[[ -n "$installed_tag" && "$other_tag" != "$installed_tag" ]] || die "cannot read the installed ABI tag"
+configure_message="$(tr -s ' \n' ' ' <"$work/mismatch-configure.log")"
+[[ "$configure_message" == *"'$other_tag'"* && "$configure_message" == *"'$installed_tag'"* ]] ||
+  die "the configure-time refusal does not name both tags"
+echo "configure refused, naming '$other_tag' and '$installed_tag'"
+(cd "$mismatch_src" && cmake -S . -B "$work/mismatch" -DPLEXUS_ALLOW_ABI_MISMATCH=ON &&
+  cmake --build "$work/mismatch") >"$work/mismatch-build.log" 2>&1 || die "building the mismatched module anyway"
+"$prefix/bin/plexus-module-info" "$work/mismatch/libplexus_abi_mismatch_hook.so" >"$work/mismatch-info.log" 2>&1 &&
+  die "plexus-module-info accepted the mismatched module"
 set +e
 "$prefix/bin/plexus-master" --work_dir="$work/mismatch-master" --list-modules \
-  --modules="{\"libraries\": [{\"file\": \"$work/mismatch/build/libplexus_env_hook.so\",
-  \"modules\": [{\"name\": \"env_hook\", \"parameters\": [{\"key\": \"variables\", \"value\": \"A=1\"}]}]}]}" \
-  >"$work/mismatch-master.log" 2>&1
+  --modules="{\"libraries\": [{\"file\": \"$work/mismatch/libplexus_abi_mismatch_hook.so\",
+  \"modules\": [{\"name\": \"abi_mismatch_hook\"}]}]}" >"$work/mismatch-master.log" 2>&1
 status=$?
 set -e
 [[ $status == 1 ]] || die "the master loading a mismatched module exited $status, not 1"
 refusal="$(tail -n 1 "$work/mismatch-master.log")"
 [[ "$refusal" == *"'$other_tag'"* && "$refusal" == *"'$installed_tag'"* ]] ||
   die "the refusal does not name both tags: $refusal"
-echo "master refused: $refusal"
+echo "master refused (exit 1): $refusal"
 echo "check-sdk: OK"
