@@ -22,7 +22,8 @@ for readme in "$repo"/modules/*/README.md; do
   declared="$("$info" --parameters "$library")" || { echo "module_docs: $name: plexus-module-info failed" >&2; status=1; continue; }
   # Rows of the README's parameter tables: | `name` | type | default | meaning |
   rows="$(grep -E '^\| `[a-z_0-9]+` \| (string|int|double|bool|duration|bytes) \|' "$readme" || true)"
-  while IFS=$'\t' read -r module parameter type default doc; do
+  # (A non-whitespace separator: with tabs, read would merge an empty default away.)
+  while IFS=$'\x1f' read -r module parameter type default doc; do
     [[ -z "$parameter" ]] && continue
     case "$default" in
       "(required)") cell="required" ;;
@@ -36,7 +37,7 @@ for readme in "$repo"/modules/*/README.md; do
       status=1
     fi
     checked=$((checked + 1))
-  done <<<"$declared"
+  done < <(tr '\t' '\037' <<<"$declared")
   while read -r row; do
     [[ -z "$row" ]] && continue
     parameter="$(sed -E 's/^\| `([a-z_0-9]+)`.*/\1/' <<<"$row")"
