@@ -15,11 +15,9 @@ mb="${3:-2}"
 bin="$build/bin"
 work="$(mktemp -d /tmp/plexus-bench-wordcount.XXXXXX)"
 pids=()
+source "$repo/scripts/lib/daemons.sh"
 cleanup() {
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-    kill "${pids[i]}" 2>/dev/null || true
-    wait "${pids[i]}" 2>/dev/null || true
-  done
+  stop_started
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -39,23 +37,10 @@ for f in range(files):
 PY
 echo "input: $files files, $(du -sh "$work/input" | cut -f1) in $work/input"
 
-start() {
-  local name="$1"
-  shift
-  "$@" --port=0 >"$work/$name.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 200); do
-    port="$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$work/$name.log" | head -n 1)"
-    [[ -n "$port" ]] && return 0
-    sleep 0.05
-  done
-  echo "bench-wordcount: $name did not start" >&2
-  exit 1
-}
-start master "$bin/plexus-master" --work_dir="$work/master" --allocation_interval=100ms
+start_daemon master "$bin/plexus-master" --work_dir="$work/master" --allocation_interval=100ms
 master="127.0.0.1:$port"
 for i in 1 2; do
-  start "agent$i" "$bin/plexus-agent" --master="$master" --work_dir="$work/agent$i" \
+  start_daemon "agent$i" "$bin/plexus-agent" --master="$master" --work_dir="$work/agent$i" \
     --resources="cpus:4;mem:4096"
 done
 sleep 1

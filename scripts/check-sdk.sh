@@ -24,13 +24,11 @@ work="$(mktemp -d /tmp/plexus-check-sdk.XXXXXX)"
 prefix="$work/prefix"
 pids=()
 
+source "$repo/scripts/lib/daemons.sh"
+
 cleanup() {
   local status=$?
-  # Newest first: the frameworks tear down (killing their tasks) while the daemons run.
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-    kill "${pids[i]}" 2>/dev/null || true
-    wait "${pids[i]}" 2>/dev/null || true
-  done
+  stop_started
   if [[ $status -ne 0 ]]; then
     for log in "$work"/*.log; do
       [[ -f "$log" ]] && { echo "== $log"; tail -n 30 "$log"; }
@@ -73,24 +71,10 @@ binpack="$work/binpack_allocator/libplexus_binpack_allocator.so"
 env_hook="$work/env_hook/libplexus_env_hook.so"
 [[ -f "$binpack" && -f "$env_hook" ]] || die "the examples' libraries are missing"
 
-# Starts a daemon in the background; sets $port to the port it listens on.
-start() {
-  local name="$1"
-  shift
-  "$@" --port=0 >"$work/$name.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 200); do
-    port="$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$work/$name.log" | head -n 1)"
-    [[ -n "$port" ]] && return 0
-    kill -0 "${pids[-1]}" 2>/dev/null || die "$name exited: $(tail -n 3 "$work/$name.log")"
-    sleep 0.05
-  done
-  die "$name did not start listening"
-}
 state() { curl -sf "http://127.0.0.1:$master_port/state"; }
 
 step "master with binpack_allocator, two agents (one with env_hook)"
-start master "$prefix/bin/plexus-master" --work_dir="$work/master" --allocation_interval=100ms \
+start_daemon master "$prefix/bin/plexus-master" --work_dir="$work/master" --allocation_interval=100ms \
   --modules="{\"libraries\": [{\"file\": \"$binpack\", \"modules\": [{\"name\": \"binpack_allocator\"}]}]}" \
   --allocator=binpack_allocator
 master_port=$port
@@ -100,7 +84,7 @@ for i in 1 2; do
     hook_flags=(--hooks=env_hook --modules="{\"libraries\": [{\"file\": \"$env_hook\", \"modules\":
       [{\"name\": \"env_hook\", \"parameters\": [{\"key\": \"variables\", \"value\": \"PLEXUS_SITE=check-sdk\"}]}]}]}")
   fi
-  start "agent$i" "$prefix/bin/plexus-agent" --master="127.0.0.1:$master_port" \
+  start_daemon "agent$i" "$prefix/bin/plexus-agent" --master="127.0.0.1:$master_port" \
     --work_dir="$work/agent$i" --resources="cpus:2;mem:1024" "${hook_flags[@]}"
 done
 for _ in $(seq 1 200); do

@@ -91,12 +91,27 @@ std::optional<Result<std::optional<v1::MasterInfo>>> ElectionConformance::detect
   return *answer;
 }
 
+std::optional<v1::MasterInfo> ElectionConformance::detectUntil(
+    MasterDetector& detector, std::optional<v1::MasterInfo> known,
+    const std::function<bool(const std::optional<v1::MasterInfo>&)>& wanted) {
+  for (int i = 0; i < 3 && !wanted(known); ++i) {
+    auto answer = detect(detector, known);
+    if (!answer) {
+      ADD_FAILURE() << "detect() never called back";
+      break;
+    }
+    if (!*answer) {
+      ADD_FAILURE() << "detect() answered an error: " << answer->error().message();
+      break;
+    }
+    known = **answer;
+  }
+  return known;
+}
+
 namespace {
-std::string leaderId(const std::optional<Result<std::optional<v1::MasterInfo>>>& answer) {
-  if (!answer) return "(no answer)";
-  if (!*answer) return "(error: " + answer->error().message() + ")";
-  if (!**answer) return "(no leader)";
-  return (**answer)->id();
+auto leaderIs(const std::string& id) {
+  return [id](const std::optional<v1::MasterInfo>& leader) { return leader && leader->id() == id; };
 }
 }  // namespace
 
@@ -113,17 +128,10 @@ TEST_P(ElectionConformance, DetectorFindsTheLeader) {
   ASSERT_TRUE(pumpUntil([&] { return *one.candidacy; }));
   auto watcher = detector();
   ASSERT_NE(watcher, nullptr);
-  std::optional<v1::MasterInfo> known;
-  // A detector may first report no leader while it catches up.
-  for (int i = 0; i < 3 && (!known || known->id() != "m1"); ++i) {
-    auto answer = detect(*watcher, known);
-    ASSERT_TRUE(answer.has_value()) << "detect() never called back";
-    ASSERT_TRUE(answer->has_value()) << answer->error().message();
-    known = **answer;
-  }
-  ASSERT_TRUE(known.has_value());
-  EXPECT_EQ(known->id(), "m1");
-  EXPECT_EQ(known->hostname(), "master-m1");
+  auto leader = detectUntil(*watcher, std::nullopt, leaderIs("m1"));
+  ASSERT_TRUE(leader.has_value()) << "no leader reported";
+  EXPECT_EQ(leader->id(), "m1");
+  EXPECT_EQ(leader->hostname(), "master-m1");
 }
 
 TEST_P(ElectionConformance, LeaderGoneIsDetected) {
@@ -132,18 +140,13 @@ TEST_P(ElectionConformance, LeaderGoneIsDetected) {
   ASSERT_TRUE(pumpUntil([&] { return *one.candidacy; }));
   auto watcher = detector();
   ASSERT_NE(watcher, nullptr);
-  std::optional<v1::MasterInfo> known;
-  for (int i = 0; i < 3 && (!known || known->id() != "m1"); ++i) {
-    auto answer = detect(*watcher, known);
-    ASSERT_TRUE(answer.has_value() && answer->has_value()) << leaderId(answer);
-    known = **answer;
-  }
-  ASSERT_TRUE(known && known->id() == "m1");
+  auto leader = detectUntil(*watcher, std::nullopt, leaderIs("m1"));
+  ASSERT_TRUE(leaderIs("m1")(leader));
   one.contender.reset();
-  auto answer = detect(*watcher, known);
+  auto answer = detect(*watcher, leader);
   ASSERT_TRUE(answer.has_value()) << "the leader's contender is gone and detect() never said so";
   ASSERT_TRUE(answer->has_value()) << answer->error().message();
-  EXPECT_FALSE(**answer && (**answer)->id() == "m1") << "still reports m1";
+  EXPECT_FALSE(leaderIs("m1")(**answer)) << "still reports m1";
 }
 
 TEST_P(ElectionConformance, NextContenderLeadsWhenTheFirstIsGone) {
@@ -155,22 +158,13 @@ TEST_P(ElectionConformance, NextContenderLeadsWhenTheFirstIsGone) {
   ASSERT_TRUE(pumpUntil([&] { return *two.candidacy; }));
   auto watcher = detector();
   ASSERT_NE(watcher, nullptr);
-  std::optional<v1::MasterInfo> known;
-  for (int i = 0; i < 3 && !known; ++i) {
-    auto answer = detect(*watcher, known);
-    ASSERT_TRUE(answer.has_value() && answer->has_value()) << leaderId(answer);
-    known = **answer;
-  }
-  ASSERT_TRUE(known.has_value());
-  EXPECT_EQ(known->id(), "m1") << "the first contender should lead";
+  auto leader = detectUntil(*watcher, std::nullopt, [](const auto& l) { return l.has_value(); });
+  ASSERT_TRUE(leader.has_value()) << "no leader reported";
+  EXPECT_EQ(leader->id(), "m1") << "the first contender should lead";
   one.contender.reset();
-  for (int i = 0; i < 3 && (!known || known->id() != "m2"); ++i) {
-    auto answer = detect(*watcher, known);
-    ASSERT_TRUE(answer.has_value() && answer->has_value()) << leaderId(answer);
-    known = **answer;
-  }
-  ASSERT_TRUE(known.has_value()) << "no leader after the first contender left";
-  EXPECT_EQ(known->id(), "m2");
+  leader = detectUntil(*watcher, leader, leaderIs("m2"));
+  ASSERT_TRUE(leader.has_value()) << "no leader after the first contender left";
+  EXPECT_EQ(leader->id(), "m2");
 }
 
 TEST_P(ElectionConformance, DestroyedInstancesCallNothingBack) {

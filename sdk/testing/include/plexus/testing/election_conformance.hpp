@@ -83,6 +83,13 @@ class ElectionConformance : public ::testing::TestWithParam<ElectionConformanceC
   // detect(previous) and pump until the callback; nullopt if it never came.
   std::optional<Result<std::optional<v1::MasterInfo>>> detect(
       MasterDetector& detector, const std::optional<v1::MasterInfo>& previous);
+  // detect() again and again (at most three times: a detector may first report no
+  // leader while it catches up) until the leader it reports satisfies `wanted`;
+  // returns the last leader reported. Fails the test if detect() never answers or
+  // answers an Error.
+  std::optional<v1::MasterInfo> detectUntil(
+      MasterDetector& detector, std::optional<v1::MasterInfo> known,
+      const std::function<bool(const std::optional<v1::MasterInfo>&)>& wanted);
   // Pumps the runtime until `done` or the config's timeout; returns done().
   bool pumpUntil(const std::function<bool()>& done);
 
