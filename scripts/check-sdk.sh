@@ -5,8 +5,8 @@
 #  1. installs BUILD_DIR into a temporary prefix (cmake --install);
 #  2. builds examples/modules/binpack_allocator and examples/modules/env_hook from
 #     their own folders with exactly the two commands docs/modules.md shows;
-#  3. runs their conformance tests (the allocator and hook suites from the
-#     installed package) with ctest;
+#  3. runs their tests with ctest: the allocator and hook conformance suites from
+#     the installed package, and binpack_allocator's own packing test;
 #  4. starts the installed plexus-master with binpack_allocator named in --modules
 #     and two installed plexus-agents (one with env_hook), runs a long task and
 #     then four short ones, and checks that all five ran on one agent while the
@@ -61,7 +61,7 @@ for example in binpack_allocator env_hook; do
     cmake -S . -B "$work/$example" -DCMAKE_PREFIX_PATH="$prefix" &&
     cmake --build "$work/$example") >"$work/$example-build.log" 2>&1 ||
     die "building $example (see $example-build.log above)"
-  step "conformance suite for $example, from the installed package"
+  step "tests of $example (conformance suite from the installed package)"
   ctest --test-dir "$work/$example" --output-on-failure >"$work/$example-ctest.log" 2>&1 ||
     die "$example's conformance suite"
   grep -E "tests passed" "$work/$example-ctest.log"

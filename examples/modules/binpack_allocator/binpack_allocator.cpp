@@ -36,25 +36,23 @@ class BinpackAllocator final : public plexus::AllocatorBase {
     return total > 0 ? agent.allocated.scalar("cpus").value_or(0) / total : 0;
   }
 
-  // Whether some agent already in use has room the framework would take.
-  bool partlyUsedAgentFor(const FrameworkId& framework) const {
-    return std::ranges::any_of(agents(), [&](const auto& entry) {
-      const auto& [id, agent] = entry;
-      return !agent.allocated.empty() && allocatable(agent) && canOffer(framework, id);
-    });
-  }
-
   void allocate() override {
     std::vector<std::pair<double, AgentId>> fullestFirst;
-    for (const auto& [id, agent] : agents())
-      if (allocatable(agent)) fullestFirst.emplace_back(-fullness(agent), id);
+    std::vector<AgentId> partlyUsed;  // with room, as the cycle starts
+    for (const auto& [id, agent] : agents()) {
+      if (!allocatable(agent)) continue;
+      fullestFirst.emplace_back(-fullness(agent), id);
+      if (!agent.allocated.empty()) partlyUsed.push_back(id);
+    }
     std::ranges::sort(fullestFirst);
 
     for (const auto& [_, agentId] : fullestFirst) {
       const bool empty = agents().at(agentId).allocated.empty();
       const FrameworkId* chosen = nullptr;
       for (const auto& [id, framework] : frameworks()) {
-        if (!canOffer(id, agentId) || (empty && partlyUsedAgentFor(id))) continue;
+        // An empty agent only for a framework no partly used agent is open to.
+        auto open = [&](const AgentId& agent) { return canOffer(id, agent); };
+        if (!canOffer(id, agentId) || (empty && std::ranges::any_of(partlyUsed, open))) continue;
         if (chosen == nullptr || framework.holds("cpus") < frameworks().at(*chosen).holds("cpus"))
           chosen = &id;
       }
