@@ -11,7 +11,9 @@ start_daemon() {
   "$@" --port=0 >"$work/$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 200); do
-    port="$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$work/$name.log" | head -n 1)"
+    # (The log may not exist yet: the background shell opens it.)
+    port="$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$work/$name.log" 2>/dev/null |
+      head -n 1 || true)"
     [[ -n "$port" ]] && return 0
     if ! kill -0 "${pids[-1]}" 2>/dev/null; then
       echo "$name exited: $(tail -n 3 "$work/$name.log")" >&2
@@ -26,6 +28,7 @@ start_daemon() {
 # stop_started: stops what was started, newest first, waiting for each (so that
 # frameworks tear down, killing their tasks, while the daemons still run).
 stop_started() {
+  local i
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
     kill "${pids[i]}" 2>/dev/null || true
     wait "${pids[i]}" 2>/dev/null || true
