@@ -13,6 +13,8 @@
 
 #include <plexus/testing/election_conformance.hpp>
 
+#include "zk_test_server.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -28,24 +30,8 @@ ZkServer& server() {
   return instance;
 }
 
-std::string zkTestServer() {
-  const char* override = std::getenv("ZK_TEST_SERVER");
-  return override != nullptr ? override : PLEXUS_ZK_TEST_SERVER;
-}
-
-std::string run(const std::string& command, int* status) {
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    *status = -1;
-    return out;
-  }
-  char buffer[512];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr)
-    out += buffer;
-  *status = ::pclose(pipe);
-  return out;
-}
+using plexus::detector_zk::zk_test::run;
+using plexus::detector_zk::zk_test::zkTestServer;
 
 void startServer() {
   ZkServer& zk = server();
