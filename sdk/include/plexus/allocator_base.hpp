@@ -43,6 +43,18 @@
 
 namespace plexus {
 
+namespace detail {
+// FrameworkInfo.roles(0), else the deprecated FrameworkInfo.role (still sent by
+// old Mesos frameworks), else "*".
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+inline std::string firstRole(const v1::FrameworkInfo& info) {
+  if (info.roles_size() > 0) return info.roles(0);
+  return info.role().empty() ? std::string("*") : info.role();
+}
+#pragma GCC diagnostic pop
+}  // namespace detail
+
 class AllocatorBase : public Allocator {
  public:
   struct AgentState {
@@ -111,13 +123,7 @@ class AllocatorBase : public Allocator {
                        FrameworkOptions options) override {
     FrameworkState& framework = frameworks_[id];
     framework.info = info;
-// The deprecated FrameworkInfo.role still names the role of old Mesos frameworks.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    framework.role = info.roles_size() > 0 ? info.roles(0)
-                     : info.role().empty() ? std::string("*")
-                                           : info.role();
-#pragma GCC diagnostic pop
+    framework.role = detail::firstRole(info);
     framework.suppressed = options.suppressedRoles.contains(framework.role);
   }
 
