@@ -7,6 +7,8 @@
 #     their own folders with exactly the two commands docs/modules.md shows;
 #  3. runs their tests with ctest: the allocator and hook conformance suites from
 #     the installed package, and binpack_allocator's own packing test;
+#     then the isolator suite on the installed isolator_posix and the
+#     authenticator suite on tests/sdk/conformance_project's token_authenticator;
 #  4. starts the installed plexus-master with binpack_allocator named in --modules
 #     and two installed plexus-agents (one with env_hook), runs a long task and
 #     then four short ones, and checks that all five ran on one agent while the
@@ -67,6 +69,15 @@ for example in binpack_allocator env_hook; do
   grep -E "tests passed" "$work/$example-ctest.log"
   grep -E "^\[  PASSED  \]" "$work/$example-ctest.log" || true
 done
+step "isolator and authenticator conformance suites from the installed package"
+(cd "$repo/tests/sdk/conformance_project" &&
+  cmake -S . -B "$work/conformance_project" -DCMAKE_PREFIX_PATH="$prefix" &&
+  cmake --build "$work/conformance_project") >"$work/conformance-build.log" 2>&1 ||
+  die "building tests/sdk/conformance_project"
+ctest --test-dir "$work/conformance_project" --output-on-failure >"$work/conformance-ctest.log" 2>&1 ||
+  die "the isolator or authenticator conformance suite"
+grep -E "tests passed" "$work/conformance-ctest.log"
+
 binpack="$work/binpack_allocator/libplexus_binpack_allocator.so"
 env_hook="$work/env_hook/libplexus_env_hook.so"
 [[ -f "$binpack" && -f "$env_hook" ]] || die "the examples' libraries are missing"

@@ -1,13 +1,16 @@
 # plexus_add_conformance_test(NAME <test> KIND <kind> MODULE <target or path to .so>
 #                             MODULE_NAME <module name> [DETECTOR_NAME <module name>]
-#                             [PARAMETERS <key=value>...])
+#                             [PARAMETERS <key=value>...]
+#                             [VALID_HEADER "<Name>: <value>" VALID_PRINCIPAL <principal>])
 #
 # Builds test binary <test> that runs the SDK's conformance suite for <kind> on one
 # module, loaded from its library the way the daemons load it (manifest, API
 # version, ABI tag, kind and parameters checked; see <plexus/testing/load_module.hpp>),
 # and registers it with ctest as <test>. KIND is one of: allocator, isolator, hook,
 # authenticator, election (a MasterContender, MODULE_NAME, and its MasterDetector,
-# DETECTOR_NAME, from the same library, both given PARAMETERS). MODULE is a target made with
+# DETECTOR_NAME, from the same library, both given PARAMETERS). For an
+# authenticator, VALID_HEADER and VALID_PRINCIPAL give a request header it must let
+# through and as whom (without them those tests are skipped). MODULE is a target made with
 # plexus_add_module (built first) or the path of a module library.
 #
 #   plexus_add_conformance_test(NAME binpack_conformance KIND allocator
@@ -16,7 +19,8 @@
 # Needs GoogleTest (the suites are Plexus::<kind>_conformance, GTest tests).
 
 function(plexus_add_conformance_test)
-  cmake_parse_arguments(ARG "" "NAME;KIND;MODULE;MODULE_NAME;DETECTOR_NAME" "PARAMETERS" ${ARGN})
+  cmake_parse_arguments(ARG ""
+    "NAME;KIND;MODULE;MODULE_NAME;DETECTOR_NAME;VALID_HEADER;VALID_PRINCIPAL" "PARAMETERS" ${ARGN})
   foreach(required NAME KIND MODULE MODULE_NAME)
     if(NOT ARG_${required})
       message(FATAL_ERROR "plexus_add_conformance_test needs ${required}")
@@ -63,6 +67,15 @@ function(plexus_add_conformance_test)
     return plexus::testing::loadModule<plexus::MasterDetector>(R\"plx(${library})plx\",
         \"${ARG_DETECTOR_NAME}\", {${parameters}});
   };")
+  endif()
+
+  if(ARG_VALID_HEADER)
+    if(NOT ARG_KIND STREQUAL "authenticator" OR NOT ARG_VALID_HEADER MATCHES "^([^:]+): *(.*)$")
+      message(FATAL_ERROR "plexus_add_conformance_test(${ARG_NAME}): VALID_HEADER is \"Name: value\", for KIND authenticator")
+    endif()
+    string(APPEND make "
+  config.valid = {{R\"plx(${CMAKE_MATCH_1})plx\", R\"plx(${CMAKE_MATCH_2})plx\"}};
+  config.validPrincipal = R\"plx(${ARG_VALID_PRINCIPAL})plx\";")
   endif()
 
   set(source "${CMAKE_CURRENT_BINARY_DIR}/${ARG_NAME}_conformance.cpp")
