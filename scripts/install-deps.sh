@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libssl-dev
   curl procps iproute2 file
+  jq bc python3  # scripts/check-sdk.sh (jq), scripts/bench-wordcount.sh (bc, python3)
 )
 
 missing=()

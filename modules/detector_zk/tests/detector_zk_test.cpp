@@ -26,6 +26,7 @@
 #include "process.hpp"
 #include "zk_contender.hpp"
 #include "zk_detector.hpp"
+#include "zk_test_server.hpp"
 
 namespace plexus::detector_zk {
 namespace {
@@ -36,25 +37,8 @@ using Clock = std::chrono::steady_clock;
 
 const fs::path kModuleDir = PLEXUS_DETECTOR_ZK_MODULE_DIR;
 
-std::string zkTestServer() {
-  const char* override = std::getenv("ZK_TEST_SERVER");
-  return override != nullptr ? override : PLEXUS_ZK_TEST_SERVER;
-}
-
-// Runs a shell command; returns its stdout, and its exit status in *status.
-std::string run(const std::string& command, int* status) {
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    *status = -1;
-    return out;
-  }
-  char buffer[512];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr)
-    out += buffer;
-  *status = ::pclose(pipe);
-  return out;
-}
+using zk_test::run;
+using zk_test::zkTestServer;
 
 // One standalone server in `dir`; `start` again on the same dir keeps port and data.
 class ZkServer {

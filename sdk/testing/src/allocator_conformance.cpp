@@ -5,8 +5,6 @@
 #include <set>
 #include <span>
 
-#include <boost/dll/shared_library.hpp>
-
 #include <plexus/module.hpp>
 #include <plexus/parameters.hpp>
 
@@ -19,49 +17,7 @@ bool linkAllocatorConformance() {
 Result<std::shared_ptr<Allocator>> loadAllocatorModule(
     const std::filesystem::path& path, const std::string& name,
     const std::vector<std::pair<std::string, std::string>>& parameters) {
-  // Never unloaded: module code must outlive its instances.
-  static std::vector<std::unique_ptr<boost::dll::shared_library>> libraries;
-  auto library = std::make_unique<boost::dll::shared_library>();
-  boost::dll::fs::error_code error;
-  library->load(path.string(), error,
-                boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
-  if (error || !library->is_loaded()) {
-    return fail(path.string() + ": cannot load: " + error.message());
-  }
-  if (!library->has(kLibraryManifestSymbol)) {
-    return fail(path.string() + ": no symbol " + kLibraryManifestSymbol);
-  }
-  const LibraryManifest* manifest =
-      &library->get_alias<const LibraryManifest>(kLibraryManifestSymbol);
-  if (manifest == nullptr || manifest->magic != kLibraryManifestMagic) {
-    return fail(path.string() + ": not a Plexus module library");
-  }
-  if (manifest->moduleApiVersion != kModuleApiVersion) {
-    return fail(path.string() + ": module API version " +
-                std::to_string(manifest->moduleApiVersion) + ", expected " +
-                std::to_string(kModuleApiVersion));
-  }
-  if (manifest->abiTag == nullptr || std::string(manifest->abiTag) != kAbiTag) {
-    return fail(path.string() + ": ABI tag '" + manifest->abiTag + "', expected '" + kAbiTag + "'");
-  }
-  for (std::size_t i = 0; i < manifest->moduleCount; ++i) {
-    const ModuleManifest& module = manifest->modules[i];
-    if (name != module.name) continue;
-    if (std::string(module.kind) != ModuleKindOf<Allocator>::kName) {
-      return fail(path.string() + ": module '" + name + "' is a " + module.kind +
-                  ", not an Allocator");
-    }
-    auto checked = Parameters::validate(
-        std::span<const ParameterSpec>(module.parameters, module.parameterCount), parameters);
-    if (!checked) return fail(checked.error().context("module '" + name + "'"));
-    auto made = module.create(*checked);
-    if (!made) return fail(made.error().context("module '" + name + "'"));
-    auto destroy = module.destroy;
-    libraries.push_back(std::move(library));
-    return std::shared_ptr<Allocator>(static_cast<Allocator*>(*made),
-                                      [destroy](Allocator* instance) { destroy(instance); });
-  }
-  return fail(path.string() + ": no module named '" + name + "'");
+  return loadModule<Allocator>(path, name, parameters);
 }
 
 // ---------------------------------------------------------------------------

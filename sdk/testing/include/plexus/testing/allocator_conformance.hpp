@@ -43,6 +43,7 @@
 #include <plexus/allocator.hpp>
 #include <plexus/error.hpp>
 #include <plexus/testing/fake_runtime.hpp>
+#include <plexus/testing/load_module.hpp>
 
 namespace plexus::testing {
 
@@ -57,10 +58,7 @@ inline void PrintTo(const AllocatorConformanceConfig& config, std::ostream* out)
   *out << config.name;
 }
 
-// Loads module `name` from the library at `path` the way the core's loader does
-// (checks the manifest's magic, module API version, ABI tag and kind, validates
-// `parameters` against the module's declarations) and makes an instance, which
-// the module's own deleter destroys. The library stays loaded for the process.
+// loadModule<Allocator>() (<plexus/testing/load_module.hpp>), kept for existing callers.
 [[nodiscard]] Result<std::shared_ptr<Allocator>> loadAllocatorModule(
     const std::filesystem::path& path, const std::string& name,
     const std::vector<std::pair<std::string, std::string>>& parameters);

@@ -1,0 +1,109 @@
+// plexus-module-info: what a module library holds and what it was built for,
+// read without loading any module: the manifest's module API version and ABI tag
+// next to this SDK's, then each module's kind, name, version, author, description
+// and declared parameters. For module authors debugging a refused module, and for
+// scripts/check-module-docs.sh (--parameters: one tab-separated line per parameter).
+//
+//   plexus-module-info build/libplexus_binpack_allocator.so
+//   plexus-module-info --parameters lib/plexus/modules/libplexus_allocator_drf.so
+//
+// Exit status: 0 when the library would load into daemons of this SDK, 1 when it
+// would be refused (the reason is printed), 2 on a usage error.
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include <boost/dll/shared_library.hpp>
+
+#include <plexus/module.hpp>
+#include <plexus/parameters.hpp>
+
+namespace {
+
+int usage() {
+  std::cerr << "usage: plexus-module-info [--parameters] <library.so>\n"
+               "Prints the library's module API version, ABI tag and modules (with\n"
+               "--parameters: module, parameter, type, default, doc, tab-separated).\n";
+  return 2;
+}
+
+const char* orNone(const char* text) {
+  return text != nullptr ? text : "(none)";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool parametersOnly = argc == 3 && std::strcmp(argv[1], "--parameters") == 0;
+  if (argc != 2 + (parametersOnly ? 1 : 0) || std::strcmp(argv[argc - 1], "--help") == 0)
+    return usage();
+  const std::string path = argv[argc - 1];
+
+  boost::dll::shared_library library;
+  boost::dll::fs::error_code error;
+  library.load(path, error, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+  if (error || !library.is_loaded()) {
+    std::cerr << path << ": cannot load: " << error.message() << "\n";
+    return 1;
+  }
+  if (!library.has(plexus::kLibraryManifestSymbol)) {
+    std::cerr << path << ": no module manifest (no symbol '" << plexus::kLibraryManifestSymbol
+              << "'; build it with PLEXUS_MODULE_LIBRARY)\n";
+    return 1;
+  }
+  const auto& manifest =
+      library.get_alias<const plexus::LibraryManifest>(plexus::kLibraryManifestSymbol);
+  if (manifest.magic != plexus::kLibraryManifestMagic) {
+    std::cerr << path << ": '" << plexus::kLibraryManifestSymbol
+              << "' is not a Plexus module manifest\n";
+    return 1;
+  }
+  const bool apiMatches = manifest.moduleApiVersion == plexus::kModuleApiVersion;
+  const bool tagMatches =
+      manifest.abiTag != nullptr && plexus::kAbiTag == std::string(manifest.abiTag);
+  if (!parametersOnly) {
+    std::cout << "library:            " << path << "\n"
+              << "module API version: " << manifest.moduleApiVersion
+              << " (this SDK: " << plexus::kModuleApiVersion
+              << (apiMatches ? ", same" : ", DIFFERENT") << ")\n"
+              << "ABI tag:            " << orNone(manifest.abiTag) << "\n"
+              << "this SDK's tag:     " << plexus::kAbiTag
+              << (tagMatches ? " (same)" : " (DIFFERENT)") << "\n";
+  }
+  if (!apiMatches) {
+    std::cerr << path << ": module API version " << manifest.moduleApiVersion << ", this SDK needs "
+              << plexus::kModuleApiVersion << ": its modules cannot be read; rebuild it\n";
+    return 1;
+  }
+  if (!parametersOnly) std::cout << "SDK version:        " << orNone(manifest.sdkVersion) << "\n";
+  for (std::size_t i = 0; i < manifest.moduleCount; ++i) {
+    const plexus::ModuleManifest& module = manifest.modules[i];
+    if (!parametersOnly) {
+      std::cout << "\n"
+                << orNone(module.kind) << " " << orNone(module.name) << " "
+                << orNone(module.version) << "\n  author:      " << orNone(module.author)
+                << "\n  description: " << orNone(module.description)
+                << "\n  parameters:" << (module.parameterCount == 0 ? "  none" : "") << "\n";
+    }
+    for (std::size_t p = 0; p < module.parameterCount; ++p) {
+      const plexus::ParameterSpec& spec = module.parameters[p];
+      const std::string type = plexus::parameterTypeName(spec.type);
+      if (parametersOnly) {
+        std::cout << orNone(module.name) << "\t" << orNone(spec.name) << "\t" << type << "\t"
+                  << (spec.defaultValue ? spec.defaultValue : "(required)") << "\t"
+                  << orNone(spec.doc) << "\n";
+      } else {
+        std::cout << "    " << orNone(spec.name) << " (" << type << ", "
+                  << (spec.defaultValue ? "default \"" + std::string(spec.defaultValue) + "\""
+                                        : std::string("required"))
+                  << ")\n      " << orNone(spec.doc) << "\n";
+      }
+    }
+  }
+  if (!tagMatches) {
+    std::cerr << path << ": ABI tag mismatch: the library was built as '" << orNone(manifest.abiTag)
+              << "', this SDK is '" << plexus::kAbiTag << "': the daemons would refuse it\n";
+    return 1;
+  }
+  return 0;
+}
