@@ -26,6 +26,8 @@ struct MasterFlags {
   std::string minAllocatableResources;
   std::string cluster;
   std::string weights;  // "role1=2,role2=3.5"
+  std::string zk;       // "zk://host:port,.../path" or "file:///path"; empty: standalone
+  std::string zkSessionTimeout;
 
   // Parsed forms, filled by parse().
   Duration allocationIntervalValue = std::chrono::seconds(1);
@@ -34,6 +36,7 @@ struct MasterFlags {
   int maxAgentPingTimeoutsValue = 5;
   Duration heartbeatInterval = std::chrono::seconds(15);
   std::map<std::string, double> weightsValue;
+  Duration zkSessionTimeoutValue = std::chrono::seconds(10);
 
   void add(Flags& flags);
   [[nodiscard]] Result<void> parse();
