@@ -171,9 +171,12 @@ void Master::recoverFramework(const v1::FrameworkInfo& info) {
   FrameworkRecord& framework = *record;
   frameworks_.emplace(id, std::move(record));
   allocator_.addFramework(id, info, {}, false, FrameworkOptions{});
-  // As after a disconnection: it has its failover timeout to re-subscribe.
-  auto timeout =
-      std::chrono::duration_cast<Duration>(std::chrono::duration<double>(info.failover_timeout()));
+  // As after a disconnection it has its failover timeout to re-subscribe, but at
+  // least --agent_reregister_timeout: the scheduler may still be looking for the
+  // new leader, and a zero failover_timeout must not remove it at once.
+  auto timeout = std::max(
+      flags_.agentReregisterTimeoutValue,
+      std::chrono::duration_cast<Duration>(std::chrono::duration<double>(info.failover_timeout())));
   framework.failoverTimer =
       context_.runtime.schedule(timeout, [this, id] { failoverTimedOut(id); });
   PLEXUS_LOG(Info) << "Recovered framework " << id << " (" << info.name()

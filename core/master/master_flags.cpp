@@ -51,7 +51,11 @@ void MasterFlags::add(Flags& flags) {
       "no stale state; see docs/high-availability.md.")(
       "zk_session_timeout", po::value<std::string>(&zkSessionTimeout)->default_value("10secs"),
       "ZooKeeper session timeout used with --zk; a leader whose session is lost for this long "
-      "steps down.");
+      "steps down.")(
+      "agent_reregister_timeout",
+      po::value<std::string>(&agentReregisterTimeout)->default_value("10mins"),
+      "After a failover: how long a framework that an agent reports, but that has not "
+      "re-subscribed, is kept at least (its own failover_timeout applies when longer).");
 }
 
 Result<void> MasterFlags::parse() {
@@ -82,6 +86,10 @@ Result<void> MasterFlags::parse() {
   if (!session) return fail(session.error().context("--zk_session_timeout"));
   if (session->count() <= 0) return fail("--zk_session_timeout must be positive");
   zkSessionTimeoutValue = *session;
+  auto reregister = parseDuration(agentReregisterTimeout);
+  if (!reregister) return fail(reregister.error().context("--agent_reregister_timeout"));
+  if (reregister->count() <= 0) return fail("--agent_reregister_timeout must be positive");
+  agentReregisterTimeoutValue = *reregister;
   weightsValue.clear();
   std::string_view rest = weights;
   while (!rest.empty()) {

@@ -28,6 +28,7 @@ struct MasterFlags {
   std::string weights;  // "role1=2,role2=3.5"
   std::string zk;       // "zk://host:port,.../path" or "file:///path"; empty: standalone
   std::string zkSessionTimeout;
+  std::string agentReregisterTimeout;
 
   // Parsed forms, filled by parse().
   Duration allocationIntervalValue = std::chrono::seconds(1);
@@ -37,6 +38,7 @@ struct MasterFlags {
   Duration heartbeatInterval = std::chrono::seconds(15);
   std::map<std::string, double> weightsValue;
   Duration zkSessionTimeoutValue = std::chrono::seconds(10);
+  Duration agentReregisterTimeoutValue = std::chrono::minutes(10);
 
   void add(Flags& flags);
   [[nodiscard]] Result<void> parse();

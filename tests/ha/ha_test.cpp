@@ -418,3 +418,41 @@ TEST_F(Failover, FiveLeaderKillsLoseNoTaskAndNoUpdate) {
 
 }  // namespace
 }  // namespace plexus::testing
+
+namespace plexus::testing {
+namespace {
+
+// plexus-execute (the SDK scheduler library with detector_zk's detector) follows
+// the leader: the leader dies while its task runs, and it still sees TASK_FINISHED.
+TEST_F(HaCluster, ExecuteFollowsTheLeaderThroughAFailover) {
+  START_ZOOKEEPER(false);
+  for (size_t i = 0; i < 2; ++i)
+    ASSERT_GT(startMaster(i), 0) << logs();
+  auto leader = waitForLeader(15s);
+  ASSERT_TRUE(leader) << logs();
+  startAgent("cpus:2;mem:1024;disk:1024");
+  ASSERT_TRUE(eventually([&] { return activeAgents(masterPorts_[*leader]).size() == 1; }, 20s))
+      << logs();
+
+  Process execute("plexus-execute",
+                  {"--master=" + zkUrl(), std::string("--zk_session_timeout=") + kSessionTimeout,
+                   "--command=sleep 5", "--name=ha-execute", "--logging_level=INFO"},
+                  dir_.path());
+  ASSERT_TRUE(
+      eventually([&] { return execute.out().find("TASK_RUNNING") != std::string::npos; }, 30s))
+      << execute.out() << execute.err() << logs();
+  masters_[*leader]->signal(SIGKILL);
+  masters_[*leader]->wait();
+  masters_[*leader].reset();
+  EXPECT_EQ(execute.wait(60s), 0) << execute.out() << execute.err() << logs();
+  std::string out = execute.out();
+  EXPECT_NE(out.find("TASK_FINISHED"), std::string::npos) << out;
+  // It subscribed twice (to each leader) with the same FrameworkID.
+  std::size_t first = out.find("Subscribed with ID ");
+  ASSERT_NE(first, std::string::npos) << out;
+  std::string id = out.substr(first, out.find('\n', first) - first);
+  EXPECT_NE(out.find(id, first + 1), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace plexus::testing
