@@ -17,20 +17,6 @@ std::string zkTestServer() {
   return override != nullptr ? override : PLEXUS_ZK_TEST_SERVER;
 }
 
-std::string run(const std::string& command, int* status) {
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    *status = -1;
-    return out;
-  }
-  char buffer[512];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr)
-    out += buffer;
-  *status = ::pclose(pipe);
-  return out;
-}
-
 }  // namespace
 
 void HaCluster::TearDown() {
@@ -52,18 +38,18 @@ void HaCluster::TearDown() {
 
 int HaCluster::zkCommand(const std::string& command, const std::string& args) {
   int status = 0;
-  run(zkTestServer() + " " + command + " '" + (dir_.path() / "zk").string() + "' " + args +
-          " >/dev/null 2>>'" + (dir_.path() / "zk.stderr").string() + "'",
-      &status);
+  runShell(zkTestServer() + " " + command + " '" + (dir_.path() / "zk").string() + "' " + args +
+               " >/dev/null 2>>'" + (dir_.path() / "zk.stderr").string() + "'",
+           &status);
   return status;
 }
 
 bool HaCluster::startZooKeeper(bool ensemble, std::string* error) {
   int status = 0;
-  std::string out =
-      run(zkTestServer() + (ensemble ? " ensemble '" : " start '") + (dir_.path() / "zk").string() +
-              "' 2>>'" + (dir_.path() / "zk.stderr").string() + "'",
-          &status);
+  std::string out = runShell(zkTestServer() + (ensemble ? " ensemble '" : " start '") +
+                                 (dir_.path() / "zk").string() + "' 2>>'" +
+                                 (dir_.path() / "zk.stderr").string() + "'",
+                             &status);
   zkStarted_ = true;  // stop even a half-started server
   std::smatch match;
   static const std::regex kZk("(^|\n)ZK=([^\n]+)");

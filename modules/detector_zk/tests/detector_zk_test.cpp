@@ -41,21 +41,6 @@ std::string zkTestServer() {
   return override != nullptr ? override : PLEXUS_ZK_TEST_SERVER;
 }
 
-// Runs a shell command; returns its stdout, and its exit status in *status.
-std::string run(const std::string& command, int* status) {
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    *status = -1;
-    return out;
-  }
-  char buffer[512];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr)
-    out += buffer;
-  *status = ::pclose(pipe);
-  return out;
-}
-
 // One standalone server in `dir`; `start` again on the same dir keeps port and data.
 class ZkServer {
  public:
@@ -64,9 +49,9 @@ class ZkServer {
 
   bool start(std::string* error) {
     int status = 0;
-    std::string out =
-        run(zkTestServer() + " start '" + dir_.string() + "' 2>'" + dir_.string() + ".stderr'",
-            &status);
+    std::string out = testing::runShell(
+        zkTestServer() + " start '" + dir_.string() + "' 2>'" + dir_.string() + ".stderr'",
+        &status);
     started_ = true;  // stop even a half-started server
     std::smatch match;
     static const std::regex kZk("(^|\n)ZK=([^\n]+)");
@@ -83,7 +68,7 @@ class ZkServer {
     if (!started_) return;
     started_ = false;
     int status = 0;
-    run(zkTestServer() + " stop '" + dir_.string() + "' 2>/dev/null", &status);
+    testing::runShell(zkTestServer() + " stop '" + dir_.string() + "' 2>/dev/null", &status);
   }
 
   const std::string& address() const { return address_; }

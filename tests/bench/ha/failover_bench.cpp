@@ -47,17 +47,6 @@ double seconds(Clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
-std::string shell(const std::string& command, int* status) {
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buffer[512];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr)
-    out += buffer;
-  *status = ::pclose(pipe);
-  return out;
-}
-
 boost::json::value getJson(int port, const std::string& path) {
   auto response = plexus::http::fetch("127.0.0.1", static_cast<uint16_t>(port),
                                       {.method = "GET", .target = path});
@@ -204,12 +193,14 @@ int main(int argc, char** argv) {
   plexus::testing::TempDir dir;
   const std::string zkDir = (dir.path() / "zk").string();
   int status = 0;
-  std::string out = shell(std::string(PLEXUS_ZK_TEST_SERVER) + " start '" + zkDir + "'", &status);
+  std::string out = plexus::testing::runShell(
+      std::string(PLEXUS_ZK_TEST_SERVER) + " start '" + zkDir + "'", &status);
   std::smatch match;
   static const std::regex kZk("(^|\n)ZK=([^\n]+)");
   if (status != 0 || !std::regex_search(out, match, kZk)) {
     std::cerr << "cannot start ZooKeeper (zk-test-server status " << status << ")\n";
-    shell(std::string(PLEXUS_ZK_TEST_SERVER) + " stop '" + zkDir + "'", &status);
+    plexus::testing::runShell(std::string(PLEXUS_ZK_TEST_SERVER) + " stop '" + zkDir + "'",
+                              &status);
     return 1;
   }
   const std::string zk = "zk://" + std::string(match[2]) + "/plexus";
@@ -335,6 +326,7 @@ int main(int argc, char** argv) {
     master->signal(SIGTERM);
     master->wait();
   }
-  shell(std::string(PLEXUS_ZK_TEST_SERVER) + " stop '" + zkDir + "' 2>/dev/null", &status);
+  plexus::testing::runShell(
+      std::string(PLEXUS_ZK_TEST_SERVER) + " stop '" + zkDir + "' 2>/dev/null", &status);
   return exitCode;
 }
