@@ -106,6 +106,29 @@ Call subscribeCall(const std::string& frameworkId = "") {
   return call;
 }
 
+// Subscribes from connected(), with the FrameworkID once remembered (re-subscribing).
+struct Resubscriber {
+  std::atomic<Mesos*> handle{nullptr};
+  std::mutex mutex;
+  std::string frameworkId;
+
+  void attach(Recorder& recorder) {
+    recorder.onConnected = [this] {
+      eventually([&] { return handle.load() != nullptr; });
+      std::lock_guard lock(mutex);
+      handle.load()->send(subscribeCall(frameworkId));
+    };
+  }
+  void remember(const std::string& id) {
+    std::lock_guard lock(mutex);
+    frameworkId = id;
+  }
+  std::string id() {
+    std::lock_guard lock(mutex);
+    return frameworkId;
+  }
+};
+
 TEST(SchedulerLib, RefusesZooKeeperMasters) {
   Recorder recorder;
   auto mesos = Mesos::create("zk://127.0.0.1:2181/mesos", ContentType::kJson, recorder.callbacks());
@@ -181,23 +204,15 @@ TEST_P(SchedulerLibMaster, ReconnectsAfterTheMasterRestarts) {
   startMaster();
   int port = port_;
   Recorder recorder;
-  std::atomic<Mesos*> handle{nullptr};
-  std::mutex idMutex;
-  std::string frameworkId;
-  recorder.onConnected = [&] {
-    eventually([&] { return handle.load() != nullptr; });
-    std::lock_guard lock(idMutex);
-    handle.load()->send(subscribeCall(frameworkId));
-  };
+  Resubscriber subscriber;
+  subscriber.attach(recorder);
   auto mesos = Mesos::create("127.0.0.1:" + std::to_string(port), GetParam(), recorder.callbacks(),
                              fastOptions());
   ASSERT_TRUE(mesos.has_value()) << mesos.error().message();
-  handle = mesos->get();
+  subscriber.handle = mesos->get();
   ASSERT_TRUE(eventually([&] { return recorder.find(Event::SUBSCRIBED).has_value(); }));
-  {
-    std::lock_guard lock(idMutex);
-    frameworkId = recorder.find(Event::SUBSCRIBED)->subscribed().framework_id().value();
-  }
+  subscriber.remember(recorder.find(Event::SUBSCRIBED)->subscribed().framework_id().value());
+  std::string frameworkId = subscriber.id();
 
   master_.reset();  // SIGKILL: the stream breaks
   ASSERT_TRUE(eventually([&] { return recorder.disconnects() == 1; }));
@@ -262,27 +277,19 @@ TEST_P(SchedulerLibMaster, FollowsTheLeaderItsDetectorNames) {
   int second = port_;
 
   Recorder recorder;
-  std::atomic<Mesos*> handle{nullptr};
-  std::mutex idMutex;
-  std::string frameworkId;
-  recorder.onConnected = [&] {
-    eventually([&] { return handle.load() != nullptr; });
-    std::lock_guard lock(idMutex);
-    handle.load()->send(subscribeCall(frameworkId));
-  };
+  Resubscriber subscriber;
+  subscriber.attach(recorder);
   auto detector = std::make_shared<FakeDetector>();
   auto mesos = Mesos::create(detector, GetParam(), recorder.callbacks(), fastOptions());
   ASSERT_TRUE(mesos.has_value()) << mesos.error().message();
-  handle = mesos->get();
+  subscriber.handle = mesos->get();
   ASSERT_TRUE(eventually([&] { return detector->waiting(); }));
   EXPECT_EQ(recorder.connects(), 0);  // no leader named yet: nothing to connect to
 
   detector->announce(first);
   ASSERT_TRUE(eventually([&] { return recorder.find(Event::SUBSCRIBED).has_value(); }));
-  {
-    std::lock_guard lock(idMutex);
-    frameworkId = recorder.find(Event::SUBSCRIBED)->subscribed().framework_id().value();
-  }
+  subscriber.remember(recorder.find(Event::SUBSCRIBED)->subscribed().framework_id().value());
+  std::string frameworkId = subscriber.id();
   ASSERT_TRUE(eventually([&] { return detector->waiting(); }));
   detector->announce(second);
   ASSERT_TRUE(eventually([&] { return recorder.count(Event::SUBSCRIBED) == 2; }))
