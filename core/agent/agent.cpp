@@ -43,11 +43,12 @@ std::string defaultExecutorPath(const std::string& launcherDir) {
 }  // namespace
 
 Agent::Agent(daemon::DaemonContext& context, const AgentFlags& flags,
-             std::vector<Isolator*> isolators, hooks::HookChain hooks)
+             std::vector<Isolator*> isolators, hooks::HookChain hooks, MasterDetector* detector)
     : context_(context),
       flags_(flags),
       isolators_(std::move(isolators)),
-      hooks_(std::move(hooks)) {}
+      hooks_(std::move(hooks)),
+      detector_(detector) {}
 
 Agent::~Agent() {
   *alive_ = false;
@@ -120,7 +121,9 @@ Result<void> Agent::start() {
     PLEXUS_TRY(context_.server.route(std::string(prefix) + "/flags", flags));
   }
 
-  if (!flags_.master.empty()) {
+  if (detector_ != nullptr) {
+    PLEXUS_TRY(detector_->initialize(context_.runtime));
+  } else if (!flags_.master.empty()) {
     std::string master = flags_.master;
     if (master.starts_with("http://")) master = master.substr(7);
     std::size_t colon = master.rfind(':');
@@ -140,7 +143,11 @@ Result<void> Agent::start() {
     if (!*alive) return;
     endpoint_ = ip_ + ":" + std::to_string(context_.server.port());
     info_.set_port(context_.server.port());
-    if (!masterHost_.empty()) connect();
+    if (detector_ != nullptr) {
+      detectMaster(std::nullopt);
+    } else if (!masterHost_.empty()) {
+      connect();
+    }
     heartbeatExecutors();
   });
   return {};

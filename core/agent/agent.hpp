@@ -23,6 +23,7 @@
 
 #include <plexus/hook.hpp>
 #include <plexus/isolator.hpp>
+#include <plexus/master_detector.hpp>
 #include <plexus/recordio.hpp>
 #include <plexus/resources.hpp>
 #include <plexus/v1/executor.pb.h>
@@ -40,8 +41,10 @@ namespace plexus::agent {
 
 class Agent {
  public:
+  // `detector` (owned by the daemon, may be null) finds the leading master; without
+  // one the agent registers with --master's host:port.
   Agent(daemon::DaemonContext& context, const AgentFlags& flags, std::vector<Isolator*> isolators,
-        hooks::HookChain hooks);
+        hooks::HookChain hooks, MasterDetector* detector = nullptr);
   ~Agent();
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
@@ -53,6 +56,9 @@ class Agent {
  private:
   // --- master_link.cpp ---
   void connect();
+  // Asks the detector for the next change of leader after `previous`.
+  void detectMaster(const std::optional<v1::MasterInfo>& previous);
+  void masterDetected(Result<std::optional<v1::MasterInfo>> leader);
   void onMasterHead(std::uint64_t generation, const http::Response& head);
   void onMasterData(std::uint64_t generation, std::string_view bytes);
   void onMasterEnd(std::uint64_t generation, const std::string& why);
@@ -153,6 +159,7 @@ class Agent {
   std::optional<AgentId> agentId_;
 
   // Master connection.
+  MasterDetector* detector_ = nullptr;
   std::string masterHost_;
   std::uint16_t masterPort_ = 0;
   std::unique_ptr<http::Client> client_;

@@ -29,7 +29,11 @@ void addAgentFlags(Flags& flags, AgentFlags* v) {
       "master_detector", text(&v->masterDetector, "standalone"),
       "MasterDetector module to find the leading master, or 'standalone' (built in).")(
       "master", maybeEmpty(&v->master),
-      "The master to register with, as host:port. Empty: do not register.")(
+      "The master to register with: host:port, or 'zk://host1:port1,host2:port2/path' "
+      "(also 'zk://user:pass@hosts/path' and 'file:///path') to follow the leading master "
+      "found in ZooKeeper (loads the shipped detector_zk module). Empty: do not register.")(
+      "zk_session_timeout", text(&v->zkSessionTimeoutText, "10secs"),
+      "ZooKeeper session timeout used with --master=zk://.")(
       "resources", maybeEmpty(&v->resources),
       "Total resources, Mesos text ('cpus:4;mem:8192;ports:[31000-32000]') or JSON; names "
       "given here override the detected ones (cpus, mem, disk, ports).")(
@@ -86,6 +90,7 @@ Result<void> validateAgentFlags(AgentFlags* v) {
       {"recovery_timeout", &v->recoveryTimeoutText, &v->recoveryTimeout},
       {"executor_reregistration_timeout", &v->executorReregistrationTimeoutText,
        &v->executorReregistrationTimeout},
+      {"zk_session_timeout", &v->zkSessionTimeoutText, &v->zkSessionTimeout},
   };
   for (const Item& item : items) {
     auto parsed = parseDuration(*item.text);
@@ -98,6 +103,7 @@ Result<void> validateAgentFlags(AgentFlags* v) {
   if (v->statusUpdateRetryIntervalMax < v->statusUpdateRetryInterval) {
     v->statusUpdateRetryIntervalMax = v->statusUpdateRetryInterval;
   }
+  if (v->zkSessionTimeout <= Duration::zero()) return fail("--zk_session_timeout must be positive");
   if (v->maxCompletedExecutorsPerFramework < 0) {
     return fail("--max_completed_executors_per_framework must not be negative");
   }

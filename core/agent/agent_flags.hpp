@@ -24,7 +24,9 @@ struct AgentFlags {
 
   // "host:port" of the master. Empty: the agent serves its endpoints but does not
   // register (a bare `plexus-agent`, as the daemon tests run it).
+  // Or "zk://host:port,.../path" / "file:///path": the leader is found in ZooKeeper.
   std::string master;
+  std::string zkSessionTimeoutText = "10secs";
   std::string resources;   // Mesos text or JSON, merged over detection
   std::string attributes;  // "rack:a;zone:1"
   std::string defaultRole = "*";
@@ -55,6 +57,7 @@ struct AgentFlags {
   // `Authorization` header value from --credential; empty without one.
   std::string authorization;
   std::string principal;  // the credential's principal, for the log
+  Duration zkSessionTimeout{};
 };
 
 void addAgentFlags(Flags& flags, AgentFlags* values);

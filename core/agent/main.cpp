@@ -32,11 +32,27 @@ plexus::Result<std::vector<std::shared_ptr<void>>> start(plexus::daemon::DaemonC
   if (!hooks) return plexus::fail(hooks.error());
   std::vector<std::string> detector;
   if (flags.masterDetector != kStandalone) detector.push_back(flags.masterDetector);
-  PLEXUS_TRY(createModules<plexus::MasterDetector>(modules, "--master_detector", detector, &keep));
+  if (plexus::daemon::isZooKeeperUrl(flags.master)) {
+    if (!detector.empty()) {
+      return plexus::fail("--master=" + flags.master +
+                          " cannot be combined with --master_detector=" + flags.masterDetector +
+                          ": use one or the other");
+    }
+    // validateAgentFlags() runs in Agent::start(); parse the one duration needed here.
+    auto session = plexus::parseDuration(flags.zkSessionTimeoutText);
+    if (!session) return plexus::fail(session.error().context("--zk_session_timeout"));
+    PLEXUS_TRY(
+        plexus::daemon::loadZooKeeperModules(modules, "--master", flags.master, *session, false));
+    detector.push_back(plexus::daemon::kZooKeeperDetector);
+  }
+  auto detectors =
+      createModules<plexus::MasterDetector>(modules, "--master_detector", detector, &keep);
+  if (!detectors) return plexus::fail(detectors.error());
 
   // Destroyed first (keep is emptied back to front): it still uses the modules.
-  auto agent = std::make_shared<plexus::agent::Agent>(context, flags, std::move(*isolators),
-                                                      plexus::hooks::HookChain(hookNames, *hooks));
+  auto agent = std::make_shared<plexus::agent::Agent>(
+      context, flags, std::move(*isolators), plexus::hooks::HookChain(hookNames, *hooks),
+      detectors->empty() ? nullptr : detectors->front());
   PLEXUS_TRY(agent->start());
   keep.push_back(std::move(agent));
   return keep;

@@ -55,8 +55,51 @@ internal::AgentCall Agent::makeRegisterCall() const {
   return call;
 }
 
+void Agent::detectMaster(const std::optional<v1::MasterInfo>& previous) {
+  auto alive = alive_;
+  detector_->detect(previous, [this, alive](Result<std::optional<v1::MasterInfo>> leader) {
+    if (*alive) masterDetected(std::move(leader));
+  });
+}
+
+// A new leader: drop the old connection and (re-)register with it at once, with
+// every executor and task (makeRegisterCall); the status update manager resends
+// what the old leader never acknowledged once REGISTERED arrives.
+void Agent::masterDetected(Result<std::optional<v1::MasterInfo>> leader) {
+  if (!leader) {
+    PLEXUS_LOG(Error) << "The master detector failed and cannot recover: "
+                      << leader.error().message() << "; this agent no longer follows the leader";
+    return;
+  }
+  ++generation_;  // what the old connection still delivers is ignored
+  if (masterCall_) masterCall_->cancel();
+  masterCall_.reset();
+  if (reconnectTimer_ != 0) context_.runtime.cancel(reconnectTimer_);
+  reconnectTimer_ = 0;
+  if (silenceTimer_ != 0) context_.runtime.cancel(silenceTimer_);
+  silenceTimer_ = 0;
+  connected_ = false;
+  updates_->pause();
+  backoff_ = Duration::zero();
+  if (!*leader) {
+    PLEXUS_LOG(Warning) << "No master is leading; waiting for one to be elected";
+    masterHost_.clear();
+  } else {
+    const v1::MasterInfo& master = **leader;
+    masterHost_ = !master.address().ip().empty() ? master.address().ip()
+                  : !master.hostname().empty()   ? master.hostname()
+                                                 : master.address().hostname();
+    masterPort_ = static_cast<std::uint16_t>(master.port());
+    PLEXUS_LOG(Info) << "New leading master " << master.id() << " at " << masterHost_ << ":"
+                     << masterPort_;
+    connect();
+  }
+  detectMaster(*leader);
+}
+
 void Agent::connect() {
   reconnectTimer_ = 0;
+  if (masterHost_.empty()) return;  // no leader known; masterDetected() connects
   if (masterCall_) masterCall_->cancel();
   std::uint64_t generation = ++generation_;
   decoder_ = RecordIODecoder();

@@ -140,7 +140,13 @@ int runDaemon(int argc, char** argv, const DaemonSpec& spec) {
   LoopRuntime runtime(io);
   http::Server server(io, serverOptions);
   serveBasics(server);
-  DaemonContext context{common, io, runtime, server, **registry, flags};
+  int exitStatus = 0;
+  DaemonContext context{common, io, runtime, server, **registry, flags, {}};
+  context.stop = [&](int status) {
+    exitStatus = status;
+    server.stop();
+    io.stop();
+  };
 
   // Bind first, so a role that advertises its address knows the port; no request
   // is served before the loop runs, and by then the role's routes are in place.
@@ -171,8 +177,34 @@ int runDaemon(int argc, char** argv, const DaemonSpec& spec) {
   // Module instances go first, while their libraries (never unloaded) still serve them.
   while (!keep.empty())
     keep.pop_back();
-  PLEXUS_LOG(Info) << spec.program << " stopped";
-  return 0;
+  PLEXUS_LOG(Info) << spec.program << " stopped" << (exitStatus != 0 ? " (exit status " : "")
+                   << (exitStatus != 0 ? std::to_string(exitStatus) + ")" : "");
+  return exitStatus;
+}
+
+bool isZooKeeperUrl(std::string_view address) {
+  return address.starts_with("zk://") || address.starts_with("file://");
+}
+
+Result<void> loadZooKeeperModules(module::ModuleRegistry& registry, const std::string& flag,
+                                  const std::string& url, Duration sessionTimeout,
+                                  bool withContender) {
+  std::vector<std::string> names = {kZooKeeperDetector};
+  if (withContender) names.insert(names.begin(), kZooKeeperContender);
+  module::LibraryEntry library;
+  library.name = kZooKeeperLibrary;
+  library.source = flag;
+  for (const std::string& name : names) {
+    if (registry.find(name) != nullptr) {
+      return fail(flag + ": module '" + name +
+                  "' is already loaded by --modules; drop that entry or use --master_detector");
+    }
+    library.modules.push_back(
+        {name, {{"zk", url}, {"session_timeout", formatDuration(sessionTimeout)}}});
+  }
+  module::ModulesConfig config;
+  config.libraries.push_back(std::move(library));
+  return registry.load(config);
 }
 
 }  // namespace plexus::daemon

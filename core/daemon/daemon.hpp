@@ -20,6 +20,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <plexus/duration.hpp>
 #include <plexus/error.hpp>
 
 #include "common/flags.hpp"
@@ -47,6 +48,9 @@ struct DaemonContext {
   http::Server& server;
   module::ModuleRegistry& modules;
   const Flags& allFlags;
+  // Stops serving at once (the listener and every connection close) and ends the
+  // loop; runDaemon() then destroys the role's objects and returns `status`.
+  std::function<void(int status)> stop;
 };
 
 struct DaemonSpec {
@@ -82,6 +86,23 @@ Result<std::vector<T*>> createModules(const module::ModuleRegistry& registry, st
   }
   return made;
 }
+
+// The shipped ZooKeeper modules (modules/detector_zk) that --zk and --master=zk://
+// stand for.
+inline constexpr const char* kZooKeeperLibrary = "detector_zk";
+inline constexpr const char* kZooKeeperContender = "detector_zk_contender";
+inline constexpr const char* kZooKeeperDetector = "detector_zk_detector";
+
+// True for a ZooKeeper master address: "zk://..." or "file://..." (a file holding one).
+bool isZooKeeperUrl(std::string_view address);
+
+// Loads detector_zk's detector (and its contender when `withContender`) with the
+// parameters zk=`url` and session_timeout=`sessionTimeout`, as --modules would.
+// `flag` names the flag in errors; a module of that name already loaded by --modules
+// is refused.
+[[nodiscard]] Result<void> loadZooKeeperModules(module::ModuleRegistry& registry,
+                                                const std::string& flag, const std::string& url,
+                                                Duration sessionTimeout, bool withContender);
 
 // Splits "a,b,c" into {"a","b","c"}, dropping empty entries and spaces.
 std::vector<std::string> splitList(const std::string& list);

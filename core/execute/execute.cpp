@@ -92,13 +92,17 @@ Result<std::unique_ptr<Execute>> Execute::create(Config config) {
   Execute* self = execute.get();
   // Callbacks may start before create() returns; they take the lock first.
   std::lock_guard lock(self->mutex_);
-  auto mesos = scheduler::Mesos::create(
-      self->config_.master, self->config_.contentType,
-      {.connected = [self] { self->connected(); },
-       .disconnected = [self] { self->disconnected(); },
-       .received = [self](std::deque<Event> events) { self->received(std::move(events)); },
-       .error = [self](const Call& call, const Error& error) { self->callFailed(call, error); }},
-      {.credential = self->config_.credential});
+  scheduler::Callbacks callbacks{
+      .connected = [self] { self->connected(); },
+      .disconnected = [self] { self->disconnected(); },
+      .received = [self](std::deque<Event> events) { self->received(std::move(events)); },
+      .error = [self](const Call& call, const Error& error) { self->callFailed(call, error); }};
+  scheduler::Options options{.credential = self->config_.credential};
+  auto mesos = self->config_.detector
+                   ? scheduler::Mesos::create(self->config_.detector, self->config_.contentType,
+                                              std::move(callbacks), options)
+                   : scheduler::Mesos::create(self->config_.master, self->config_.contentType,
+                                              std::move(callbacks), options);
   if (!mesos) return fail(mesos.error());
   self->mesos_ = std::move(*mesos);
   return execute;

@@ -24,6 +24,7 @@
 
 #include <plexus/duration.hpp>
 #include <plexus/error.hpp>
+#include <plexus/master_detector.hpp>
 #include <plexus/resources.hpp>
 #include <plexus/scheduler/mesos.hpp>
 
@@ -31,6 +32,8 @@ namespace plexus::execute {
 
 struct Config {
   std::string master;
+  // Set for a zk:// master: the loaded detector that names the leader (main.cpp).
+  std::shared_ptr<MasterDetector> detector;
   std::string name = "plexus-execute";
   std::string command;
   std::string resources = "cpus:0.1;mem:32";

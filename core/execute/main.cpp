@@ -11,7 +11,9 @@
 #include <plexus/logging.hpp>
 
 #include "common/flags.hpp"
+#include "daemon/daemon.hpp"
 #include "execute/execute.hpp"
+#include "module/module_flags.hpp"
 
 namespace po = boost::program_options;
 
@@ -26,8 +28,13 @@ int main(int argc, char** argv) {
       "Usage: plexus-execute --master=host:port (--command=<cmd> | --task_group=<file>) [options]\n"
       "Runs a command or a task group on the cluster as a one-off framework, prints each\n"
       "status update, and exits 0 when every task finished, non-zero otherwise.");
+  std::string zkSessionTimeout;
   flags.add()("master", po::value<std::string>(&config.master)->default_value("", "\"\""),
-              "The leading master, host:port (required).")(
+              "The leading master, host:port, or 'zk://host1:port1,host2:port2/path' (also "
+              "'zk://user:pass@hosts/path', 'file:///path') to follow the leader found in "
+              "ZooKeeper (loads the shipped detector_zk module) (required).")(
+      "zk_session_timeout", po::value<std::string>(&zkSessionTimeout)->default_value("10secs"),
+      "ZooKeeper session timeout used with --master=zk://.")(
       "name", po::value<std::string>(&config.name)->default_value("plexus-execute"),
       "Framework and task name.")(
       "command", po::value<std::string>(&config.command)->default_value("", "\"\""),
@@ -88,6 +95,30 @@ int main(int argc, char** argv) {
       return 2;
     }
     config.killAfter = *duration;
+  }
+
+  // A zk:// master: load detector_zk's detector from the modules folder, as the
+  // agent does, and hand it to the scheduler library. The registry (and with it the
+  // library) lives until exit.
+  static std::unique_ptr<plexus::module::ModuleRegistry> modules;
+  if (plexus::daemon::isZooKeeperUrl(config.master)) {
+    auto session = plexus::parseDuration(zkSessionTimeout);
+    if (!session) {
+      std::cerr << "plexus-execute: --zk_session_timeout: " << session.error().message() << "\n";
+      return 2;
+    }
+    modules = std::make_unique<plexus::module::ModuleRegistry>(
+        plexus::module::moduleSearchPath(plexus::module::ModuleFlags{}));
+    auto loaded =
+        plexus::daemon::loadZooKeeperModules(*modules, "--master", config.master, *session, false);
+    auto detector = loaded ? modules->create<plexus::MasterDetector>(
+                                 plexus::daemon::kZooKeeperDetector, "--master")
+                           : plexus::fail(loaded.error());
+    if (!detector) {
+      std::cerr << "plexus-execute: " << detector.error().message() << "\n";
+      return 2;
+    }
+    config.detector = std::shared_ptr<plexus::MasterDetector>(std::move(*detector));
   }
 
   // Signals are taken synchronously by this thread; block them before any thread starts.

@@ -52,6 +52,16 @@ Result<AgentId> Master::registerAgent(const internal::AgentCall& call, Subscript
     metrics_.agentReregistrations++;
     // Adopt the tasks the agent still runs (soft state).
     agent->used.clear();
+    // Frameworks this master does not know (it was elected after they subscribed
+    // elsewhere) come back from the agents, inactive until they re-subscribe.
+    for (const v1::FrameworkInfo& framework : call.reregister().frameworks())
+      recoverFramework(framework);
+    for (const v1::ExecutorInfo& executor : call.reregister().executors()) {
+      FrameworkRecord* framework = findFramework(FrameworkId::fromWire(executor.framework_id()));
+      if (framework != nullptr)
+        framework->executors[AgentId::fromWire(info.id())]
+                            [ExecutorId::fromWire(executor.executor_id())] = executor;
+    }
     for (const v1::Task& task : call.reregister().tasks()) {
       FrameworkRecord* framework = findFramework(FrameworkId::fromWire(task.framework_id()));
       auto resources = Resources::fromWire(task.resources());

@@ -158,6 +158,31 @@ Result<FrameworkId> Master::subscribe(const v1::scheduler::Call::Subscribe& call
   return id;
 }
 
+void Master::recoverFramework(const v1::FrameworkInfo& info) {
+  if (!info.has_id()) return;
+  FrameworkId id = FrameworkId::fromWire(info.id());
+  if (findFramework(id) != nullptr || completedFrameworks_.count(id) > 0) return;
+  auto record = std::make_unique<FrameworkRecord>();
+  record->id = id;
+  record->info = info;
+  record->registeredTime = context_.runtime.wallNow();
+  record->unregisteredTime = record->registeredTime;
+  record->active = false;
+  FrameworkRecord& framework = *record;
+  frameworks_.emplace(id, std::move(record));
+  allocator_.addFramework(id, info, {}, false, FrameworkOptions{});
+  // As after a disconnection it has its failover timeout to re-subscribe, but at
+  // least --agent_reregister_timeout: the scheduler may still be looking for the
+  // new leader, and a zero failover_timeout must not remove it at once.
+  auto timeout = std::max(
+      flags_.agentReregisterTimeoutValue,
+      std::chrono::duration_cast<Duration>(std::chrono::duration<double>(info.failover_timeout())));
+  framework.failoverTimer =
+      context_.runtime.schedule(timeout, [this, id] { failoverTimedOut(id); });
+  PLEXUS_LOG(Info) << "Recovered framework " << id << " (" << info.name()
+                   << ") from a re-registering agent; inactive until it re-subscribes";
+}
+
 void Master::sendEvent(FrameworkRecord& framework, const v1::scheduler::Event& event) {
   if (!framework.subscription.open()) {
     metrics_.droppedMessages++;

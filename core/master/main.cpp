@@ -23,6 +23,24 @@ std::vector<std::string> unlessStandalone(const std::string& name) {
   return {name};
 }
 
+// --zk: loads detector_zk's contender and detector with the URL and session timeout,
+// as if --modules had named them, and makes them this master's contender and detector.
+plexus::Result<void> loadZooKeeper(plexus::module::ModuleRegistry& modules,
+                                   plexus::master::MasterFlags& flags) {
+  if (flags.zk.empty()) return {};
+  if (flags.masterContender != kStandalone || flags.masterDetector != kStandalone) {
+    return plexus::fail(
+        "--zk cannot be combined with --master_contender or --master_detector: "
+        "use --zk alone, or name the modules (with their 'zk' parameter) in "
+        "--modules and the two flags");
+  }
+  PLEXUS_TRY(plexus::daemon::loadZooKeeperModules(modules, "--zk", flags.zk,
+                                                  flags.zkSessionTimeoutValue, true));
+  flags.masterContender = plexus::daemon::kZooKeeperContender;
+  flags.masterDetector = plexus::daemon::kZooKeeperDetector;
+  return {};
+}
+
 plexus::Result<std::vector<std::shared_ptr<void>>> start(plexus::daemon::DaemonContext& context,
                                                          plexus::master::MasterFlags& flags) {
   PLEXUS_TRY(flags.parse());
@@ -51,13 +69,23 @@ plexus::Result<std::vector<std::shared_ptr<void>>> start(plexus::daemon::DaemonC
       context.server, flags, authenticatorNames, *authenticators, *acls);
   if (!authentication) return plexus::fail(authentication.error());
   keep.push_back(*authentication);
-  PLEXUS_TRY(createModules<plexus::MasterContender>(
-      modules, "--master_contender", unlessStandalone(flags.masterContender), &keep));
-  PLEXUS_TRY(createModules<plexus::MasterDetector>(modules, "--master_detector",
-                                                   unlessStandalone(flags.masterDetector), &keep));
+  PLEXUS_TRY(loadZooKeeper(modules, flags));
+  auto contenders = createModules<plexus::MasterContender>(
+      modules, "--master_contender", unlessStandalone(flags.masterContender), &keep);
+  if (!contenders) return plexus::fail(contenders.error());
+  auto detectors = createModules<plexus::MasterDetector>(
+      modules, "--master_detector", unlessStandalone(flags.masterDetector), &keep);
+  if (!detectors) return plexus::fail(detectors.error());
+  if (contenders->empty() != detectors->empty()) {
+    return plexus::fail(
+        "--master_contender and --master_detector must both be modules or both 'standalone'");
+  }
+  plexus::master::Election election;
+  if (!contenders->empty()) election = {contenders->front(), detectors->front()};
 
   auto master = std::make_shared<plexus::master::Master>(
-      context, flags, *allocators->front(), plexus::hooks::HookChain(hookNames, *hooks), *acls);
+      context, flags, *allocators->front(), plexus::hooks::HookChain(hookNames, *hooks), *acls,
+      election);
   PLEXUS_TRY(master->start());
   keep.push_back(master);  // Destroyed first, before the modules it uses.
   return keep;

@@ -15,12 +15,14 @@ namespace plexus::master {
 namespace {}  // namespace
 
 Master::Master(daemon::DaemonContext& context, const MasterFlags& flags, Allocator& allocator,
-               hooks::HookChain hooks, std::shared_ptr<const auth::Acls> acls)
+               hooks::HookChain hooks, std::shared_ptr<const auth::Acls> acls,
+               Election election)
     : context_(context),
       flags_(flags),
       allocator_(allocator),
       hooks_(std::move(hooks)),
-      acls_(std::move(acls)) {
+      acls_(std::move(acls)),
+      election_(election) {
   startTime_ = context_.runtime.wallNow();
   const std::string& ip = context_.flags.ip;
   uint16_t port = context_.server.port();
@@ -43,6 +45,7 @@ Master::Master(daemon::DaemonContext& context, const MasterFlags& flags, Allocat
 }
 
 Master::~Master() {
+  *alive_ = false;
   for (auto& [id, framework] : frameworks_) {
     if (framework->subscription.open()) framework->subscription.stream->close();
   }
@@ -91,30 +94,41 @@ Result<void> Master::start() {
   auto scheduler = std::make_shared<SchedulerApi>(*this);
   auto agents = std::make_shared<AgentApi>(*this);
   auto state = std::make_shared<StateWriter>(*this);
-  auto schedulerHandler = [scheduler](http::Request request, http::Responder responder) {
+  auto schedulerHandler = leaderOnly([scheduler](http::Request request, http::Responder responder) {
     scheduler->handle(request, responder);
-  };
+  });
   PLEXUS_TRY(context_.server.route("/api/v1/scheduler", schedulerHandler));
   PLEXUS_TRY(context_.server.route("/master/api/v1/scheduler", schedulerHandler));
-  PLEXUS_TRY(context_.server.route("/internal/v1/agent",
-                                   [agents](http::Request request, http::Responder responder) {
-                                     agents->handle(request, responder);
-                                   }));
+  PLEXUS_TRY(context_.server.route(
+      "/internal/v1/agent", leaderOnly([agents](http::Request request, http::Responder responder) {
+        agents->handle(request, responder);
+      })));
   auto operatorApi = std::make_shared<OperatorApi>(*this);
-  auto operatorHandler = [operatorApi](http::Request request, http::Responder responder) {
-    operatorApi->handle(request, responder);
-  };
+  auto operatorHandler =
+      leaderOnly([operatorApi](http::Request request, http::Responder responder) {
+        operatorApi->handle(request, responder);
+      });
   PLEXUS_TRY(context_.server.route("/api/v1", operatorHandler));
   PLEXUS_TRY(context_.server.route("/master/api/v1", operatorHandler));
   for (const char* prefix : {"", "/master"}) {
     std::string at(prefix);
+    PLEXUS_TRY(context_.server.route(at + "/roles", leaderOnly(http::jsonGetHandler([operatorApi] {
+                                       return operatorApi->rolesJson();
+                                     }))));
     PLEXUS_TRY(context_.server.route(
-        at + "/roles", http::jsonGetHandler([operatorApi] { return operatorApi->rolesJson(); })));
-    PLEXUS_TRY(context_.server.route(at + "/weights", http::jsonGetHandler([operatorApi] {
-                                       return operatorApi->weightsJson();
-                                     })));
+        at + "/weights",
+        leaderOnly(http::jsonGetHandler([operatorApi] { return operatorApi->weightsJson(); }))));
+    PLEXUS_TRY(context_.server.route(at + "/quota", leaderOnly(http::jsonGetHandler([operatorApi] {
+                                       return operatorApi->quotaJson();
+                                     }))));
     PLEXUS_TRY(context_.server.route(
-        at + "/quota", http::jsonGetHandler([operatorApi] { return operatorApi->quotaJson(); })));
+        at + "/redirect", [this, at](http::Request request, http::Responder responder) {
+          if (request.path != at + "/redirect" && request.path != at + "/redirect/") {
+            responder.respond(http::notFound(request.path));
+            return;
+          }
+          redirect(request, responder, true);
+        }));
   }
   auto stateHandler = http::jsonGetHandler([state] { return state->state(); });
   PLEXUS_TRY(context_.server.route("/state", stateHandler));
@@ -124,9 +138,7 @@ Result<void> Master::start() {
   auto flagsHandler = http::jsonGetHandler([state] { return state->flags(); });
   PLEXUS_TRY(context_.server.route("/flags", flagsHandler));
   PLEXUS_TRY(context_.server.route("/master/flags", flagsHandler));
-  PLEXUS_LOG(Info) << "Master " << info_.id() << " (" << info_.hostname() << ") at " << info_.pid()
-                   << " is the leader (standalone)";
-  return {};
+  return startElection();
 }
 
 }  // namespace plexus::master

@@ -21,6 +21,8 @@
 
 #include <plexus/allocator.hpp>
 #include <plexus/hook.hpp>
+#include <plexus/master_contender.hpp>
+#include <plexus/master_detector.hpp>
 #include <plexus/resource_conversions.hpp>
 #include <plexus/v1/mesos.pb.h>
 #include <plexus/v1/quota.pb.h>
@@ -36,24 +38,48 @@
 
 namespace plexus::master {
 
+// The contender and detector modules (owned by the daemon), or both null for the
+// built-in standalone election: the master leads at once.
+struct Election {
+  MasterContender* contender = nullptr;
+  MasterDetector* detector = nullptr;
+};
+
 class Master {
  public:
   Master(daemon::DaemonContext& context, const MasterFlags& flags, Allocator& allocator,
-         hooks::HookChain hooks, std::shared_ptr<const auth::Acls> acls = nullptr);
+         hooks::HookChain hooks, std::shared_ptr<const auth::Acls> acls = nullptr,
+         Election election = {});
   ~Master();
   Master(const Master&) = delete;
   Master& operator=(const Master&) = delete;
 
-  // Initializes the allocator and registers the HTTP routes.
+  // Initializes the allocator, registers the HTTP routes and starts contending.
   [[nodiscard]] Result<void> start();
 
   const v1::MasterInfo& info() const { return info_; }
+  // True while this master leads: its candidacy holds and the detector names it.
+  bool elected() const { return elected_; }
 
  private:
   friend class SchedulerApi;
   friend class AgentApi;
   friend class StateWriter;
   friend class OperatorApi;
+
+  // leadership.cpp: the election, and what a master that does not lead answers.
+  Result<void> startElection();
+  void contend();
+  void detect();
+  void leaderDetected(Result<std::optional<v1::MasterInfo>> leader);
+  void candidacyLost(const Error& reason);
+  void checkElected();
+  // Stops acting as leader at once and ends the process (see docs/high-availability.md).
+  void stepDown(const std::string& why);
+  // Wraps a leader-only route: a master that does not lead redirects instead.
+  http::Handler leaderOnly(http::Handler handler);
+  // 307 to the leader (Location: //host:port<path>), or 503 while no leader is known.
+  void redirect(const http::Request& request, const http::Responder& responder, bool bare);
 
   // frameworks.cpp
   Result<void> validateFrameworkInfo(const v1::FrameworkInfo& info) const;
@@ -67,6 +93,9 @@ class Master {
   Result<void> updateFramework(FrameworkRecord& framework,
                                const v1::scheduler::Call::UpdateFramework& update);
   FrameworkRecord* findFramework(const FrameworkId& id);
+  // Adds a framework an agent reports but this master does not know: inactive,
+  // with its failover timeout running until it re-subscribes.
+  void recoverFramework(const v1::FrameworkInfo& info);
   FrameworkId mintFrameworkId();
 
   // agents.cpp
@@ -151,8 +180,15 @@ class Master {
   Allocator& allocator_;
   hooks::HookChain hooks_;
   std::shared_ptr<const auth::Acls> acls_;  // null: everything allowed
+  Election election_;
   v1::MasterInfo info_;
   std::chrono::system_clock::time_point startTime_;
+  bool candidacy_ = false;  // the contender holds our candidacy
+  bool elected_ = false;
+  bool steppingDown_ = false;
+  std::optional<v1::MasterInfo> leader_;  // as the detector last told
+  std::optional<std::chrono::system_clock::time_point> electedTime_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   Metrics metrics_;
 
   std::map<FrameworkId, std::unique_ptr<FrameworkRecord>> frameworks_;

@@ -67,7 +67,21 @@ void MasterFlags::add(Flags& flags) {
       "weights", po::value<std::string>(&weights)->default_value("", "\"\""),
       "Initial role weights, role=weight pairs separated by commas (e.g. "
       "'eng=2,eng/web=1.5'); roles not named weigh 1. The operator call UPDATE_WEIGHTS "
-      "changes them.");
+      "changes them.")(
+      "zk", po::value<std::string>(&zk)->default_value("", "\"\""),
+      "ZooKeeper group for leader election among several masters: "
+      "'zk://host1:port1,host2:port2/path', 'zk://user:pass@host1:port1/path' (digest "
+      "authentication), or 'file:///path' naming a file that holds such a URL. Loads the "
+      "shipped detector_zk module as contender and detector. Empty: this master leads alone. "
+      "A master that loses leadership exits (status 1) so that its supervisor restarts it with "
+      "no stale state; see docs/high-availability.md.")(
+      "zk_session_timeout", po::value<std::string>(&zkSessionTimeout)->default_value("10secs"),
+      "ZooKeeper session timeout used with --zk; a leader whose session is lost for this long "
+      "steps down.")(
+      "agent_reregister_timeout",
+      po::value<std::string>(&agentReregisterTimeout)->default_value("10mins"),
+      "After a failover: how long a framework that an agent reports, but that has not "
+      "re-subscribed, is kept at least (its own failover_timeout applies when longer).");
 }
 
 Result<void> MasterFlags::parse() {
@@ -94,6 +108,14 @@ Result<void> MasterFlags::parse() {
                 ": expected a positive integer");
   }
   maxAgentPingTimeoutsValue = count;
+  auto session = parseDuration(zkSessionTimeout);
+  if (!session) return fail(session.error().context("--zk_session_timeout"));
+  if (session->count() <= 0) return fail("--zk_session_timeout must be positive");
+  zkSessionTimeoutValue = *session;
+  auto reregister = parseDuration(agentReregisterTimeout);
+  if (!reregister) return fail(reregister.error().context("--agent_reregister_timeout"));
+  if (reregister->count() <= 0) return fail("--agent_reregister_timeout must be positive");
+  agentReregisterTimeoutValue = *reregister;
   weightsValue.clear();
   std::string_view rest = weights;
   while (!rest.empty()) {

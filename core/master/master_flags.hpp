@@ -33,6 +33,9 @@ struct MasterFlags {
   bool authenticateHttpReadwrite = false;
   std::string credentials;  // Mesos's format: inline JSON, a path or a file:// URL
   std::string acls;         // Mesos's local ACLs: inline JSON, a path or a file:// URL
+  std::string zk;       // "zk://host:port,.../path" or "file:///path"; empty: standalone
+  std::string zkSessionTimeout;
+  std::string agentReregisterTimeout;
 
   // Parsed forms, filled by parse().
   Duration allocationIntervalValue = std::chrono::seconds(1);
@@ -41,6 +44,8 @@ struct MasterFlags {
   int maxAgentPingTimeoutsValue = 5;
   Duration heartbeatInterval = std::chrono::seconds(15);
   std::map<std::string, double> weightsValue;
+  Duration zkSessionTimeoutValue = std::chrono::seconds(10);
+  Duration agentReregisterTimeoutValue = std::chrono::minutes(10);
 
   bool authenticates() const {
     return authenticateFrameworks || authenticateAgents || authenticateHttpReadonly ||

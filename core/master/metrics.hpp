@@ -15,6 +15,10 @@ struct Metrics {
   std::uint64_t invalidStatusUpdates = 0;
   std::uint64_t droppedMessages = 0;
   std::uint64_t httpRequests = 0;
+  // Times the detector reported a different leader after the first one (failovers seen).
+  std::uint64_t leaderChanges = 0;
+  // Requests a master that does not lead answered with 307 or 503.
+  std::uint64_t redirects = 0;
   // Terminal task counts by state name ("task_finished", ...), as Mesos counts them.
   std::map<std::string, std::uint64_t> terminalTasks;
   // Calls received by scheduler Call.Type name, lower case.

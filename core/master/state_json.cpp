@@ -33,13 +33,15 @@ std::string StateWriter::state() const {
   out["build_time"] = build::kTime;
   out["build_user"] = build::kUser;
   out["start_time"] = seconds(m.startTime_);
-  out["elected_time"] = seconds(m.startTime_);
+  if (m.elected_ && m.electedTime_) out["elected_time"] = seconds(*m.electedTime_);
   out["id"] = info.id();
   out["pid"] = info.pid();
   out["hostname"] = info.hostname();
   out["capabilities"] = json::array{"AGENT_UPDATE", "AGENT_DRAINING", "QUOTA_V2"};
-  out["leader"] = info.pid();
-  out["leader_info"] = messageValue(info);
+  if (m.leader_) {
+    out["leader"] = m.leader_->pid();
+    out["leader_info"] = messageValue(*m.leader_);
+  }
   if (!m.flags_.cluster.empty()) out["cluster"] = m.flags_.cluster;
   out["flags"] = api::flagsObject(m.context_.allFlags.values());
 
@@ -169,9 +171,16 @@ std::string StateWriter::state() const {
 std::string StateWriter::metrics() const {
   const Master& m = master_;
   json::object out;
-  out["master/elected"] = 1;
+  out["master/elected"] = m.elected_ ? 1 : 0;
   out["master/uptime_secs"] =
       std::chrono::duration<double>(m.context_.runtime.wallNow() - m.startTime_).count();
+  // How long this master has led; 0 while a standby.
+  out["master/elected_secs"] =
+      m.elected_ && m.electedTime_
+          ? std::chrono::duration<double>(m.context_.runtime.wallNow() - *m.electedTime_).count()
+          : 0.0;
+  out["master/leader_changes"] = m.metrics_.leaderChanges;
+  out["master/redirects"] = m.metrics_.redirects;
   size_t frameworksActive = 0, frameworksConnected = 0;
   for (const auto& [id, framework] : m.frameworks_) {
     frameworksActive += framework->active;

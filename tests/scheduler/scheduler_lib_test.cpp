@@ -2,15 +2,18 @@
 // agent, and in-test servers for redirects, 503, heartbeats and refused calls.
 #include <atomic>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include <plexus/json.hpp>
+#include <plexus/master_detector.hpp>
 #include <plexus/recordio.hpp>
 #include <plexus/scheduler/mesos.hpp>
 
 #include "api_client.hpp"
+#include "http/client.hpp"
 #include "http/server.hpp"
 #include "loop_thread.hpp"
 #include "process.hpp"
@@ -103,6 +106,29 @@ Call subscribeCall(const std::string& frameworkId = "") {
   return call;
 }
 
+// Subscribes from connected(), with the FrameworkID once remembered (re-subscribing).
+struct Resubscriber {
+  std::atomic<Mesos*> handle{nullptr};
+  std::mutex mutex;
+  std::string frameworkId;
+
+  void attach(Recorder& recorder) {
+    recorder.onConnected = [this] {
+      eventually([&] { return handle.load() != nullptr; });
+      std::lock_guard lock(mutex);
+      handle.load()->send(subscribeCall(frameworkId));
+    };
+  }
+  void remember(const std::string& id) {
+    std::lock_guard lock(mutex);
+    frameworkId = id;
+  }
+  std::string id() {
+    std::lock_guard lock(mutex);
+    return frameworkId;
+  }
+};
+
 TEST(SchedulerLib, RefusesZooKeeperMasters) {
   Recorder recorder;
   auto mesos = Mesos::create("zk://127.0.0.1:2181/mesos", ContentType::kJson, recorder.callbacks());
@@ -178,23 +204,15 @@ TEST_P(SchedulerLibMaster, ReconnectsAfterTheMasterRestarts) {
   startMaster();
   int port = port_;
   Recorder recorder;
-  std::atomic<Mesos*> handle{nullptr};
-  std::mutex idMutex;
-  std::string frameworkId;
-  recorder.onConnected = [&] {
-    eventually([&] { return handle.load() != nullptr; });
-    std::lock_guard lock(idMutex);
-    handle.load()->send(subscribeCall(frameworkId));
-  };
+  Resubscriber subscriber;
+  subscriber.attach(recorder);
   auto mesos = Mesos::create("127.0.0.1:" + std::to_string(port), GetParam(), recorder.callbacks(),
                              fastOptions());
   ASSERT_TRUE(mesos.has_value()) << mesos.error().message();
-  handle = mesos->get();
+  subscriber.handle = mesos->get();
   ASSERT_TRUE(eventually([&] { return recorder.find(Event::SUBSCRIBED).has_value(); }));
-  {
-    std::lock_guard lock(idMutex);
-    frameworkId = recorder.find(Event::SUBSCRIBED)->subscribed().framework_id().value();
-  }
+  subscriber.remember(recorder.find(Event::SUBSCRIBED)->subscribed().framework_id().value());
+  std::string frameworkId = subscriber.id();
 
   master_.reset();  // SIGKILL: the stream breaks
   ASSERT_TRUE(eventually([&] { return recorder.disconnects() == 1; }));
@@ -203,6 +221,92 @@ TEST_P(SchedulerLibMaster, ReconnectsAfterTheMasterRestarts) {
   ASSERT_TRUE(eventually([&] { return recorder.count(Event::SUBSCRIBED) == 2; }))
       << (recorder.errorCount() ? recorder.errors[0] : "");
   EXPECT_EQ(recorder.find(Event::SUBSCRIBED, 1)->subscribed().framework_id().value(), frameworkId);
+}
+
+// A detector the test drives: announce() names a leader (or none) on the library's loop.
+class FakeDetector final : public MasterDetector {
+ public:
+  Result<void> initialize(Runtime& runtime) override {
+    runtime_ = &runtime;
+    initialized_ = true;
+    return {};
+  }
+  void detect(const std::optional<v1::MasterInfo>&, DetectCallback callback) override {
+    std::lock_guard lock(mutex_);
+    callback_ = std::move(callback);
+  }
+  bool waiting() {
+    std::lock_guard lock(mutex_);
+    return initialized_ && callback_ != nullptr;
+  }
+  // Call once waiting(): hands `leader` to the pending detect() on the loop.
+  void announce(std::optional<int> port) {
+    DetectCallback callback;
+    {
+      std::lock_guard lock(mutex_);
+      callback = std::move(callback_);
+      callback_ = nullptr;
+    }
+    std::optional<v1::MasterInfo> leader;
+    if (port) {
+      leader.emplace();
+      leader->set_id("master-" + std::to_string(*port));
+      leader->set_ip(0);
+      leader->set_port(*port);
+      leader->set_hostname("127.0.0.1");
+      leader->mutable_address()->set_ip("127.0.0.1");
+      leader->mutable_address()->set_port(*port);
+    }
+    runtime_->post([callback, leader] { callback(leader); });
+  }
+
+ private:
+  std::mutex mutex_;
+  Runtime* runtime_ = nullptr;
+  std::atomic<bool> initialized_{false};
+  DetectCallback callback_;
+};
+
+// With a detector the library connects to whoever it names, and moves to the next
+// leader when it changes; the scheduler re-subscribes there with its FrameworkID.
+TEST_P(SchedulerLibMaster, FollowsTheLeaderItsDetectorNames) {
+  startMaster();
+  int first = port_;
+  auto firstMaster = std::move(master_);
+  startMaster();
+  int second = port_;
+
+  Recorder recorder;
+  Resubscriber subscriber;
+  subscriber.attach(recorder);
+  auto detector = std::make_shared<FakeDetector>();
+  auto mesos = Mesos::create(detector, GetParam(), recorder.callbacks(), fastOptions());
+  ASSERT_TRUE(mesos.has_value()) << mesos.error().message();
+  subscriber.handle = mesos->get();
+  ASSERT_TRUE(eventually([&] { return detector->waiting(); }));
+  EXPECT_EQ(recorder.connects(), 0);  // no leader named yet: nothing to connect to
+
+  detector->announce(first);
+  ASSERT_TRUE(eventually([&] { return recorder.find(Event::SUBSCRIBED).has_value(); }));
+  subscriber.remember(recorder.find(Event::SUBSCRIBED)->subscribed().framework_id().value());
+  std::string frameworkId = subscriber.id();
+  ASSERT_TRUE(eventually([&] { return detector->waiting(); }));
+  detector->announce(second);
+  ASSERT_TRUE(eventually([&] { return recorder.count(Event::SUBSCRIBED) == 2; }))
+      << (recorder.errorCount() ? recorder.errors[0] : "");
+  EXPECT_EQ(recorder.disconnects(), 1);
+  EXPECT_EQ(recorder.find(Event::SUBSCRIBED, 1)->subscribed().framework_id().value(), frameworkId);
+  // The second master has it now.
+  auto state = http::fetch("127.0.0.1", static_cast<uint16_t>(second),
+                           {.method = "GET", .target = "/state"});
+  ASSERT_TRUE(state.has_value());
+  EXPECT_NE(state->body.find(frameworkId), std::string::npos);
+
+  ASSERT_TRUE(eventually([&] { return detector->waiting(); }));
+  detector->announce(std::nullopt);  // no leader: disconnected, and it stays so
+  ASSERT_TRUE(eventually([&] { return recorder.disconnects() == 2; }));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(recorder.connects(), 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Encodings, SchedulerLibMaster,

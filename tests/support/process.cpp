@@ -1,5 +1,6 @@
 #include "process.hpp"
 
+#include <cstdio>
 #include <fcntl.h>
 #include <fstream>
 #include <signal.h>
@@ -27,6 +28,20 @@ TempDir::~TempDir() {
 std::string TempDir::write(const std::string& name, const std::string& text) const {
   std::ofstream(path_ / name) << text;
   return (path_ / name).string();
+}
+
+std::string runShell(const std::string& command, int* status) {
+  std::string out;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    *status = -1;
+    return out;
+  }
+  char buffer[512];
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr)
+    out += buffer;
+  *status = ::pclose(pipe);
+  return out;
 }
 
 std::string readFile(const fs::path& path) {

@@ -28,6 +28,9 @@ class TempDir {
 };
 
 std::string readFile(const std::filesystem::path& path);
+// Runs `command` with /bin/sh; returns its stdout, and its wait status in *status
+// (-1 when it cannot be started).
+std::string runShell(const std::string& command, int* status);
 
 class Process {
  public:

@@ -37,7 +37,6 @@ using Clock = std::chrono::steady_clock;
 
 const fs::path kModuleDir = PLEXUS_DETECTOR_ZK_MODULE_DIR;
 
-using zk_test::run;
 using zk_test::zkTestServer;
 
 // One standalone server in `dir`; `start` again on the same dir keeps port and data.
@@ -48,9 +47,9 @@ class ZkServer {
 
   bool start(std::string* error) {
     int status = 0;
-    std::string out =
-        run(zkTestServer() + " start '" + dir_.string() + "' 2>'" + dir_.string() + ".stderr'",
-            &status);
+    std::string out = testing::runShell(
+        zkTestServer() + " start '" + dir_.string() + "' 2>'" + dir_.string() + ".stderr'",
+        &status);
     started_ = true;  // stop even a half-started server
     std::smatch match;
     static const std::regex kZk("(^|\n)ZK=([^\n]+)");
@@ -67,7 +66,7 @@ class ZkServer {
     if (!started_) return;
     started_ = false;
     int status = 0;
-    run(zkTestServer() + " stop '" + dir_.string() + "' 2>/dev/null", &status);
+    testing::runShell(zkTestServer() + " stop '" + dir_.string() + "' 2>/dev/null", &status);
   }
 
   const std::string& address() const { return address_; }

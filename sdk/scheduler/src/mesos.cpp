@@ -1,6 +1,7 @@
 #include "plexus/scheduler/mesos.hpp"
 
 #include <algorithm>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -12,6 +13,7 @@
 #include <plexus/credentials.hpp>
 #include <plexus/json.hpp>
 #include <plexus/logging.hpp>
+#include <plexus/master_detector.hpp>
 #include <plexus/recordio.hpp>
 
 #include "http/client.hpp"
@@ -31,6 +33,44 @@ constexpr std::string_view kDefaultPath = "/api/v1/scheduler";
 std::string callName(const Call& call) {
   return Call::Type_Name(call.type());
 }
+
+}  // namespace
+
+namespace {
+
+// The Runtime a MasterDetector runs on: the library's own io_context.
+class IoRuntime final : public Runtime {
+ public:
+  explicit IoRuntime(boost::asio::io_context& io) : io_(io) {}
+  TimePoint now() const override { return std::chrono::steady_clock::now(); }
+  std::chrono::system_clock::time_point wallNow() const override {
+    return std::chrono::system_clock::now();
+  }
+  TimerId schedule(Duration delay, std::function<void()> callback) override {
+    TimerId id = next_++;
+    auto timer = std::make_shared<boost::asio::steady_timer>(io_, delay);
+    timers_[id] = timer;
+    timer->async_wait([this, id, callback = std::move(callback)](boost::system::error_code ec) {
+      if (ec || timers_.erase(id) == 0) return;
+      callback();
+    });
+    return id;
+  }
+  void cancel(TimerId timer) override {
+    auto it = timers_.find(timer);
+    if (it == timers_.end()) return;
+    it->second->cancel();
+    timers_.erase(it);
+  }
+  void post(std::function<void()> callback) override {
+    boost::asio::post(io_, std::move(callback));
+  }
+
+ private:
+  boost::asio::io_context& io_;
+  TimerId next_ = 1;
+  std::map<TimerId, std::shared_ptr<boost::asio::steady_timer>> timers_;
+};
 
 }  // namespace
 
@@ -55,14 +95,27 @@ class Mesos::Impl {
       client_.cancelAll();
       retryTimer_.cancel();
       watchdog_.cancel();
+      detector_.reset();  // on the loop, as its contract asks; no callback runs after
       io_.stop();
     });
     thread_.join();
   }
 
-  void start() {
+  // With a detector, the master is whichever one it names as the leader.
+  void start(std::shared_ptr<MasterDetector> detector) {
     thread_ = std::thread([this] { io_.run(); });
-    boost::asio::post(io_, [this] { connect(); });
+    boost::asio::post(io_, [this, detector = std::move(detector)]() mutable {
+      if (!detector) {
+        connect();
+        return;
+      }
+      detector_ = std::move(detector);
+      if (auto ready = detector_->initialize(runtime_); !ready) {
+        PLEXUS_LOG(Error) << "master detector: " << ready.error().message();
+        return;
+      }
+      detect(std::nullopt);
+    });
   }
 
   void send(const Call& call) {
@@ -93,9 +146,43 @@ class Mesos::Impl {
     return contentType_ == ContentType::kJson ? toJson(call) : call.SerializeAsString();
   }
 
+  void detect(const std::optional<v1::MasterInfo>& previous) {
+    detector_->detect(previous, [this](Result<std::optional<v1::MasterInfo>> leader) {
+      if (stopping_) return;
+      if (!leader) {
+        PLEXUS_LOG(Error) << "master detector failed and cannot recover: "
+                          << leader.error().message();
+        return;
+      }
+      leaderChanged(*leader);
+      detect(*leader);
+    });
+  }
+
+  // A new leader (or none): drop the old master and connect to the new one at once;
+  // the scheduler re-subscribes from connected() with its FrameworkID.
+  void leaderChanged(const std::optional<v1::MasterInfo>& leader) {
+    dropConnection(leader ? "a new master leads" : "no master leads");
+    retryTimer_.cancel();
+    backoff_ = options_.backoffMin;
+    if (!leader) {
+      PLEXUS_LOG(Warning) << "no master is leading; waiting for one";
+      haveMaster_ = false;
+      return;
+    }
+    configured_.host = !leader->address().ip().empty() ? leader->address().ip()
+                       : !leader->hostname().empty()   ? leader->hostname()
+                                                       : leader->address().hostname();
+    configured_.port = static_cast<std::uint16_t>(leader->port());
+    configured_.target = std::string(kDefaultPath);
+    haveMaster_ = true;
+    PLEXUS_LOG(Info) << "leading master is " << leader->id() << " at " << describe(configured_);
+    connect();
+  }
+
   // Probes the master with a GET of the endpoint: any HTTP answer means it is up.
   void connect() {
-    if (stopping_) return;
+    if (stopping_ || !haveMaster_) return;
     state_ = State::kConnecting;
     current_ = configured_;
     if (probe_) probe_->cancel();
@@ -367,8 +454,11 @@ class Mesos::Impl {
   boost::asio::steady_timer watchdog_{io_};
   std::thread thread_;
 
-  const http::Url configured_;
+  http::Url configured_;  // the master, or the leader the detector named last
   http::Url current_;
+  IoRuntime runtime_{io_};
+  std::shared_ptr<MasterDetector> detector_;
+  bool haveMaster_ = true;  // false while the detector knows no leader
   const ContentType contentType_;
   const Callbacks callbacks_;
   const Options options_;
@@ -387,12 +477,26 @@ class Mesos::Impl {
   std::mt19937 rng_;
 };
 
+Result<std::unique_ptr<Mesos>> Mesos::create(std::shared_ptr<MasterDetector> detector,
+                                             ContentType contentType, Callbacks callbacks,
+                                             Options options) {
+  if (!detector) return fail("Mesos::create: no master detector given");
+  if (options.backoffMin.count() <= 0 || options.backoffMax < options.backoffMin) {
+    return fail("backoff options: need 0 < backoffMin <= backoffMax");
+  }
+  http::Url none{.host = "", .port = 0, .target = std::string(kDefaultPath)};
+  auto impl = std::make_shared<Impl>(std::move(none), contentType, std::move(callbacks), options);
+  impl->start(std::move(detector));
+  return std::unique_ptr<Mesos>(new Mesos(std::move(impl)));
+}
+
 Result<std::unique_ptr<Mesos>> Mesos::create(std::string master, ContentType contentType,
                                              Callbacks callbacks, Options options) {
-  if (master.starts_with("zk://")) {
+  if (master.starts_with("zk://") || master.starts_with("file://")) {
     return fail("master '" + master +
-                "': ZooKeeper (zk://) master addresses are not supported yet; give the leading "
-                "master as host:port");
+                "': a ZooKeeper address needs a master detector: load the detector_zk "
+                "module's detector_zk_detector and pass it to create(detector, ...) "
+                "(plexus-execute does this for --master=zk://)");
   }
   auto url = http::parseUrl(master);
   if (!url) return fail(url.error().context("master '" + master + "'"));
@@ -409,7 +513,7 @@ Result<std::unique_ptr<Mesos>> Mesos::create(std::string master, ContentType con
     return fail("backoff options: need 0 < backoffMin <= backoffMax");
   }
   auto impl = std::make_shared<Impl>(std::move(*url), contentType, std::move(callbacks), options);
-  impl->start();
+  impl->start(nullptr);
   return std::unique_ptr<Mesos>(new Mesos(std::move(impl)));
 }
 

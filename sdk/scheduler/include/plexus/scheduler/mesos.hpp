@@ -42,6 +42,10 @@
 #include <plexus/error.hpp>
 #include <plexus/v1/scheduler.pb.h>
 
+namespace plexus {
+class MasterDetector;
+}
+
 namespace plexus::scheduler {
 
 // The encoding of calls and events.
@@ -76,12 +80,22 @@ struct Callbacks {
 class Mesos {
  public:
   // `master` is "host:port" (or "http://host:port[/path]"; the default path is
-  // /api/v1/scheduler). "zk://" addresses are refused for now. Starts the thread
-  // and the first connection attempt.
+  // /api/v1/scheduler). "zk://" addresses need the detector overload below. Starts
+  // the thread and the first connection attempt.
   [[nodiscard]] static Result<std::unique_ptr<Mesos>> create(std::string master,
                                                              ContentType contentType,
                                                              Callbacks callbacks,
                                                              Options options = {});
+
+  // Follows the leading master that `detector` names (e.g. detector_zk's
+  // detector_zk_detector, loaded by the caller; the library does not load modules).
+  // The library initializes it and calls it on its own thread, and destroys its
+  // reference there. When the leader changes, disconnected() runs and then
+  // connected() once the new leader answers: re-subscribe with the FrameworkID.
+  // While no master leads, nothing is connected.
+  [[nodiscard]] static Result<std::unique_ptr<Mesos>> create(
+      std::shared_ptr<MasterDetector> detector, ContentType contentType, Callbacks callbacks,
+      Options options = {});
   ~Mesos();
   Mesos(const Mesos&) = delete;
   Mesos& operator=(const Mesos&) = delete;

@@ -1,0 +1,164 @@
+#include "ha_cluster.hpp"
+
+#include <cstdio>
+#include <regex>
+#include <signal.h>
+#include <thread>
+
+#include <boost/json.hpp>
+
+#include "http/client.hpp"
+
+namespace plexus::testing {
+namespace {
+
+std::string zkTestServer() {
+  const char* override = std::getenv("ZK_TEST_SERVER");
+  return override != nullptr ? override : PLEXUS_ZK_TEST_SERVER;
+}
+
+}  // namespace
+
+void HaCluster::TearDown() {
+  for (auto& agent : agents_) {
+    if (!agent) continue;
+    agent->signal(SIGTERM);
+    agent->wait();
+  }
+  for (auto& master : masters_) {
+    if (!master) continue;
+    master->signal(SIGTERM);
+    master->wait();
+  }
+  for (pid_t pid : taskPids_) {
+    if (pid > 0 && ::kill(pid, 0) == 0) ::kill(pid, SIGKILL);
+  }
+  if (zkStarted_) zkCommand("stop");
+}
+
+int HaCluster::zkCommand(const std::string& command, const std::string& args) {
+  int status = 0;
+  runShell(zkTestServer() + " " + command + " '" + (dir_.path() / "zk").string() + "' " + args +
+               " >/dev/null 2>>'" + (dir_.path() / "zk.stderr").string() + "'",
+           &status);
+  return status;
+}
+
+bool HaCluster::startZooKeeper(bool ensemble, std::string* error) {
+  int status = 0;
+  std::string out = runShell(zkTestServer() + (ensemble ? " ensemble '" : " start '") +
+                                 (dir_.path() / "zk").string() + "' 2>>'" +
+                                 (dir_.path() / "zk.stderr").string() + "'",
+                             &status);
+  zkStarted_ = true;  // stop even a half-started server
+  std::smatch match;
+  static const std::regex kZk("(^|\n)ZK=([^\n]+)");
+  if (status != 0 || !std::regex_search(out, match, kZk)) {
+    *error = "'" + zkTestServer() + "' failed (status " + std::to_string(status) +
+             "): " + readFile(dir_.path() / "zk.stderr");
+    return false;
+  }
+  zkAddress_ = match[2];
+  return true;
+}
+
+int HaCluster::startMaster(size_t index, std::vector<std::string> extraArgs) {
+  if (masters_.size() <= index) {
+    masters_.resize(index + 1);
+    masterPorts_.resize(index + 1, -1);
+  }
+  std::vector<std::string> args = {
+      "--port=0",
+      "--ip=127.0.0.1",
+      "--hostname=127.0.0.1",
+      "--work_dir=" + (dir_.path() / ("master" + std::to_string(index))).string(),
+      "--zk=" + zkUrl(),
+      std::string("--zk_session_timeout=") + kSessionTimeout,
+      "--allocation_interval=50ms",
+      "--agent_ping_timeout=1secs",
+      "--max_agent_ping_timeouts=5"};
+  for (auto& arg : extraArgs)
+    args.push_back(std::move(arg));
+  std::filesystem::path home = dir_.path() / ("master" + std::to_string(index) + "-run");
+  std::filesystem::create_directories(home);
+  masters_[index] = std::make_unique<Process>("plexus-master", args, home);
+  masterPorts_[index] = masters_[index]->waitForPort();
+  return masterPorts_[index];
+}
+
+size_t HaCluster::startAgent(const std::string& resources) {
+  size_t index = agents_.size();
+  std::filesystem::path home = dir_.path() / ("agent" + std::to_string(index) + "-run");
+  std::filesystem::create_directories(home);
+  agents_.push_back(std::make_unique<Process>(
+      "plexus-agent",
+      std::vector<std::string>{
+          "--port=0", "--ip=127.0.0.1", "--master=" + zkUrl(),
+          std::string("--zk_session_timeout=") + kSessionTimeout,
+          "--work_dir=" + (dir_.path() / ("agent" + std::to_string(index))).string(),
+          "--resources=" + resources, "--status_update_retry_interval=300ms",
+          "--registration_backoff_factor=100ms", "--executor_shutdown_grace_period=1secs"},
+      home));
+  return index;
+}
+
+http::Response HaCluster::get(int port, const std::string& path) {
+  auto response =
+      http::fetch("127.0.0.1", static_cast<uint16_t>(port), {.method = "GET", .target = path});
+  if (!response) return http::Response{.status = 0, .body = response.error().message()};
+  return *response;
+}
+
+boost::json::value HaCluster::getJson(int port, const std::string& path) {
+  http::Response response = get(port, path);
+  if (response.status != 200) return nullptr;
+  boost::system::error_code error;
+  boost::json::value value = boost::json::parse(response.body, error);
+  return error ? boost::json::value(nullptr) : value;
+}
+
+std::optional<bool> HaCluster::elected(int port) {
+  boost::json::value metrics = getJson(port, "/metrics/snapshot");
+  if (!metrics.is_object()) return std::nullopt;
+  const boost::json::value* value = metrics.as_object().if_contains("master/elected");
+  if (value == nullptr || !value->is_number()) return std::nullopt;
+  return value->to_number<double>() == 1;
+}
+
+std::optional<size_t> HaCluster::waitForLeader(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    std::vector<size_t> leaders;
+    for (size_t i = 0; i < masters_.size(); ++i) {
+      if (masters_[i] && elected(masterPorts_[i]).value_or(false)) leaders.push_back(i);
+    }
+    if (leaders.size() == 1) return leaders.front();
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+std::vector<std::string> HaCluster::activeAgents(int port) {
+  std::vector<std::string> ids;
+  boost::json::value state = getJson(port, "/state");
+  if (!state.is_object()) return ids;
+  const boost::json::value* slaves = state.as_object().if_contains("slaves");
+  if (slaves == nullptr || !slaves->is_array()) return ids;
+  for (const auto& slave : slaves->as_array()) {
+    const auto& object = slave.as_object();
+    if (object.at("active").as_bool()) ids.emplace_back(object.at("id").as_string());
+  }
+  return ids;
+}
+
+std::string HaCluster::logs() const {
+  std::string all;
+  for (size_t i = 0; i < masters_.size(); ++i) {
+    if (masters_[i]) all += "--- master " + std::to_string(i) + ":\n" + masters_[i]->err();
+  }
+  for (size_t i = 0; i < agents_.size(); ++i)
+    all += "--- agent " + std::to_string(i) + ":\n" + agents_[i]->err();
+  return all;
+}
+
+}  // namespace plexus::testing

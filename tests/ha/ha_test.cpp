@@ -1,0 +1,458 @@
+// High availability end to end: real ZooKeeper, real masters (--zk) and agents
+// (--master=zk://), on 127.0.0.1 (docs/high-availability.md).
+#include <algorithm>
+#include <map>
+#include <set>
+#include <signal.h>
+#include <thread>
+
+#include <boost/json.hpp>
+#include <zookeeper/zookeeper.h>
+
+#include <plexus/resources.hpp>
+
+#include "api_client.hpp"
+#include "ha_cluster.hpp"
+
+namespace plexus::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using v1::scheduler::Call;
+using v1::scheduler::Event;
+
+#define START_ZOOKEEPER(ensemble)                             \
+  do {                                                        \
+    std::string why;                                          \
+    if (!startZooKeeper(ensemble, &why)) GTEST_SKIP() << why; \
+  } while (0)
+
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (done()) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+// What a Mesos-aware client (pymesos) does: list the group, take the smallest child
+// name other than log_replicas, and read address.{ip,port} from its JSON.
+std::optional<int> leaderPortFromZooKeeper(const std::string& servers) {
+  zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
+  zhandle_t* zh = zookeeper_init(servers.c_str(), nullptr, 4000, nullptr, nullptr, 0);
+  if (zh == nullptr) return std::nullopt;
+  std::optional<int> port;
+  String_vector children{};
+  if (zoo_get_children(zh, "/plexus", 0, &children) == ZOK) {
+    std::vector<std::string> names;
+    for (int i = 0; i < children.count; ++i) {
+      if (std::string(children.data[i]) != "log_replicas") names.emplace_back(children.data[i]);
+    }
+    deallocate_String_vector(&children);
+    std::sort(names.begin(), names.end());
+    if (!names.empty() && names.front().starts_with("json.info_")) {
+      std::string data(64 * 1024, '\0');
+      int length = static_cast<int>(data.size());
+      if (zoo_get(zh, ("/plexus/" + names.front()).c_str(), 0, data.data(), &length, nullptr) ==
+          ZOK) {
+        data.resize(std::max(length, 0));
+        boost::system::error_code error;
+        boost::json::value json = boost::json::parse(data, error);
+        if (!error && json.is_object()) {
+          const auto& address = json.as_object().at("address").as_object();
+          if (address.at("ip").as_string() == "127.0.0.1")
+            port = static_cast<int>(address.at("port").to_number<int64_t>());
+        }
+      }
+    }
+  }
+  zookeeper_close(zh);
+  return port;
+}
+
+TEST_F(HaCluster, NonLeadersRedirectToTheLeaderWhichZooKeeperNames) {
+  START_ZOOKEEPER(false);
+  for (size_t i = 0; i < 3; ++i)
+    ASSERT_GT(startMaster(i), 0) << logs();
+  auto leader = waitForLeader(15s);
+  ASSERT_TRUE(leader) << logs();
+  int leaderPort = masterPorts_[*leader];
+  std::string leaderAt = "//127.0.0.1:" + std::to_string(leaderPort);
+
+  EXPECT_EQ(leaderPortFromZooKeeper(zkAddress_), leaderPort);
+  for (size_t i = 0; i < 3; ++i) {
+    int port = masterPorts_[i];
+    // Every master's /state names the leader.
+    boost::json::value state = getJson(port, "/state");
+    ASSERT_TRUE(state.is_object()) << logs();
+    EXPECT_EQ(state.at("leader_info").at("port").to_number<int64_t>(), leaderPort);
+    EXPECT_EQ(state.at("leader").as_string(), "master@127.0.0.1:" + std::to_string(leaderPort));
+    // /redirect and /master/redirect point at the leader, from any master.
+    for (const char* path : {"/redirect", "/master/redirect"}) {
+      http::Response redirect = get(port, path);
+      EXPECT_EQ(redirect.status, 307u) << path;
+      EXPECT_EQ(redirect.header("Location").value_or(""), leaderAt) << path;
+    }
+    EXPECT_EQ(get(port, "/redirect/below").status, 404u);
+    if (i == *leader) {
+      EXPECT_EQ(elected(port), true);
+      EXPECT_EQ(get(port, "/roles").status, 200u);
+      continue;
+    }
+    EXPECT_EQ(elected(port), false);
+    // Leader-only routes redirect with the path and query kept.
+    http::Response scheduler =
+        post(port, "/api/v1/scheduler", "application/json", R"({"type":"SUBSCRIBE"})");
+    EXPECT_EQ(scheduler.status, 307u);
+    EXPECT_EQ(scheduler.header("Location").value_or(""), leaderAt + "/api/v1/scheduler");
+    http::Response operatorCall =
+        post(port, "/api/v1/operator", "application/json", R"({"type":"GET_HEALTH"})");
+    EXPECT_EQ(operatorCall.status, 307u);
+    EXPECT_EQ(operatorCall.header("Location").value_or(""), leaderAt + "/api/v1/operator");
+    http::Response roles = get(port, "/master/roles?x=1");
+    EXPECT_EQ(roles.status, 307u);
+    EXPECT_EQ(roles.header("Location").value_or(""), leaderAt + "/master/roles?x=1");
+  }
+}
+
+TEST_F(HaCluster, NoLeaderKnownAnswers503) {
+  // Nothing listens on port 1: the master never reaches ZooKeeper, so no leader is known.
+  zkAddress_ = "127.0.0.1:1";
+  int port = startMaster(0);
+  ASSERT_GT(port, 0) << logs();
+  EXPECT_EQ(elected(port), false);
+  EXPECT_EQ(get(port, "/redirect").status, 503u);
+  EXPECT_EQ(post(port, "/api/v1/scheduler", "application/json", "{}").status, 503u);
+  EXPECT_EQ(post(port, "/api/v1", "application/json", "{}").status, 503u);
+  boost::json::value state = getJson(port, "/state");
+  ASSERT_TRUE(state.is_object());
+  EXPECT_EQ(state.as_object().if_contains("leader_info"), nullptr);
+}
+
+TEST_F(HaCluster, LeaderThatLosesItsSessionStopsLeadingBeforeAnotherStarts) {
+  START_ZOOKEEPER(false);
+  ASSERT_GT(startMaster(0), 0) << logs();
+  auto first = waitForLeader(15s);
+  ASSERT_EQ(first, 0u) << logs();
+  ASSERT_GT(startMaster(1), 0) << logs();
+  ASSERT_EQ(elected(masterPorts_[1]), false);
+
+  // ZooKeeper goes away: nobody can be elected, so the leader must step down on
+  // its own within the session timeout.
+  ASSERT_EQ(zkCommand("stop"), 0);
+  EXPECT_EQ(masters_[0]->wait(10s), 1) << logs();
+  EXPECT_NE(masters_[0]->err().find("stepping down as leader"), std::string::npos) << logs();
+  masters_[0].reset();
+  EXPECT_EQ(elected(masterPorts_[1]), false);
+
+  // ZooKeeper is back (same port and data): the standby takes over.
+  std::string why;
+  ASSERT_TRUE(startZooKeeper(false, &why)) << why;
+  auto second = waitForLeader(15s);
+  EXPECT_EQ(second, 1u) << logs();
+}
+
+TEST_F(HaCluster, LosingOneMemberOfTheEnsembleChangesNothing) {
+  START_ZOOKEEPER(true);
+  ASSERT_GT(startMaster(0), 0) << logs();
+  ASSERT_EQ(waitForLeader(15s), 0u) << logs();
+  ASSERT_GT(startMaster(1), 0) << logs();
+  std::string leaderId = getJson(masterPorts_[0], "/state").at("id").as_string().c_str();
+
+  for (int node = 1; node <= 3; ++node) {
+    ASSERT_EQ(zkCommand("stop-node", std::to_string(node)), 0);
+    // Longer than the session timeout: a lost session would have shown by now.
+    std::this_thread::sleep_for(3s);
+    ASSERT_EQ(zkCommand("start-node", std::to_string(node)), 0);
+    EXPECT_EQ(elected(masterPorts_[0]), true) << "after stopping node " << node << logs();
+    EXPECT_EQ(elected(masterPorts_[1]), false) << "after stopping node " << node;
+  }
+  boost::json::value state = getJson(masterPorts_[1], "/state");
+  ASSERT_TRUE(state.is_object()) << logs();
+  EXPECT_EQ(state.at("leader_info").at("id").as_string(), leaderId);
+  EXPECT_EQ(getJson(masterPorts_[0], "/metrics/snapshot").at("master/leader_changes"), 0);
+}
+
+// The issue's headline check.
+class Failover : public HaCluster {
+ protected:
+  // Every update seen, by task, in arrival order, duplicates (same uuid) dropped.
+  std::map<std::string, std::vector<v1::TaskState>> updates_;
+  std::set<std::string> seenUuids_;
+
+  // Takes the UPDATE events queued in `scheduler`, records and acknowledges them.
+  void takeUpdates(Scheduler& scheduler) {
+    // Take them out first: an acknowledgement runs the client's loop, which may
+    // append events to the queue.
+    std::vector<v1::TaskStatus> statuses;
+    auto& events = scheduler.events();
+    for (auto it = events.begin(); it != events.end();) {
+      if (it->type() != Event::UPDATE) {
+        ++it;
+        continue;
+      }
+      statuses.push_back(it->update().status());
+      it = events.erase(it);
+    }
+    for (const v1::TaskStatus& status : statuses) {
+      if (!status.has_uuid()) continue;
+      if (seenUuids_.insert(status.uuid()).second)
+        updates_[status.task_id().value()].push_back(status.state());
+      Call ack;
+      ack.set_type(Call::ACKNOWLEDGE);
+      *ack.mutable_acknowledge()->mutable_agent_id() = status.agent_id();
+      *ack.mutable_acknowledge()->mutable_task_id() = status.task_id();
+      ack.mutable_acknowledge()->set_uuid(status.uuid());
+      scheduler.call(ack);
+    }
+  }
+
+  void pump(Scheduler& scheduler, std::chrono::milliseconds time) {
+    scheduler.waitFor(
+        [&] {
+          takeUpdates(scheduler);
+          return false;
+        },
+        time);
+  }
+
+  static v1::TaskInfo task(const v1::Offer& offer, const std::string& id,
+                           const std::string& command) {
+    v1::TaskInfo task;
+    task.set_name(id);
+    task.mutable_task_id()->set_value(id);
+    *task.mutable_agent_id() = offer.agent_id();
+    task.mutable_command()->set_value(command);
+    Resources::parse("cpus:0.1;mem:16")->toWire(task.mutable_resources());
+    for (auto& resource : *task.mutable_resources())
+      resource.mutable_allocation_info()->set_role("*");
+    return task;
+  }
+
+  // Task id -> the pid its command wrote into its sandbox.
+  std::map<std::string, pid_t> taskPids() const {
+    std::map<std::string, pid_t> pids;
+    std::error_code error;
+    for (auto it = std::filesystem::recursive_directory_iterator(dir_.path(), error);
+         !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
+      if (it->path().filename() != "task.pid") continue;
+      std::string text = readFile(it->path());
+      // .../executors/<executor id = task id>/runs/<container>/task.pid
+      std::filesystem::path runs = it->path().parent_path().parent_path();
+      std::string task = runs.parent_path().filename().string();
+      if (!text.empty()) pids[task] = std::atoi(text.c_str());
+    }
+    return pids;
+  }
+};
+
+TEST_F(Failover, FiveLeaderKillsLoseNoTaskAndNoUpdate) {
+  START_ZOOKEEPER(false);
+  for (size_t i = 0; i < 3; ++i)
+    ASSERT_GT(startMaster(i), 0) << logs();
+  auto leader = waitForLeader(15s);
+  ASSERT_TRUE(leader) << logs();
+  for (int i = 0; i < 2; ++i)
+    startAgent("cpus:8;mem:4096;disk:1024");
+  std::vector<std::string> agentIds;
+  ASSERT_TRUE(eventually(
+      [&] {
+        agentIds = activeAgents(masterPorts_[*leader]);
+        return agentIds.size() == 2;
+      },
+      20s))
+      << logs();
+
+  v1::FrameworkInfo info;
+  info.set_user("nobody");
+  info.set_name("ha-test");
+  info.set_failover_timeout(3600);
+  info.add_capabilities()->set_type(v1::FrameworkInfo::Capability::PARTITION_AWARE);
+  auto scheduler = std::make_unique<Scheduler>(masterPorts_[*leader], Wire::kProtobuf);
+  ASSERT_EQ(scheduler->subscribe(info), 200u);  // waits for SUBSCRIBED too
+  std::string frameworkId = scheduler->frameworkId();
+  info.mutable_id()->set_value(frameworkId);
+
+  // 10 long-running tasks per agent, plus 5 short ones whose TASK_FINISHED falls
+  // somewhere in the failovers: those updates must reach the scheduler anyway.
+  std::map<std::string, v1::Offer> offerByAgent;
+  ASSERT_TRUE(scheduler->waitFor(
+      [&] {
+        auto& events = scheduler->events();
+        for (auto it = events.begin(); it != events.end();) {
+          if (it->type() == Event::OFFERS) {
+            for (const auto& offer : it->offers().offers())
+              offerByAgent[offer.agent_id().value()] = offer;
+            it = events.erase(it);
+          } else {
+            ++it;
+          }
+        }
+        return offerByAgent.size() == 2;
+      },
+      20s))
+      << logs();
+  int long_ = 0;
+  int short_ = 0;
+  for (const auto& [agent, offer] : offerByAgent) {
+    std::vector<v1::TaskInfo> tasks;
+    for (int i = 0; i < 10; ++i) {
+      tasks.push_back(
+          task(offer, "long-" + std::to_string(long_++), "echo $$ > task.pid && exec sleep 3600"));
+    }
+    for (int i = 0; i < (agent == offerByAgent.begin()->first ? 3 : 2); ++i) {
+      ++short_;
+      tasks.push_back(
+          task(offer, "short-" + std::to_string(short_), "sleep " + std::to_string(3 * short_)));
+    }
+    Call accept;
+    accept.set_type(Call::ACCEPT);
+    *accept.mutable_accept()->add_offer_ids() = offer.id();
+    auto* operation = accept.mutable_accept()->add_operations();
+    operation->set_type(v1::Offer::Operation::LAUNCH);
+    for (auto& task : tasks)
+      *operation->mutable_launch()->add_task_infos() = task;
+    ASSERT_EQ(scheduler->call(accept).status, 202u);
+  }
+  auto running = [&] {
+    int count = 0;
+    for (const auto& [task, states] : updates_)
+      count += task.starts_with("long-") && !states.empty() && states.back() == v1::TASK_RUNNING;
+    return count;
+  };
+  ASSERT_TRUE(scheduler->waitFor(
+      [&] {
+        takeUpdates(*scheduler);
+        return running() == 20;
+      },
+      30s))
+      << logs();
+  std::map<std::string, pid_t> pids;
+  ASSERT_TRUE(eventually(
+      [&] {
+        pids = taskPids();
+        return pids.size() == 20;
+      },
+      10s));
+  for (const auto& [task, pid] : pids)
+    taskPids_.push_back(pid);
+
+  for (int round = 1; round <= 5; ++round) {
+    SCOPED_TRACE("failover " + std::to_string(round));
+    size_t old = *leader;
+    auto killed = Clock::now();
+    masters_[old]->signal(SIGKILL);
+    masters_[old]->wait();
+    masters_[old].reset();
+    leader = waitForLeader(4s);  // the session timeout (2 s) + 2 s
+    ASSERT_TRUE(leader) << logs();
+    auto elected = Clock::now();
+    int port = masterPorts_[*leader];
+    ASSERT_GT(startMaster(old), 0) << logs();  // back as a standby, as a supervisor would
+
+    ASSERT_TRUE(eventually(
+        [&] {
+          auto active = activeAgents(port);
+          std::sort(active.begin(), active.end());
+          std::sort(agentIds.begin(), agentIds.end());
+          return active == agentIds;
+        },
+        20s))
+        << logs();
+    auto reregistered = Clock::now();
+
+    scheduler = std::make_unique<Scheduler>(port, Wire::kProtobuf);
+    ASSERT_EQ(scheduler->subscribe(info), 200u) << logs();
+    EXPECT_EQ(scheduler->frameworkId(), frameworkId);
+    ASSERT_TRUE(scheduler->next(Event::OFFERS, 20s)) << logs();
+    pump(*scheduler, 200ms);
+
+    // The same 20 tasks, running, with the same processes.
+    boost::json::value state = getJson(port, "/state");
+    ASSERT_TRUE(state.is_object());
+    int listed = 0;
+    for (const auto& framework : state.at("frameworks").as_array()) {
+      if (framework.at("id").as_string() != frameworkId) continue;
+      for (const auto& task : framework.at("tasks").as_array()) {
+        std::string id(task.at("id").as_string());
+        if (id.starts_with("long-")) {
+          ++listed;
+          EXPECT_EQ(task.at("state").as_string(), "TASK_RUNNING") << id;
+        }
+      }
+    }
+    EXPECT_EQ(listed, 20) << boost::json::serialize(state);
+    EXPECT_EQ(taskPids(), pids);
+    for (const auto& [task, pid] : pids)
+      EXPECT_EQ(::kill(pid, 0), 0) << task << " (pid " << pid << ") is gone";
+    std::printf("failover %d: new leader after %.2f s, agents re-registered after %.2f s\n", round,
+                std::chrono::duration<double>(elected - killed).count(),
+                std::chrono::duration<double>(reregistered - killed).count());
+  }
+
+  // Every short task's updates arrived, in order, ending with TASK_FINISHED.
+  ASSERT_TRUE(scheduler->waitFor(
+      [&] {
+        takeUpdates(*scheduler);
+        for (int i = 1; i <= short_; ++i) {
+          auto it = updates_.find("short-" + std::to_string(i));
+          if (it == updates_.end() || it->second.empty() || it->second.back() != v1::TASK_FINISHED)
+            return false;
+        }
+        return true;
+      },
+      30s))
+      << logs();
+  for (const auto& [task, states] : updates_) {
+    // TASK_STARTING?, TASK_RUNNING, then (short tasks) TASK_FINISHED, nothing else.
+    std::vector<v1::TaskState> expected;
+    if (!states.empty() && states.front() == v1::TASK_STARTING)
+      expected.push_back(v1::TASK_STARTING);
+    expected.push_back(v1::TASK_RUNNING);
+    if (task.starts_with("short-")) expected.push_back(v1::TASK_FINISHED);
+    EXPECT_EQ(states, expected) << task;
+  }
+}
+
+}  // namespace
+}  // namespace plexus::testing
+
+namespace plexus::testing {
+namespace {
+
+// plexus-execute (the SDK scheduler library with detector_zk's detector) follows
+// the leader: the leader dies while its task runs, and it still sees TASK_FINISHED.
+TEST_F(HaCluster, ExecuteFollowsTheLeaderThroughAFailover) {
+  START_ZOOKEEPER(false);
+  for (size_t i = 0; i < 2; ++i)
+    ASSERT_GT(startMaster(i), 0) << logs();
+  auto leader = waitForLeader(15s);
+  ASSERT_TRUE(leader) << logs();
+  startAgent("cpus:2;mem:1024;disk:1024");
+  ASSERT_TRUE(eventually([&] { return activeAgents(masterPorts_[*leader]).size() == 1; }, 20s))
+      << logs();
+
+  Process execute("plexus-execute",
+                  {"--master=" + zkUrl(), std::string("--zk_session_timeout=") + kSessionTimeout,
+                   "--command=sleep 5", "--name=ha-execute", "--logging_level=INFO"},
+                  dir_.path());
+  ASSERT_TRUE(
+      eventually([&] { return execute.out().find("TASK_RUNNING") != std::string::npos; }, 30s))
+      << execute.out() << execute.err() << logs();
+  masters_[*leader]->signal(SIGKILL);
+  masters_[*leader]->wait();
+  masters_[*leader].reset();
+  EXPECT_EQ(execute.wait(60s), 0) << execute.out() << execute.err() << logs();
+  std::string out = execute.out();
+  EXPECT_NE(out.find("TASK_FINISHED"), std::string::npos) << out;
+  // It subscribed twice (to each leader) with the same FrameworkID.
+  std::size_t first = out.find("Subscribed with ID ");
+  ASSERT_NE(first, std::string::npos) << out;
+  std::string id = out.substr(first, out.find('\n', first) - first);
+  EXPECT_NE(out.find(id, first + 1), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace plexus::testing
