@@ -35,10 +35,15 @@ class EnvHook final : public plexus::Hook {
     return hook;
   }
 
-  // Only the returned variables are added; the agent keeps the rest.
+  // The returned environment replaces the command's: keep it and set ours over it.
   Decorated<plexus::v1::Environment> agentExecutorEnvironmentDecorator(
-      const plexus::v1::ExecutorInfo&) override {
-    return variables_;
+      const plexus::v1::ExecutorInfo& executor, const plexus::v1::AgentInfo&) override {
+    plexus::v1::Environment environment = executor.command().environment();
+    for (const auto& ours : variables_.variables()) {
+      auto* variable = environment.add_variables();
+      *variable = ours;
+    }
+    return environment;
   }
 
  private:

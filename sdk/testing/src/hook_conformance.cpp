@@ -88,7 +88,7 @@ void callEveryHookPoint(Hook& hook, const Inputs& in) {
       for (const auto& label : (*agentLabels)->labels())
         EXPECT_FALSE(label.key().empty()) << "agentRunTaskLabelDecorator: a label without a key";
     }
-    auto environment = hook.agentExecutorEnvironmentDecorator(in.executor);
+    auto environment = hook.agentExecutorEnvironmentDecorator(in.executor, in.agent);
     expectWellFormed(environment, "agentExecutorEnvironmentDecorator");
     if (environment && *environment) {
       for (const auto& variable : (*environment)->variables()) {
@@ -107,7 +107,10 @@ void callEveryHookPoint(Hook& hook, const Inputs& in) {
     if (!removed) {
       EXPECT_FALSE(removed.error().message().empty());
     }
-    expectWellFormed(hook.agentTaskStatusDecorator(FrameworkId("f1"), in.status),
+    const Resources containerResources;
+    const TaskStatusContext context{
+        .agent = in.agent, .executor = &in.executor, .containerResources = containerResources};
+    expectWellFormed(hook.agentTaskStatusDecorator(FrameworkId("f1"), in.status, context),
                      "agentTaskStatusDecorator");
     expectWellFormed(hook.agentResourcesDecorator(in.agent), "agentResourcesDecorator");
     auto attributes = hook.agentAttributesDecorator(in.agent);
