@@ -103,7 +103,15 @@ std::map<std::string, std::string> Flags::values() const {
   std::map<std::string, std::string> out;
   for (const auto& option : options_.options()) {
     auto it = values_.find(option->long_name());
-    if (it != values_.end()) out[option->long_name()] = valueText(it->second.value());
+    if (it == values_.end()) continue;
+    std::string text = valueText(it->second.value());
+    // Inline credentials hold secrets: never in the log or /flags (a path is fine).
+    const std::string& name = option->long_name();
+    if ((name == "credential" || name == "credentials") &&
+        text.find_first_not_of(" \t\r\n") != std::string::npos &&
+        text[text.find_first_not_of(" \t\r\n")] == '{')
+      text = "(inline JSON, not shown)";
+    out[name] = std::move(text);
   }
   return out;
 }

@@ -42,7 +42,8 @@ class Flags {
   // Every flag with its effective value, as " --name=value" (for the start-up log).
   std::string effectiveValues() const;
 
-  // Every flag with its effective value, by name (for /flags).
+  // Every flag with its effective value, by name (for /flags). Inline JSON given to
+  // --credential or --credentials is shown as "(inline JSON, not shown)".
   std::map<std::string, std::string> values() const;
 
  private:

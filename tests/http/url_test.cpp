@@ -63,7 +63,12 @@ TEST(httpUrl, ParseUrl) {
   EXPECT_EQ(v6.host, "::1");
   EXPECT_EQ(v6.port, 8080);
 
-  EXPECT_FALSE(parseUrl("https://x/").has_value());
+  // https:// names the same host and port; TLS itself follows LIBPROCESS_SSL_*.
+  auto secure = parseUrl("https://x:5050/api/v1/scheduler").value();
+  EXPECT_EQ(secure.host, "x");
+  EXPECT_EQ(secure.port, 5050);
+  EXPECT_EQ(secure.target, "/api/v1/scheduler");
+  EXPECT_FALSE(parseUrl("ftp://x/").has_value());
   EXPECT_FALSE(parseUrl("http://x:99999/").has_value());
   EXPECT_FALSE(parseUrl("http://x:/").has_value());
   EXPECT_FALSE(parseUrl("http://:80/").has_value());

@@ -141,7 +141,8 @@ TEST_F(AuthenticationTest, OperatorEndpointsNeedCredentialsAndHealthDoesNot) {
 TEST_F(AuthenticationTest, AnAgentWithoutACredentialIsNotAdmitted) {
   for (const std::vector<std::string>& credential :
        {std::vector<std::string>{},
-        std::vector<std::string>{R"(--credential={"principal": "agent", "secret": "wrong"})"}}) {
+        std::vector<std::string>{
+            R"(--credential={"principal": "agent", "secret": "s3cret-never-logged"})"}}) {
     Process agent(
         "plexus-agent",
         [&] {
@@ -160,6 +161,7 @@ TEST_F(AuthenticationTest, AnAgentWithoutACredentialIsNotAdmitted) {
         std::string::npos)
         << agent.err();
     EXPECT_EQ(agent.err().find(" as agent "), std::string::npos) << agent.err();
+    EXPECT_EQ(agent.err().find("s3cret-never-logged"), std::string::npos) << agent.err();
     auto state = masterJson("/state", basic("ops", "ops-secret"));
     EXPECT_EQ(state.at("slaves").as_array().size(), 2u);
     agent.signal(SIGTERM);

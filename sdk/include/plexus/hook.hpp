@@ -7,12 +7,11 @@
 //   - a value: it replaces the existing labels / environment / status fields;
 //   - an Error: logged with the hook's name; the value is left as it is. The
 //     hook point's own contract says when an error also fails the task.
-// Notifications (agent lost, executor removed, post-fetch) return an Error only
-// to have it logged.
-//
-// The daemon logs every Error with the hook's module name and the hook point.
-// Only the post-fetch hook fails what it decorates (the container's launch); at
-// every other point an Error leaves the value as the previous hook left it.
+// Notifications (agent lost, executor removed) return an Error only to have it
+// logged. The daemon logs every Error with the hook's module name and the hook
+// point. Only the post-fetch hook's Error fails what it guards (the container's
+// launch); at every other point an Error leaves the value as the previous hook
+// left it.
 //
 // Threading: called on the daemon's loop, except the methods
 // marked "(blocking pool)", which may block briefly. Hooks must not block the loop:
