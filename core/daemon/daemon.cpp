@@ -34,8 +34,37 @@ void addCommonFlags(Flags& flags, CommonFlags* values, const DaemonSpec& spec) {
       "work_dir", po::value<std::string>(&values->workDir)->default_value(spec.defaultWorkDir),
       "Folder for this daemon's persistent state.")(
       "logging_level", po::value<std::string>(&values->loggingLevel)->default_value("INFO"),
-      "Lowest level logged to stderr: DEBUG, INFO, WARNING or ERROR.");
+      "Lowest level logged to stderr: DEBUG, INFO, WARNING or ERROR.")(
+      "ssl_cert_file", po::value<std::string>(&values->sslCertFile)->default_value("", "\"\""),
+      "PEM certificate of this daemon. With --ssl_key_file it turns on TLS: every endpoint "
+      "and every client of the daemon (and of the executors an agent starts) speaks https. "
+      "Empty: LIBPROCESS_SSL_CERT_FILE / LIBPROCESS_SSL_ENABLED decide (plain HTTP when unset).")(
+      "ssl_key_file", po::value<std::string>(&values->sslKeyFile)->default_value("", "\"\""),
+      "PEM private key for --ssl_cert_file.")(
+      "ssl_ca_file", po::value<std::string>(&values->sslCaFile)->default_value("", "\"\""),
+      "PEM CA certificate(s) that peers' certificates must chain to (the system's CAs when "
+      "empty); clients verify the server's certificate and host name.")(
+      "ssl_require_client_cert",
+      po::value<bool>(&values->sslRequireClientCert)->default_value(false)->implicit_value(true),
+      "Require and verify a certificate from every client (against --ssl_ca_file).");
   module::addModuleFlags(flags, &values->modules);
+}
+
+// The --ssl_* flags become the LIBPROCESS_SSL_* environment the TLS configuration
+// is read from (once, on first use: nothing has read it yet), so the daemon's
+// clients and the executors an agent starts get the same configuration.
+Result<void> exportTlsFlags(const CommonFlags& flags) {
+  const bool any = !flags.sslCertFile.empty() || !flags.sslKeyFile.empty() ||
+                   !flags.sslCaFile.empty() || flags.sslRequireClientCert;
+  if (!any) return {};
+  if (flags.sslCertFile.empty() || flags.sslKeyFile.empty())
+    return fail("TLS needs both --ssl_cert_file and --ssl_key_file");
+  ::setenv("LIBPROCESS_SSL_ENABLED", "true", 1);
+  ::setenv("LIBPROCESS_SSL_CERT_FILE", flags.sslCertFile.c_str(), 1);
+  ::setenv("LIBPROCESS_SSL_KEY_FILE", flags.sslKeyFile.c_str(), 1);
+  if (!flags.sslCaFile.empty()) ::setenv("LIBPROCESS_SSL_CA_FILE", flags.sslCaFile.c_str(), 1);
+  ::setenv("LIBPROCESS_SSL_REQUIRE_CERT", flags.sslRequireClientCert ? "true" : "false", 1);
+  return {};
 }
 
 void serveBasics(http::Server& server) {
@@ -83,7 +112,8 @@ int runDaemon(int argc, char** argv, const DaemonSpec& spec) {
   CommonFlags common;
   Flags flags(spec.program, "Usage: " + spec.program + " [flags]\n" + spec.description +
                                 "\nTLS (https for every endpoint and client) is set by the "
-                                "environment: LIBPROCESS_SSL_ENABLED,\nLIBPROCESS_SSL_CERT_FILE, "
+                                "--ssl_* flags or, as in Mesos, the environment:\n"
+                                "LIBPROCESS_SSL_ENABLED, LIBPROCESS_SSL_CERT_FILE, "
                                 "LIBPROCESS_SSL_KEY_FILE, LIBPROCESS_SSL_CA_FILE, ... (see "
                                 "docs/security.md).");
   flags.addSwitch("version", "Print the version and exit.");
@@ -127,6 +157,8 @@ int runDaemon(int argc, char** argv, const DaemonSpec& spec) {
                      << module->manifest->version << " from " << module->libraryPath;
   }
 
+  if (auto exported = exportTlsFlags(common); !exported)
+    return refuse(spec, "refusing to start: " + exported.error().message());
   const auto& tls = http::tlsFromEnvironment();
   if (!tls) return refuse(spec, "refusing to start: " + tls.error().message());
   http::ServerOptions serverOptions;

@@ -37,6 +37,11 @@ struct CommonFlags {
   std::string hostname;
   std::string workDir;
   std::string loggingLevel;
+  // TLS (docs/security.md): the flags override the LIBPROCESS_SSL_* environment.
+  std::string sslCertFile;
+  std::string sslKeyFile;
+  std::string sslCaFile;
+  bool sslRequireClientCert = false;
   module::ModuleFlags modules;
 };
 

@@ -131,5 +131,37 @@ TEST_F(TlsTest, AClientThatDoesNotTrustTheCaFailsClearly) {
   EXPECT_TRUE(state.at("frameworks").as_array().empty());
 }
 
+// The --ssl_* flags turn TLS on by themselves (here over an environment that says
+// it is off), and a half-given pair is refused at start-up.
+TEST_F(TlsTest, SslFlagsTurnOnTlsWithoutTheEnvironment) {
+  const std::vector<std::string> off{"LIBPROCESS_SSL_ENABLED=false",
+                                     "LIBPROCESS_SSL_CERT_FILE=", "LIBPROCESS_SSL_KEY_FILE="};
+  Process master("plexus-master",
+                 {"--port=0", "--work_dir=" + (dir_.path() / "flags-master").string(),
+                  "--ssl_cert_file=" + dir() + "/plexus-ca-server.pem",
+                  "--ssl_key_file=" + dir() + "/plexus-ca-server.key",
+                  "--ssl_ca_file=" + dir() + "/plexus-ca.pem"},
+                 dir_.path(), off);
+  int port = master.waitForPort();
+  ASSERT_GT(port, 0) << master.err();
+  EXPECT_NE(master.err().find("listening on https://127.0.0.1:"), std::string::npos)
+      << master.err();
+  auto health =
+      http::fetch("127.0.0.1", static_cast<uint16_t>(port), {.method = "GET", .target = "/health"});
+  ASSERT_TRUE(health) << health.error().message();
+  EXPECT_EQ(health->status, 200u);
+  master.signal(SIGTERM);
+  EXPECT_EQ(master.wait(), 0) << master.err();
+
+  Process halfGiven("plexus-master",
+                    {"--port=0", "--work_dir=" + (dir_.path() / "half-master").string(),
+                     "--ssl_cert_file=" + dir() + "/plexus-ca-server.pem"},
+                    dir_.path(), off);
+  EXPECT_EQ(halfGiven.wait(), 1);
+  EXPECT_NE(halfGiven.lastErrLine().find("TLS needs both --ssl_cert_file and --ssl_key_file"),
+            std::string::npos)
+      << halfGiven.err();
+}
+
 }  // namespace
 }  // namespace plexus::testing

@@ -13,6 +13,7 @@
 
 #include <plexus/testing/election_conformance.hpp>
 
+#include "process.hpp"
 #include "zk_test_server.hpp"
 
 namespace {
@@ -30,8 +31,8 @@ ZkServer& server() {
   return instance;
 }
 
-using plexus::detector_zk::zk_test::run;
 using plexus::detector_zk::zk_test::zkTestServer;
+using plexus::testing::runShell;
 
 void startServer() {
   ZkServer& zk = server();
@@ -41,7 +42,8 @@ void startServer() {
   zk.address.clear();
   zk.failure.clear();
   int status = 0;
-  std::string out = run(zkTestServer() + " start '" + (zk.dir / "zk").string() + "' 2>&1", &status);
+  std::string out =
+      runShell(zkTestServer() + " start '" + (zk.dir / "zk").string() + "' 2>&1", &status);
   std::smatch match;
   static const std::regex kZk("(^|\n)ZK=([^\n]+)");
   if (status == 0 && std::regex_search(out, match, kZk)) {
@@ -55,7 +57,7 @@ void stopServer() {
   ZkServer& zk = server();
   if (zk.dir.empty()) return;
   int status = 0;
-  run(zkTestServer() + " stop '" + (zk.dir / "zk").string() + "' >/dev/null 2>&1", &status);
+  runShell(zkTestServer() + " stop '" + (zk.dir / "zk").string() + "' >/dev/null 2>&1", &status);
   std::error_code error;
   fs::remove_all(zk.dir, error);
   zk.dir.clear();
