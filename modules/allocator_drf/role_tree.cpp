@@ -117,7 +117,14 @@ void RoleTree::allocated(PairIdx index, const QVec& all, const QVec& unreservedP
     addTo(nodes_[n].unreservedHeld, unreservedPart);
     refreshUnsatisfied(n);
   }
+  resortAfterChange(index);
+}
+
+// After a pair's holdings changed: re-sort it and its ancestors now, or mark them
+// for the batch's re-sort, or nothing while the whole tree is to be re-sorted.
+void RoleTree::resortAfterChange(PairIdx index) {
   if (dirty_) return;
+  const Pair& pair = pairs_[index];
   if (batch_) {
     if (!pairTouched_[index]) {
       pairTouched_[index] = 1;
@@ -144,21 +151,7 @@ void RoleTree::unallocated(PairIdx index, const QVec& all, const QVec& unreserve
     subtractFrom(nodes_[n].unreservedHeld, unreservedPart);
     refreshUnsatisfied(n);
   }
-  if (dirty_) return;
-  if (batch_) {
-    if (!pairTouched_[index]) {
-      pairTouched_[index] = 1;
-      touchedPairs_.push_back(index);
-    }
-    markTouched(pair.node, true);
-    for (NodeIdx n = pair.node; n != kRoot; n = nodes_[n].parent)
-      markTouched(n, false);
-    return;
-  }
-  repositionPair(index);
-  repositionSelf(pair.node);
-  for (NodeIdx n = pair.node; n != kRoot; n = nodes_[n].parent)
-    reposition(n);
+  resortAfterChange(index);
 }
 
 void RoleTree::reserved(NodeIdx node, const QVec& quantities) {

@@ -181,6 +181,7 @@ class RoleTree {
   bool quotaLess(NodeIdx left, NodeIdx right) const;
   void reposition(NodeIdx node);
   void repositionSelf(NodeIdx node);
+  void resortAfterChange(PairIdx pair);
   void repositionPair(PairIdx pair);
   void repositionQuota(NodeIdx node);
   void refreshUnsatisfied(NodeIdx node);
