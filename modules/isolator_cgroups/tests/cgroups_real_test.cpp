@@ -4,6 +4,7 @@
 // orphans). Each test owns a parent cgroup `plexus-test-<pid>-<tag>` that TearDown
 // removes whatever happened; skipped, saying why, without root or cgroups.
 #include <csignal>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,6 +30,21 @@ enum class Work { kSleep, kSpin, kForkBomb };
 
 // A container's first process: waits for release, then works. Spinning forks one
 // more spinner first so a container can use two cpus.
+// Keeps the calling process (and what it forks) on the first cpu it may use.
+void pinToOneCpu() {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &allowed)) continue;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    ::sched_setaffinity(0, sizeof one, &one);
+    return;
+  }
+}
+
 pid_t startChild(Work work, int* gate) {
   int fds[2];
   if (::pipe(fds) != 0) return -1;
@@ -44,6 +60,7 @@ pid_t startChild(Work work, int* gate) {
         for (;;)
           ::pause();
       case Work::kSpin: {
+        pinToOneCpu();
         ::fork();
         volatile unsigned long x = 0;
         for (;;)
@@ -147,8 +164,10 @@ TEST_F(CgroupsReal, CpuTimeFollowsCpusUnderContention) {
   if (!isolator->layout().has("cpu") || !isolator->layout().has("cpuacct")) {
     GTEST_SKIP() << "the cpu and cpuacct controllers are needed";
   }
-  // Each container runs two spinners: four on this machine's cpus, so the two
-  // containers contend inside our parent and split its time by their shares.
+  // Each container runs two spinners, all four pinned to one cpu: the two
+  // containers contend on that cpu inside our parent and split its time by their
+  // shares, however busy the other cpus are (unpinned, the split depended on how
+  // the scheduler spread them over a loaded machine's cpus).
   ContainerId big("big"), small("small");
   ASSERT_TRUE(isolator->prepare(big, config("cpus:1;mem:64")).has_value());
   ASSERT_TRUE(isolator->prepare(small, config("cpus:0.25;mem:64")).has_value());
