@@ -363,6 +363,9 @@ void Master::reconcile(FrameworkRecord& framework,
       // On an agent the registry lists unreachable (this master may never have
       // heard of the task, e.g. after a failover): as Mesos answers.
       const AgentRecord* record = agent ? findAgent(*agent) : nullptr;
+      // On an admitted agent that may still re-register after the failover: no
+      // answer yet, as Mesos does for agents it is recovering.
+      if (agent && awaitedAgents_.count(*agent) > 0) continue;
       if (agent && (record != nullptr ? record->unreachable : unreachableInRegistry(*agent))) {
         sendMasterUpdate(framework, wanted.task_id(), agent,
                          framework.partitionAware() ? v1::TASK_UNREACHABLE : v1::TASK_LOST,

@@ -1,6 +1,7 @@
 // High availability end to end: real ZooKeeper, real masters (--zk) and agents
 // (--master=zk://), on 127.0.0.1 (docs/high-availability.md).
 #include <algorithm>
+#include <fstream>
 #include <map>
 #include <set>
 #include <signal.h>
@@ -452,6 +453,253 @@ TEST_F(HaCluster, ExecuteFollowsTheLeaderThroughAFailover) {
   ASSERT_NE(first, std::string::npos) << out;
   std::string id = out.substr(first, out.find('\n', first) - first);
   EXPECT_NE(out.find(id, first + 1), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace plexus::testing
+
+// The registry (docs/high-availability.md, "Registry").
+namespace plexus::testing {
+namespace {
+
+// The names of the children of `path`, and whether `other` exists, as any ZooKeeper client sees
+// them.
+std::optional<std::pair<std::vector<std::string>, bool>> znodes(const std::string& servers,
+                                                                const std::string& path,
+                                                                const std::string& other) {
+  zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
+  zhandle_t* zh = zookeeper_init(servers.c_str(), nullptr, 4000, nullptr, nullptr, 0);
+  if (zh == nullptr) return std::nullopt;
+  std::optional<std::pair<std::vector<std::string>, bool>> result;
+  String_vector children{};
+  if (zoo_get_children(zh, path.c_str(), 0, &children) == ZOK) {
+    std::vector<std::string> names;
+    for (int i = 0; i < children.count; ++i)
+      names.emplace_back(children.data[i]);
+    deallocate_String_vector(&children);
+    Stat stat{};
+    result = std::make_pair(names, zoo_exists(zh, other.c_str(), 0, &stat) == ZOK);
+  }
+  zookeeper_close(zh);
+  return result;
+}
+
+constexpr const char* kWeights =
+    R"({"type":"UPDATE_WEIGHTS","update_weights":{"weight_infos":[{"role":"analytics","weight":2.5}]}})";
+constexpr const char* kQuota =
+    R"({"type":"UPDATE_QUOTA","update_quota":{"force":true,"quota_configs":[)"
+    R"({"role":"analytics","guarantees":{"cpus":{"value":1.5}}}]}})";
+
+class RegistryCluster : public HaCluster {
+ protected:
+  // The weight of "analytics" in /weights and its cpus guarantee in /quota (-1 when absent).
+  static std::pair<double, double> analyticsWeightAndQuota(int port);
+};
+
+std::pair<double, double> RegistryCluster::analyticsWeightAndQuota(int port) {
+  std::pair<double, double> found{-1, -1};
+  boost::json::value weights = getJson(port, "/weights");
+  if (weights.is_array()) {
+    for (const auto& weight : weights.as_array()) {
+      if (weight.at("role").as_string() == "analytics")
+        found.first = weight.at("weight").to_number<double>();
+    }
+  }
+  boost::json::value quota = getJson(port, "/quota");
+  if (quota.is_object() && quota.as_object().contains("configs")) {
+    for (const auto& config : quota.at("configs").as_array()) {
+      if (config.at("role").as_string() == "analytics")
+        found.second = config.at("guarantees").at("cpus").at("value").to_number<double>();
+    }
+  }
+  return found;
+}
+
+TEST_F(RegistryCluster, WeightsAndQuotaSurviveALeaderKill) {
+  START_ZOOKEEPER(false);
+  for (size_t i = 0; i < 2; ++i)
+    ASSERT_GT(startMaster(i), 0) << logs();
+  auto leader = waitForLeader(15s);
+  ASSERT_TRUE(leader) << logs();
+  int port = masterPorts_[*leader];
+  EXPECT_EQ(analyticsWeightAndQuota(port), std::make_pair(-1.0, -1.0));
+  ASSERT_EQ(post(port, "/api/v1", "application/json", kWeights).status, 200u) << logs();
+  ASSERT_EQ(post(port, "/api/v1", "application/json", kQuota).status, 200u) << logs();
+  EXPECT_EQ(analyticsWeightAndQuota(port), std::make_pair(2.5, 1.5));
+
+  // The registry is a sibling of the group: the group lists only the masters.
+  auto nodes = znodes(zkAddress_, "/plexus", "/plexus_registry");
+  ASSERT_TRUE(nodes);
+  EXPECT_TRUE(nodes->second) << "no /plexus_registry";
+  EXPECT_EQ(nodes->first.size(), 2u);
+  for (const auto& name : nodes->first)
+    EXPECT_TRUE(name.starts_with("json.info_")) << name;
+
+  masters_[*leader]->signal(SIGKILL);
+  masters_[*leader]->wait();
+  masters_[*leader].reset();
+  leader = waitForLeader(10s);
+  ASSERT_TRUE(leader) << logs();
+  EXPECT_EQ(analyticsWeightAndQuota(masterPorts_[*leader]), std::make_pair(2.5, 1.5)) << logs();
+}
+
+TEST_F(RegistryCluster, FileRegistrySurvivesAStandaloneMasterRestart) {
+  // No ZooKeeper: the registry is <work_dir>/registry.pb.
+  std::vector<std::string> args = {"--port=0", "--ip=127.0.0.1", "--hostname=127.0.0.1",
+                                   "--work_dir=" + (dir_.path() / "standalone").string()};
+  std::filesystem::path home = dir_.path() / "standalone-run";
+  std::filesystem::create_directories(home);
+  masters_.resize(1);
+  masterPorts_.resize(1);
+  masters_[0] = std::make_unique<Process>("plexus-master", args, home);
+  int port = masters_[0]->waitForPort();
+  ASSERT_GT(port, 0) << logs();
+  ASSERT_EQ(post(port, "/api/v1", "application/json", kWeights).status, 200u) << logs();
+  ASSERT_EQ(post(port, "/api/v1", "application/json", kQuota).status, 200u) << logs();
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "standalone" / "registry.pb"));
+
+  masters_[0]->signal(SIGKILL);
+  masters_[0]->wait();
+  masters_[0] = std::make_unique<Process>("plexus-master", args, home);
+  port = masters_[0]->waitForPort();
+  ASSERT_GT(port, 0) << logs();
+  ASSERT_TRUE(eventually([&] { return elected(port).value_or(false); }, 10s)) << logs();
+  EXPECT_EQ(analyticsWeightAndQuota(port), std::make_pair(2.5, 1.5)) << logs();
+
+  // A registry that does not parse stops the master, naming the file.
+  masters_[0]->signal(SIGTERM);
+  masters_[0]->wait();
+  {
+    std::ofstream out(dir_.path() / "standalone" / "registry.pb", std::ios::trunc);
+    out << "\xff\xff\xff garbage";
+  }
+  masters_[0] = std::make_unique<Process>("plexus-master", args, home);
+  EXPECT_EQ(masters_[0]->wait(), 1);
+  EXPECT_NE(masters_[0]->err().find("registry.pb"), std::string::npos) << masters_[0]->err();
+  masters_[0].reset();
+}
+
+// An agent that dies together with the leader never re-registers: after
+// --agent_reregister_timeout the new leader marks it unreachable, and its tasks
+// reconcile as TASK_LOST (or TASK_UNREACHABLE for a PARTITION_AWARE framework).
+TEST_F(Failover, AgentLostWithTheLeaderIsMarkedUnreachable) {
+  START_ZOOKEEPER(false);
+  for (size_t i = 0; i < 2; ++i)
+    ASSERT_GT(startMaster(i, {"--agent_reregister_timeout=3secs"}), 0) << logs();
+  auto leader = waitForLeader(15s);
+  ASSERT_TRUE(leader) << logs();
+  startAgent("cpus:2;mem:1024;disk:1024");
+  std::vector<std::string> agentIds;
+  ASSERT_TRUE(eventually(
+      [&] {
+        agentIds = activeAgents(masterPorts_[*leader]);
+        return agentIds.size() == 1;
+      },
+      20s))
+      << logs();
+
+  // Two frameworks, one task each on the agent.
+  std::vector<v1::FrameworkInfo> infos(2);
+  std::vector<std::unique_ptr<Scheduler>> schedulers;
+  for (int i = 0; i < 2; ++i) {
+    infos[i].set_user("nobody");
+    infos[i].set_name(i == 0 ? "lost" : "aware");
+    infos[i].set_failover_timeout(3600);
+    if (i == 1)
+      infos[i].add_capabilities()->set_type(v1::FrameworkInfo::Capability::PARTITION_AWARE);
+    schedulers.push_back(std::make_unique<Scheduler>(masterPorts_[*leader], Wire::kProtobuf));
+    ASSERT_EQ(schedulers[i]->subscribe(infos[i]), 200u) << logs();
+    infos[i].mutable_id()->set_value(schedulers[i]->frameworkId());
+    auto offers = schedulers[i]->next(Event::OFFERS, 20s);
+    ASSERT_TRUE(offers) << logs();
+    const v1::Offer& offer = offers->offers().offers(0);
+    Call accept;
+    accept.set_type(Call::ACCEPT);
+    *accept.mutable_accept()->add_offer_ids() = offer.id();
+    auto* operation = accept.mutable_accept()->add_operations();
+    operation->set_type(v1::Offer::Operation::LAUNCH);
+    *operation->mutable_launch()->add_task_infos() =
+        task(offer, "task-" + infos[i].name(), "echo $$ > task.pid && exec sleep 3600");
+    ASSERT_EQ(schedulers[i]->call(accept).status, 202u);
+    ASSERT_TRUE(schedulers[i]->waitFor(
+        [&] {
+          takeUpdates(*schedulers[i]);
+          auto it = updates_.find("task-" + infos[i].name());
+          return it != updates_.end() && !it->second.empty() &&
+                 it->second.back() == v1::TASK_RUNNING;
+        },
+        30s))
+        << logs();
+  }
+  std::map<std::string, pid_t> pids;
+  ASSERT_TRUE(eventually(
+      [&] {
+        pids = taskPids();
+        return pids.size() == 2;
+      },
+      10s));
+  for (const auto& [task, pid] : pids) {
+    taskPids_.push_back(pid);
+    // Its executor outlives the SIGKILLed agent: TearDown kills it too.
+    std::string stat = readFile("/proc/" + std::to_string(pid) + "/stat");
+    if (auto end = stat.rfind(')'); end != std::string::npos) {
+      pid_t executor = 0;
+      if (std::sscanf(stat.c_str() + end + 1, " %*c %d", &executor) == 1 && executor > 1)
+        taskPids_.push_back(executor);
+    }
+  }
+
+  // The agent and the leader die together.
+  agents_[0]->signal(SIGKILL);
+  agents_[0]->wait();
+  masters_[*leader]->signal(SIGKILL);
+  masters_[*leader]->wait();
+  masters_[*leader].reset();
+  auto killed = Clock::now();
+  leader = waitForLeader(10s);
+  ASSERT_TRUE(leader) << logs();
+  int port = masterPorts_[*leader];
+
+  for (int i = 0; i < 2; ++i) {
+    schedulers[i] = std::make_unique<Scheduler>(port, Wire::kProtobuf);
+    ASSERT_EQ(schedulers[i]->subscribe(infos[i]), 200u) << logs();
+    EXPECT_EQ(schedulers[i]->frameworkId(), infos[i].id().value());
+  }
+  // Explicit reconciliation of each framework's task until the master answers with
+  // the agent unreachable (no answer while it may still re-register).
+  std::vector<std::optional<v1::TaskStatus>> answers(2);
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (int i = 0; i < 2; ++i) {
+          if (answers[i]) continue;
+          Call reconcile;
+          reconcile.set_type(Call::RECONCILE);
+          auto* wanted = reconcile.mutable_reconcile()->add_tasks();
+          wanted->mutable_task_id()->set_value("task-" + infos[i].name());
+          wanted->mutable_agent_id()->set_value(agentIds[0]);
+          schedulers[i]->call(reconcile);
+          schedulers[i]->waitFor(
+              [&] {
+                for (const auto& event : schedulers[i]->events()) {
+                  if (event.type() == Event::UPDATE &&
+                      event.update().status().reason() == v1::TaskStatus::REASON_RECONCILIATION)
+                    answers[i] = event.update().status();
+                }
+                return answers[i].has_value();
+              },
+              300ms);
+        }
+        return answers[0] && answers[1];
+      },
+      20s))
+      << logs();
+  double after = std::chrono::duration<double>(Clock::now() - killed).count();
+  EXPECT_GE(after, 3.0) << "answered before --agent_reregister_timeout";
+  EXPECT_EQ(answers[0]->state(), v1::TASK_LOST) << answers[0]->message();
+  EXPECT_EQ(answers[1]->state(), v1::TASK_UNREACHABLE) << answers[1]->message();
+  for (const auto& answer : answers)
+    EXPECT_NE(answer->message().find("unreachable"), std::string::npos) << answer->message();
+  std::printf("agent marked unreachable and tasks reconciled %.2f s after the kill\n", after);
 }
 
 }  // namespace
