@@ -652,6 +652,7 @@ TEST_F(Failover, AgentLostWithTheLeaderIsMarkedUnreachable) {
   // The agent and the leader die together.
   agents_[0]->signal(SIGKILL);
   agents_[0]->wait();
+  agents_[0].reset();
   masters_[*leader]->signal(SIGKILL);
   masters_[*leader]->wait();
   masters_[*leader].reset();
