@@ -23,6 +23,7 @@ void HaCluster::TearDown() {
   for (auto& agent : agents_) {
     if (!agent) continue;
     agent->signal(SIGTERM);
+    agent->signal(SIGCONT);  // in case a test left it stopped
     agent->wait();
   }
   for (auto& master : masters_) {

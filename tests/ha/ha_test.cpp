@@ -579,10 +579,37 @@ TEST_F(RegistryCluster, FileRegistrySurvivesAStandaloneMasterRestart) {
   masters_[0].reset();
 }
 
-// An agent that dies together with the leader never re-registers: after
-// --agent_reregister_timeout the new leader marks it unreachable, and its tasks
-// reconcile as TASK_LOST (or TASK_UNREACHABLE for a PARTITION_AWARE framework).
-TEST_F(Failover, AgentLostWithTheLeaderIsMarkedUnreachable) {
+class UnreachableAgent : public Failover {
+ protected:
+  // An agent SIGKILLed (or SIGSTOPped: `stop`) together with the leader.
+  void agentGoesWithTheLeader(bool stop);
+
+  // Asks for the state of `task` on `agent`: the master's answer, if one comes soon.
+  std::optional<v1::TaskStatus> reconcile(Scheduler& scheduler, const std::string& task,
+                                          const std::string& agent) {
+    scheduler.events().clear();
+    Call call;
+    call.set_type(Call::RECONCILE);
+    auto* wanted = call.mutable_reconcile()->add_tasks();
+    wanted->mutable_task_id()->set_value(task);
+    wanted->mutable_agent_id()->set_value(agent);
+    scheduler.call(call);
+    std::optional<v1::TaskStatus> answer;
+    scheduler.waitFor(
+        [&] {
+          for (const auto& event : scheduler.events()) {
+            if (event.type() == Event::UPDATE &&
+                event.update().status().reason() == v1::TaskStatus::REASON_RECONCILIATION)
+              answer = event.update().status();
+          }
+          return answer.has_value();
+        },
+        300ms);
+    return answer;
+  }
+};
+
+void UnreachableAgent::agentGoesWithTheLeader(bool stop) {
   START_ZOOKEEPER(false);
   for (size_t i = 0; i < 2; ++i)
     ASSERT_GT(startMaster(i, {"--agent_reregister_timeout=3secs"}), 0) << logs();
@@ -649,10 +676,14 @@ TEST_F(Failover, AgentLostWithTheLeaderIsMarkedUnreachable) {
     }
   }
 
-  // The agent and the leader die together.
-  agents_[0]->signal(SIGKILL);
-  agents_[0]->wait();
-  agents_[0].reset();
+  // The agent goes (dies, or stops answering) together with the leader.
+  if (stop) {
+    agents_[0]->signal(SIGSTOP);
+  } else {
+    agents_[0]->signal(SIGKILL);
+    agents_[0]->wait();
+    agents_[0].reset();
+  }
   masters_[*leader]->signal(SIGKILL);
   masters_[*leader]->wait();
   masters_[*leader].reset();
@@ -672,23 +703,8 @@ TEST_F(Failover, AgentLostWithTheLeaderIsMarkedUnreachable) {
   ASSERT_TRUE(eventually(
       [&] {
         for (int i = 0; i < 2; ++i) {
-          if (answers[i]) continue;
-          Call reconcile;
-          reconcile.set_type(Call::RECONCILE);
-          auto* wanted = reconcile.mutable_reconcile()->add_tasks();
-          wanted->mutable_task_id()->set_value("task-" + infos[i].name());
-          wanted->mutable_agent_id()->set_value(agentIds[0]);
-          schedulers[i]->call(reconcile);
-          schedulers[i]->waitFor(
-              [&] {
-                for (const auto& event : schedulers[i]->events()) {
-                  if (event.type() == Event::UPDATE &&
-                      event.update().status().reason() == v1::TaskStatus::REASON_RECONCILIATION)
-                    answers[i] = event.update().status();
-                }
-                return answers[i].has_value();
-              },
-              300ms);
+          if (!answers[i])
+            answers[i] = reconcile(*schedulers[i], "task-" + infos[i].name(), agentIds[0]);
         }
         return answers[0] && answers[1];
       },
@@ -701,6 +717,36 @@ TEST_F(Failover, AgentLostWithTheLeaderIsMarkedUnreachable) {
   for (const auto& answer : answers)
     EXPECT_NE(answer->message().find("unreachable"), std::string::npos) << answer->message();
   std::printf("agent marked unreachable and tasks reconciled %.2f s after the kill\n", after);
+  if (!stop) return;
+
+  // The stopped agent comes back: it re-registers with the new leader, which admits
+  // it again, and its tasks reconcile as running.
+  agents_[0]->signal(SIGCONT);
+  ASSERT_TRUE(eventually([&] { return activeAgents(port) == agentIds; }, 20s)) << logs();
+  for (int i = 0; i < 2; ++i) {
+    std::optional<v1::TaskStatus> answer;
+    ASSERT_TRUE(eventually(
+        [&] {
+          answer = reconcile(*schedulers[i], "task-" + infos[i].name(), agentIds[0]);
+          return answer.has_value();
+        },
+        10s))
+        << logs();
+    EXPECT_EQ(answer->state(), v1::TASK_RUNNING) << answer->message();
+  }
+}
+
+// An agent that dies together with the leader never re-registers: after
+// --agent_reregister_timeout the new leader marks it unreachable, and its tasks
+// reconcile as TASK_LOST (or TASK_UNREACHABLE for a PARTITION_AWARE framework).
+TEST_F(UnreachableAgent, AgentKilledWithTheLeaderIsMarkedUnreachable) {
+  agentGoesWithTheLeader(false);
+}
+
+// The same with an agent that only stops answering; when it comes back it is
+// admitted again and its tasks are running.
+TEST_F(UnreachableAgent, AgentStoppedWithTheLeaderIsReadmittedWhenItReturns) {
+  agentGoesWithTheLeader(true);
 }
 
 }  // namespace
