@@ -38,39 +38,51 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds tim
   }
 }
 
+// Runs `use` on a fresh synchronous ZooKeeper handle (nullptr when none can be made).
+template <typename Use>
+auto withZooKeeper(const std::string& servers, Use use) {
+  zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
+  zhandle_t* zh = zookeeper_init(servers.c_str(), nullptr, 4000, nullptr, nullptr, 0);
+  auto result = use(zh);
+  if (zh != nullptr) zookeeper_close(zh);
+  return result;
+}
+
+// The names of the children of `path`, sorted (nullopt when they cannot be listed).
+std::optional<std::vector<std::string>> children(zhandle_t* zh, const std::string& path) {
+  String_vector list{};
+  if (zh == nullptr || zoo_get_children(zh, path.c_str(), 0, &list) != ZOK) return std::nullopt;
+  std::vector<std::string> names;
+  for (int i = 0; i < list.count; ++i)
+    names.emplace_back(list.data[i]);
+  deallocate_String_vector(&list);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 // What a Mesos-aware client (pymesos) does: list the group, take the smallest child
 // name other than log_replicas, and read address.{ip,port} from its JSON.
 std::optional<int> leaderPortFromZooKeeper(const std::string& servers) {
-  zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
-  zhandle_t* zh = zookeeper_init(servers.c_str(), nullptr, 4000, nullptr, nullptr, 0);
-  if (zh == nullptr) return std::nullopt;
-  std::optional<int> port;
-  String_vector children{};
-  if (zoo_get_children(zh, "/plexus", 0, &children) == ZOK) {
+  return withZooKeeper(servers, [](zhandle_t* zh) -> std::optional<int> {
+    auto listed = children(zh, "/plexus");
+    if (!listed) return std::nullopt;
     std::vector<std::string> names;
-    for (int i = 0; i < children.count; ++i) {
-      if (std::string(children.data[i]) != "log_replicas") names.emplace_back(children.data[i]);
+    for (const auto& name : *listed) {
+      if (name != "log_replicas") names.push_back(name);
     }
-    deallocate_String_vector(&children);
-    std::sort(names.begin(), names.end());
-    if (!names.empty() && names.front().starts_with("json.info_")) {
-      std::string data(64 * 1024, '\0');
-      int length = static_cast<int>(data.size());
-      if (zoo_get(zh, ("/plexus/" + names.front()).c_str(), 0, data.data(), &length, nullptr) ==
-          ZOK) {
-        data.resize(std::max(length, 0));
-        boost::system::error_code error;
-        boost::json::value json = boost::json::parse(data, error);
-        if (!error && json.is_object()) {
-          const auto& address = json.as_object().at("address").as_object();
-          if (address.at("ip").as_string() == "127.0.0.1")
-            port = static_cast<int>(address.at("port").to_number<int64_t>());
-        }
-      }
-    }
-  }
-  zookeeper_close(zh);
-  return port;
+    if (names.empty() || !names.front().starts_with("json.info_")) return std::nullopt;
+    std::string data(64 * 1024, '\0');
+    int length = static_cast<int>(data.size());
+    if (zoo_get(zh, ("/plexus/" + names.front()).c_str(), 0, data.data(), &length, nullptr) != ZOK)
+      return std::nullopt;
+    data.resize(std::max(length, 0));
+    boost::system::error_code error;
+    boost::json::value json = boost::json::parse(data, error);
+    if (error || !json.is_object()) return std::nullopt;
+    const auto& address = json.as_object().at("address").as_object();
+    if (address.at("ip").as_string() != "127.0.0.1") return std::nullopt;
+    return static_cast<int>(address.at("port").to_number<int64_t>());
+  });
 }
 
 TEST_F(HaCluster, NonLeadersRedirectToTheLeaderWhichZooKeeperNames) {
@@ -232,6 +244,21 @@ class Failover : public HaCluster {
     return task;
   }
 
+  // Waits until `count` tasks wrote their pid (empty map on timeout); TearDown kills them.
+  std::map<std::string, pid_t> waitForTaskPids(size_t count) {
+    std::map<std::string, pid_t> pids;
+    if (!eventually(
+            [&] {
+              pids = taskPids();
+              return pids.size() == count;
+            },
+            10s))
+      return {};
+    for (const auto& [task, pid] : pids)
+      taskPids_.push_back(pid);
+    return pids;
+  }
+
   // Task id -> the pid its command wrote into its sandbox.
   std::map<std::string, pid_t> taskPids() const {
     std::map<std::string, pid_t> pids;
@@ -330,15 +357,8 @@ TEST_F(Failover, FiveLeaderKillsLoseNoTaskAndNoUpdate) {
       },
       30s))
       << logs();
-  std::map<std::string, pid_t> pids;
-  ASSERT_TRUE(eventually(
-      [&] {
-        pids = taskPids();
-        return pids.size() == 20;
-      },
-      10s));
-  for (const auto& [task, pid] : pids)
-    taskPids_.push_back(pid);
+  std::map<std::string, pid_t> pids = waitForTaskPids(20);
+  ASSERT_EQ(pids.size(), 20u);
 
   for (int round = 1; round <= 5; ++round) {
     SCOPED_TRACE("failover " + std::to_string(round));
@@ -462,28 +482,6 @@ TEST_F(HaCluster, ExecuteFollowsTheLeaderThroughAFailover) {
 namespace plexus::testing {
 namespace {
 
-// The names of the children of `path`, and whether `other` exists, as any ZooKeeper client sees
-// them.
-std::optional<std::pair<std::vector<std::string>, bool>> znodes(const std::string& servers,
-                                                                const std::string& path,
-                                                                const std::string& other) {
-  zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
-  zhandle_t* zh = zookeeper_init(servers.c_str(), nullptr, 4000, nullptr, nullptr, 0);
-  if (zh == nullptr) return std::nullopt;
-  std::optional<std::pair<std::vector<std::string>, bool>> result;
-  String_vector children{};
-  if (zoo_get_children(zh, path.c_str(), 0, &children) == ZOK) {
-    std::vector<std::string> names;
-    for (int i = 0; i < children.count; ++i)
-      names.emplace_back(children.data[i]);
-    deallocate_String_vector(&children);
-    Stat stat{};
-    result = std::make_pair(names, zoo_exists(zh, other.c_str(), 0, &stat) == ZOK);
-  }
-  zookeeper_close(zh);
-  return result;
-}
-
 constexpr const char* kWeights =
     R"({"type":"UPDATE_WEIGHTS","update_weights":{"weight_infos":[{"role":"analytics","weight":2.5}]}})";
 constexpr const char* kQuota =
@@ -528,11 +526,15 @@ TEST_F(RegistryCluster, WeightsAndQuotaSurviveALeaderKill) {
   EXPECT_EQ(analyticsWeightAndQuota(port), std::make_pair(2.5, 1.5));
 
   // The registry is a sibling of the group: the group lists only the masters.
-  auto nodes = znodes(zkAddress_, "/plexus", "/plexus_registry");
-  ASSERT_TRUE(nodes);
-  EXPECT_TRUE(nodes->second) << "no /plexus_registry";
-  EXPECT_EQ(nodes->first.size(), 2u);
-  for (const auto& name : nodes->first)
+  auto [group, registry] = withZooKeeper(zkAddress_, [](zhandle_t* zh) {
+    Stat stat{};
+    return std::make_pair(children(zh, "/plexus"),
+                          zh != nullptr && zoo_exists(zh, "/plexus_registry", 0, &stat) == ZOK);
+  });
+  ASSERT_TRUE(group);
+  EXPECT_TRUE(registry) << "no /plexus_registry";
+  EXPECT_EQ(group->size(), 2u);
+  for (const auto& name : *group)
     EXPECT_TRUE(name.starts_with("json.info_")) << name;
 
   masters_[*leader]->signal(SIGKILL);
@@ -658,15 +660,9 @@ void UnreachableAgent::agentGoesWithTheLeader(bool stop) {
         30s))
         << logs();
   }
-  std::map<std::string, pid_t> pids;
-  ASSERT_TRUE(eventually(
-      [&] {
-        pids = taskPids();
-        return pids.size() == 2;
-      },
-      10s));
+  std::map<std::string, pid_t> pids = waitForTaskPids(2);
+  ASSERT_EQ(pids.size(), 2u);
   for (const auto& [task, pid] : pids) {
-    taskPids_.push_back(pid);
     // Its executor outlives the SIGKILLed agent: TearDown kills it too.
     std::string stat = readFile("/proc/" + std::to_string(pid) + "/stat");
     if (auto end = stat.rfind(')'); end != std::string::npos) {
