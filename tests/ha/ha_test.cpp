@@ -7,13 +7,17 @@
 #include <signal.h>
 #include <thread>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <zookeeper/zookeeper.h>
 
 #include <plexus/resources.hpp>
 
 #include "api_client.hpp"
+#include "common/loop_runtime.hpp"
 #include "ha_cluster.hpp"
+#include "master/registrar.hpp"
 
 namespace plexus::testing {
 namespace {
@@ -743,6 +747,79 @@ TEST_F(UnreachableAgent, AgentKilledWithTheLeaderIsMarkedUnreachable) {
 // admitted again and its tasks are running.
 TEST_F(UnreachableAgent, AgentStoppedWithTheLeaderIsReadmittedWhenItReturns) {
   agentGoesWithTheLeader(true);
+}
+
+}  // namespace
+}  // namespace plexus::testing
+
+// The registry znode is written only by the master that last read or wrote it.
+namespace plexus::testing {
+namespace {
+
+TEST_F(RegistryCluster, AMasterThatNoLongerLeadsCannotOverwriteTheRegistry) {
+  START_ZOOKEEPER(false);
+  boost::asio::io_context io;
+  auto guard = boost::asio::make_work_guard(io);
+  LoopRuntime runtime(io);
+  auto runUntil = [&](const std::function<bool()>& done) {
+    auto deadline = Clock::now() + 10s;
+    while (!done() && Clock::now() < deadline)
+      io.run_for(20ms);
+    return done();
+  };
+  std::vector<std::string> failures;
+  auto registrar = [&]() -> std::unique_ptr<master::Registrar> {
+    auto store = master::zooKeeperRegistryStore(runtime, zkUrl(), 2s);
+    if (!store) return nullptr;
+    return std::make_unique<master::Registrar>(
+        std::move(*store), [&](const Error& error) { failures.push_back(error.message()); });
+  };
+  auto recover = [&](master::Registrar& registrar) {
+    std::optional<Result<internal::Registry>> recovered;
+    registrar.recover([&](Result<internal::Registry> registry) { recovered = registry; });
+    runUntil([&] { return recovered.has_value(); });
+    return recovered;
+  };
+  auto weight = [](const std::string& role) {
+    return [role](internal::Registry& registry) {
+      v1::WeightInfo* info = registry.add_weights();
+      info->set_role(role);
+      info->set_weight(2);
+    };
+  };
+
+  // The old leader read the registry; then a new leader read it and wrote.
+  auto old = registrar();
+  auto next = registrar();
+  ASSERT_TRUE(old && next);
+  ASSERT_TRUE(recover(*old).value_or(fail("timeout")));
+  ASSERT_TRUE(recover(*next).value_or(fail("timeout")));
+  bool stored = false;
+  next->apply(weight("new-leader"), [&] { stored = true; });
+  ASSERT_TRUE(runUntil([&] { return stored; }));
+
+  // The old leader's write is refused: it must step down.
+  bool oldStored = false;
+  old->apply(weight("old-leader"), [&] { oldStored = true; });
+  ASSERT_TRUE(runUntil([&] { return !failures.empty(); }));
+  EXPECT_FALSE(oldStored);
+  EXPECT_NE(failures[0].find("another master"), std::string::npos) << failures[0];
+
+  auto reader = registrar();
+  auto registry = recover(*reader);
+  ASSERT_TRUE(registry && *registry);
+  ASSERT_EQ((*registry)->weights_size(), 1);
+  EXPECT_EQ((*registry)->weights(0).role(), "new-leader");
+
+  // Once the znode exists, a write over a version another master moved is refused too.
+  stored = false;
+  next->apply(weight("new-leader-again"), [&] { stored = true; });
+  ASSERT_TRUE(runUntil([&] { return stored; }));
+  failures.clear();
+  reader->apply(weight("stale"), [&] { oldStored = true; });
+  ASSERT_TRUE(runUntil([&] { return !failures.empty(); }));
+  EXPECT_FALSE(oldStored);
+  EXPECT_NE(failures[0].find("bad version"), std::string::npos) << failures[0];
 }
 
 }  // namespace
