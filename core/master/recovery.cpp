@@ -30,6 +30,9 @@ Result<void> Master::createRegistrar() {
     if (!zk) return fail(zk.error());
     store = std::move(*zk);
   } else {
+    if (context_.flags.workDir.empty()) {
+      return fail("--work_dir is empty: without --zk the master keeps its registry there");
+    }
     store = fileRegistryStore(context_.runtime, context_.flags.workDir);
   }
   auto alive = alive_;
