@@ -517,7 +517,7 @@ std::pair<double, double> RegistryCluster::analyticsWeightAndQuota(int port) {
   return found;
 }
 
-TEST_F(RegistryCluster, WeightsAndQuotaSurviveALeaderKill) {
+TEST_F(RegistryCluster, WeightsQuotaAndFrameworksSurviveALeaderKill) {
   START_ZOOKEEPER(false);
   for (size_t i = 0; i < 2; ++i)
     ASSERT_GT(startMaster(i), 0) << logs();
@@ -528,6 +528,14 @@ TEST_F(RegistryCluster, WeightsAndQuotaSurviveALeaderKill) {
   ASSERT_EQ(post(port, "/api/v1", "application/json", kWeights).status, 200u) << logs();
   ASSERT_EQ(post(port, "/api/v1", "application/json", kQuota).status, 200u) << logs();
   EXPECT_EQ(analyticsWeightAndQuota(port), std::make_pair(2.5, 1.5));
+  // A framework with no task anywhere: only the registry can tell the next leader.
+  v1::FrameworkInfo info;
+  info.set_user("nobody");
+  info.set_name("idle");
+  info.set_failover_timeout(1234);
+  Scheduler scheduler(port, Wire::kProtobuf);
+  ASSERT_EQ(scheduler.subscribe(info), 200u) << logs();
+  std::string frameworkId = scheduler.frameworkId();
 
   // The registry is a sibling of the group: the group lists only the masters.
   auto [group, registry] = withZooKeeper(zkAddress_, [](zhandle_t* zh) {
@@ -547,6 +555,17 @@ TEST_F(RegistryCluster, WeightsAndQuotaSurviveALeaderKill) {
   leader = waitForLeader(10s);
   ASSERT_TRUE(leader) << logs();
   EXPECT_EQ(analyticsWeightAndQuota(masterPorts_[*leader]), std::make_pair(2.5, 1.5)) << logs();
+  // The framework is known, inactive until it re-subscribes, with its failover timeout.
+  boost::json::value state = getJson(masterPorts_[*leader], "/state");
+  ASSERT_TRUE(state.is_object());
+  bool found = false;
+  for (const auto& framework : state.at("frameworks").as_array()) {
+    if (framework.at("id").as_string() != frameworkId) continue;
+    found = true;
+    EXPECT_FALSE(framework.at("active").as_bool());
+    EXPECT_EQ(framework.at("failover_timeout").to_number<double>(), 1234);
+  }
+  EXPECT_TRUE(found) << boost::json::serialize(state);
 }
 
 TEST_F(RegistryCluster, FileRegistrySurvivesAStandaloneMasterRestart) {
