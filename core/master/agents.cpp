@@ -55,7 +55,7 @@ Result<AgentId> Master::registerAgent(const internal::AgentCall& call, Subscript
     // Frameworks this master does not know (it was elected after they subscribed
     // elsewhere) come back from the agents, inactive until they re-subscribe.
     for (const v1::FrameworkInfo& framework : call.reregister().frameworks())
-      recoverFramework(framework);
+      recoverFramework(framework, "a re-registering agent");
     for (const v1::ExecutorInfo& executor : call.reregister().executors()) {
       FrameworkRecord* framework = findFramework(FrameworkId::fromWire(executor.framework_id()));
       if (framework != nullptr)
@@ -77,13 +77,21 @@ Result<AgentId> Master::registerAgent(const internal::AgentCall& call, Subscript
   } else {
     metrics_.agentRegistrations++;
   }
-  allocator_.addAgent(agent->id, agent->info, std::nullopt, agent->total, agent->used);
+  awaitedAgents_.erase(agent->id);
 
+  // REGISTERED only once the registry holds the agent: it is then admitted for good.
   AgentId id = agent->id;
   std::string streamId = agent->subscription.streamId;
-  agent->subscription.stream->onDisconnect(
-      [this, id, streamId] { agentDisconnected(id, streamId); });
+  admitAgent(*agent,
+             [this, id, streamId, reregister] { finishRegistration(id, streamId, reregister); });
+  return id;
+}
 
+void Master::finishRegistration(const AgentId& id, const std::string& streamId, bool reregister) {
+  AgentRecord* agent = findAgent(id);
+  // A newer registration of the same agent (or its removal) supersedes this one.
+  if (agent == nullptr || agent->subscription.streamId != streamId || agent->unreachable) return;
+  allocator_.addAgent(agent->id, agent->info, std::nullopt, agent->total, agent->used);
   internal::AgentEvent event;
   event.set_type(internal::AgentEvent::REGISTERED);
   id.toWire(event.mutable_registered()->mutable_agent_id());
@@ -94,9 +102,16 @@ Result<AgentId> Master::registerAgent(const internal::AgentCall& call, Subscript
   sendToAgent(*agent, event);
   agent->pingTimer =
       context_.runtime.schedule(flags_.agentPingTimeoutValue, [this, id] { pingAgent(id); });
-  PLEXUS_LOG(Info) << "Agent " << id << " at " << endpoint << " (" << info.hostname() << ") "
-                   << (reregister ? "re-registered" : "registered") << " with " << agent->total;
-  return id;
+  PLEXUS_LOG(Info) << "Agent " << id << " at " << agent->endpoint << " (" << agent->info.hostname()
+                   << ") " << (reregister ? "re-registered" : "registered") << " with "
+                   << agent->total;
+  if (!agent->subscription.open()) {
+    // It went away while the registry was written: it is disconnected now.
+    agentDisconnected(id, streamId);
+    return;
+  }
+  agent->subscription.stream->onDisconnect(
+      [this, id, streamId] { agentDisconnected(id, streamId); });
 }
 
 void Master::sendToAgent(AgentRecord& agent, const internal::AgentEvent& event) {
@@ -153,6 +168,31 @@ void Master::markUnreachable(const AgentId& id) {
   rescindOffersOf(id);
   allocator_.removeAgent(id);
   hooks_.masterAgentLost(agent->info);
+  // The frameworks hear of its tasks once the registry says it is unreachable.
+  v1::AgentInfo info = agent->info;
+  int64_t nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      context_.runtime.wallNow().time_since_epoch())
+                      .count();
+  registrar_->apply(
+      [info, nanos](internal::Registry& registry) {
+        auto* admitted = registry.mutable_admitted_agents();
+        for (int i = 0; i < admitted->size(); ++i) {
+          if (admitted->Get(i).id().value() == info.id().value()) {
+            admitted->DeleteSubrange(i, 1);
+            break;
+          }
+        }
+        auto* unreachable = registry.add_unreachable_agents();
+        *unreachable->mutable_id() = info.id();
+        *unreachable->mutable_info() = info;
+        unreachable->set_time_nanos(nanos);
+      },
+      [this, id] { reportUnreachableTasks(id); });
+}
+
+void Master::reportUnreachableTasks(const AgentId& id) {
+  AgentRecord* agent = findAgent(id);
+  if (agent == nullptr || !agent->unreachable) return;  // re-registered meanwhile
   for (auto& [frameworkId, framework] : frameworks_) {
     std::vector<TaskId> lost;
     for (const auto& [taskId, task] : framework->tasks) {

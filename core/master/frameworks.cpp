@@ -141,6 +141,7 @@ Result<FrameworkId> Master::subscribe(const v1::scheduler::Call::Subscribe& call
     PLEXUS_LOG(Info) << "Framework " << framework->id << " (" << info.name() << ") re-subscribed";
   }
   framework->active = true;
+  persistFramework(framework->info);
 
   std::string streamId = framework->subscription.streamId;
   FrameworkId id = framework->id;
@@ -158,7 +159,7 @@ Result<FrameworkId> Master::subscribe(const v1::scheduler::Call::Subscribe& call
   return id;
 }
 
-void Master::recoverFramework(const v1::FrameworkInfo& info) {
+void Master::recoverFramework(const v1::FrameworkInfo& info, const std::string& source) {
   if (!info.has_id()) return;
   FrameworkId id = FrameworkId::fromWire(info.id());
   if (findFramework(id) != nullptr || completedFrameworks_.count(id) > 0) return;
@@ -179,8 +180,8 @@ void Master::recoverFramework(const v1::FrameworkInfo& info) {
       std::chrono::duration_cast<Duration>(std::chrono::duration<double>(info.failover_timeout())));
   framework.failoverTimer =
       context_.runtime.schedule(timeout, [this, id] { failoverTimedOut(id); });
-  PLEXUS_LOG(Info) << "Recovered framework " << id << " (" << info.name()
-                   << ") from a re-registering agent; inactive until it re-subscribes";
+  PLEXUS_LOG(Info) << "Recovered framework " << id << " (" << info.name() << ") from " << source
+                   << "; inactive until it re-subscribes";
 }
 
 void Master::sendEvent(FrameworkRecord& framework, const v1::scheduler::Event& event) {
@@ -268,6 +269,7 @@ void Master::removeFramework(const FrameworkId& id, const std::string& why) {
   framework.active = false;
   framework.unregisteredTime = context_.runtime.wallNow();
   allocator_.removeFramework(id);
+  forgetFramework(id);
   completedFrameworks_.emplace(id, std::move(it->second));
   frameworks_.erase(it);
   while (completedFrameworks_.size() > static_cast<size_t>(flags_.maxCompletedFrameworks)) {
@@ -288,6 +290,7 @@ Result<void> Master::updateFramework(FrameworkRecord& framework,
     return fail("Updating 'FrameworkInfo.checkpoint' is unsupported");
   }
   framework.info = info;
+  persistFramework(framework.info);
   FrameworkOptions options;
   options.suppressedRoles = {update.suppressed_roles().begin(), update.suppressed_roles().end()};
   framework.suppressedRoles = options.suppressedRoles;

@@ -27,9 +27,8 @@ Result<void> Master::startElection() {
   if (election_.contender == nullptr) {
     candidacy_ = true;
     leader_ = info_;
-    elected_ = true;
-    electedTime_ = context_.runtime.wallNow();
-    PLEXUS_LOG(Info) << "Master " << describe(info_) << " is the leader (standalone)";
+    PLEXUS_LOG(Info) << "Master " << describe(info_) << " leads alone (standalone election)";
+    checkElected();
     return {};
   }
   PLEXUS_TRY(election_.contender->initialize(info_, context_.runtime));
@@ -102,10 +101,31 @@ void Master::leaderDetected(Result<std::optional<v1::MasterInfo>> leader) {
 }
 
 void Master::checkElected() {
-  if (elected_ || steppingDown_ || !candidacy_ || !leader_ || leader_->id() != info_.id()) return;
-  elected_ = true;
-  electedTime_ = context_.runtime.wallNow();
-  PLEXUS_LOG(Info) << "Master " << describe(info_) << " was elected the leading master";
+  if (elected_ || recovering_ || steppingDown_ || !candidacy_ || !leader_ ||
+      leader_->id() != info_.id())
+    return;
+  recovering_ = true;
+  PLEXUS_LOG(Info) << "Master " << describe(info_) << " was elected; reading the registry from "
+                   << registrar_->store().describe();
+  auto alive = alive_;
+  registrar_->recover([this, alive](Result<internal::Registry> registry) {
+    if (!*alive || steppingDown_) return;
+    recovering_ = false;
+    if (!registry) {
+      stepDown("cannot read the registry: " + registry.error().message() +
+               ". Fix or move aside what the message names");
+      return;
+    }
+    if (!candidacy_ || !leader_ || leader_->id() != info_.id()) {
+      PLEXUS_LOG(Warning) << "Master " << info_.id()
+                          << " is no longer elected after reading the registry; still a standby";
+      return;
+    }
+    elected_ = true;
+    electedTime_ = context_.runtime.wallNow();
+    PLEXUS_LOG(Info) << "Master " << describe(info_) << " is the leading master";
+    recovered(*registry);
+  });
 }
 
 void Master::stepDown(const std::string& why) {
@@ -131,6 +151,12 @@ http::Handler Master::leaderOnly(http::Handler handler) {
   return [this, handler = std::move(handler)](http::Request request, http::Responder responder) {
     if (elected_) {
       handler(std::move(request), std::move(responder));
+      return;
+    }
+    if (leader_ && leader_->id() == info_.id()) {
+      // Elected, still reading the registry: a redirect would point at this master.
+      metrics_.redirects++;
+      responder.respond(http::text(503, "The leading master is recovering its registry; retry"));
       return;
     }
     redirect(request, responder, false);

@@ -15,8 +15,7 @@ namespace plexus::master {
 namespace {}  // namespace
 
 Master::Master(daemon::DaemonContext& context, const MasterFlags& flags, Allocator& allocator,
-               hooks::HookChain hooks, std::shared_ptr<const auth::Acls> acls,
-               Election election)
+               hooks::HookChain hooks, std::shared_ptr<const auth::Acls> acls, Election election)
     : context_(context),
       flags_(flags),
       allocator_(allocator),
@@ -81,15 +80,9 @@ Result<void> Master::start() {
   };
   PLEXUS_TRY(allocator_.initialize(options, std::move(callbacks), context_.runtime));
   allocator_.recover(0, {});
-  weights_ = flags_.weightsValue;
-  if (!weights_.empty()) {
-    std::vector<v1::WeightInfo> weights;
-    for (const auto& [role, weight] : weights_) {
-      weights.emplace_back().set_role(role);
-      weights.back().set_weight(weight);
-    }
-    allocator_.updateWeights(weights);
-  }
+  // Weights (--weights and the registry's), quota and frameworks are restored from
+  // the registry once this master is elected (recovery.cpp).
+  PLEXUS_TRY(createRegistrar());
 
   auto scheduler = std::make_shared<SchedulerApi>(*this);
   auto agents = std::make_shared<AgentApi>(*this);

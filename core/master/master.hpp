@@ -35,6 +35,7 @@
 #include "master/master_flags.hpp"
 #include "master/master_state.hpp"
 #include "master/metrics.hpp"
+#include "master/registrar.hpp"
 
 namespace plexus::master {
 
@@ -73,6 +74,8 @@ class Master {
   void detect();
   void leaderDetected(Result<std::optional<v1::MasterInfo>> leader);
   void candidacyLost(const Error& reason);
+  // Once the master holds its candidacy and the detector names it: reads the
+  // registry, then leads (recovery.cpp).
   void checkElected();
   // Stops acting as leader at once and ends the process (see docs/high-availability.md).
   void stepDown(const std::string& why);
@@ -80,6 +83,21 @@ class Master {
   http::Handler leaderOnly(http::Handler handler);
   // 307 to the leader (Location: //host:port<path>), or 503 while no leader is known.
   void redirect(const http::Request& request, const http::Responder& responder, bool bare);
+
+  // recovery.cpp: the registry (registrar.hpp) and what a new leader makes of it.
+  Result<void> createRegistrar();
+  // Restores weights, quota and frameworks, and waits for the admitted agents.
+  void recovered(const internal::Registry& registry);
+  // --agent_reregister_timeout after the election: the admitted agents that did not
+  // re-register are marked unreachable in the registry.
+  void reregisterTimedOut();
+  // Admits the agent (registered or re-registered) in the registry, then `done`.
+  void admitAgent(const AgentRecord& agent, std::function<void()> done);
+  void persistFramework(const v1::FrameworkInfo& info);
+  void forgetFramework(const FrameworkId& id);
+  void persistWeightsAndQuota();
+  // True if the registry lists `id` among the unreachable agents.
+  bool unreachableInRegistry(const AgentId& id) const;
 
   // frameworks.cpp
   Result<void> validateFrameworkInfo(const v1::FrameworkInfo& info) const;
@@ -95,11 +113,16 @@ class Master {
   FrameworkRecord* findFramework(const FrameworkId& id);
   // Adds a framework an agent reports but this master does not know: inactive,
   // with its failover timeout running until it re-subscribes.
-  void recoverFramework(const v1::FrameworkInfo& info);
+  // `source` says where it came from, for the log.
+  void recoverFramework(const v1::FrameworkInfo& info, const std::string& source);
   FrameworkId mintFrameworkId();
 
   // agents.cpp
   Result<AgentId> registerAgent(const internal::AgentCall& call, Subscription subscription);
+  // Once the registry admits it: hands the agent to the allocator, sends REGISTERED.
+  void finishRegistration(const AgentId& id, const std::string& streamId, bool reregister);
+  // The frameworks hear of the tasks of an agent marked unreachable.
+  void reportUnreachableTasks(const AgentId& id);
   void sendToAgent(AgentRecord& agent, const internal::AgentEvent& event);
   void pingAgent(const AgentId& id);
   void agentPonged(AgentRecord& agent);
@@ -186,6 +209,11 @@ class Master {
   bool candidacy_ = false;  // the contender holds our candidacy
   bool elected_ = false;
   bool steppingDown_ = false;
+  bool recovering_ = false;  // elected, reading the registry before leading
+  std::unique_ptr<Registrar> registrar_;
+  // Admitted agents (from the registry) that have not re-registered since the election.
+  std::map<AgentId, v1::AgentInfo> awaitedAgents_;
+  std::optional<Runtime::TimerId> reregisterTimer_;
   std::optional<v1::MasterInfo> leader_;  // as the detector last told
   std::optional<std::chrono::system_clock::time_point> electedTime_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

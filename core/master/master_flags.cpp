@@ -67,12 +67,14 @@ void MasterFlags::add(Flags& flags) {
       "weights", po::value<std::string>(&weights)->default_value("", "\"\""),
       "Initial role weights, role=weight pairs separated by commas (e.g. "
       "'eng=2,eng/web=1.5'); roles not named weigh 1. The operator call UPDATE_WEIGHTS "
-      "changes them.")(
+      "changes them; weights kept in the registry override these.")(
       "zk", po::value<std::string>(&zk)->default_value("", "\"\""),
       "ZooKeeper group for leader election among several masters: "
       "'zk://host1:port1,host2:port2/path', 'zk://user:pass@host1:port1/path' (digest "
       "authentication), or 'file:///path' naming a file that holds such a URL. Loads the "
-      "shipped detector_zk module as contender and detector. Empty: this master leads alone. "
+      "shipped detector_zk module as contender and detector, and keeps the registry in the "
+      "znode '<path>_registry' (the path must not be '/'). Empty: this master leads alone and "
+      "keeps the registry in <work_dir>/registry.pb. "
       "A master that loses leadership exits (status 1) so that its supervisor restarts it with "
       "no stale state; see docs/high-availability.md.")(
       "zk_session_timeout", po::value<std::string>(&zkSessionTimeout)->default_value("10secs"),
@@ -80,8 +82,10 @@ void MasterFlags::add(Flags& flags) {
       "steps down.")(
       "agent_reregister_timeout",
       po::value<std::string>(&agentReregisterTimeout)->default_value("10mins"),
-      "After a failover: how long a framework that an agent reports, but that has not "
-      "re-subscribed, is kept at least (its own failover_timeout applies when longer).");
+      "After an election: how long the new leader waits for the agents the registry lists "
+      "as admitted (those that do not re-register are marked unreachable), and how long a "
+      "recovered framework that has not re-subscribed is kept at least (its own "
+      "failover_timeout applies when longer).");
 }
 
 Result<void> MasterFlags::parse() {

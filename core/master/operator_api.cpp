@@ -27,13 +27,6 @@ v1::TimeInfo timeInfo(std::chrono::system_clock::time_point time) {
   return info;
 }
 
-ResourceQuantities quantities(const google::protobuf::Map<std::string, v1::Value::Scalar>& map) {
-  ResourceQuantities out;
-  for (const auto& [name, scalar] : map)
-    out.add(name, std::llround(scalar.value() * Resource::kScalarScale));
-  return out;
-}
-
 std::optional<std::string> validateQuota(const v1::quota::QuotaConfig& config) {
   if (auto valid = Resources::validateRole(config.role()); !valid || config.role() == "*") {
     return "'" + config.role() + "' is not a valid role for quota" +
@@ -59,6 +52,13 @@ std::optional<std::string> validateQuota(const v1::quota::QuotaConfig& config) {
 }
 
 }  // namespace
+
+ResourceQuantities quantities(const google::protobuf::Map<std::string, v1::Value::Scalar>& map) {
+  ResourceQuantities out;
+  for (const auto& [name, scalar] : map)
+    out.add(name, std::llround(scalar.value() * Resource::kScalarScale));
+  return out;
+}
 
 std::optional<std::string> OperatorApi::validate(const Call& call) {
   if (!call.IsInitialized()) return "Not initialized: " + call.InitializationErrorString();
@@ -98,7 +98,14 @@ void OperatorApi::handle(const http::Request& request, const http::Responder& re
     return responder.respond(http::text(400, "Failed to validate master::Call: " + *invalid));
   }
   if (auto refused = authorize(call, request.principal)) return responder.respond(*refused);
-  responder.respond(dispatch(call, *accept));
+  http::Response response = dispatch(call, *accept);
+  if (response.ok() && (call.type() == Call::UPDATE_WEIGHTS || call.type() == Call::UPDATE_QUOTA)) {
+    // Answered once the registry holds the change: a new leader keeps it.
+    master_.registrar_->afterWrites(
+        [responder, response = std::move(response)] { responder.respond(response); });
+    return;
+  }
+  responder.respond(std::move(response));
 }
 
 http::Response OperatorApi::reply(const Response& response, api::Encoding encoding) const {
@@ -242,6 +249,7 @@ http::Response OperatorApi::updateWeights(const Call::UpdateWeights& update) {
     PLEXUS_LOG(Info) << "Weight of role '" << info.role() << "' set to " << info.weight();
   }
   master_.allocator_.updateWeights(infos);
+  master_.persistWeightsAndQuota();
   return http::response(200, "", "text/plain");
 }
 
@@ -283,6 +291,7 @@ http::Response OperatorApi::updateQuota(const Call::UpdateQuota& update) {
     PLEXUS_LOG(Info) << "Quota of role '" << config.role() << "' set to guarantees "
                      << quota.guarantees << ", limits " << quota.limits;
   }
+  master_.persistWeightsAndQuota();
   return http::response(200, "", "text/plain");
 }
 

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include <plexus/resources.hpp>
 #include <plexus/v1/master.pb.h>
 
 #include "api/v1_encoding.hpp"
@@ -22,6 +23,9 @@
 #include "http/types.hpp"
 
 namespace plexus::master {
+
+// A QuotaConfig's guarantees or limits as quantities.
+ResourceQuantities quantities(const google::protobuf::Map<std::string, v1::Value::Scalar>& map);
 
 class Master;
 

@@ -360,6 +360,19 @@ void Master::reconcile(FrameworkRecord& framework,
     } else {
       std::optional<AgentId> agent;
       if (wanted.has_agent_id()) agent = AgentId::fromWire(wanted.agent_id());
+      // On an agent the registry lists unreachable (this master may never have
+      // heard of the task, e.g. after a failover): as Mesos answers.
+      const AgentRecord* record = agent ? findAgent(*agent) : nullptr;
+      // On an admitted agent that may still re-register after the failover: no
+      // answer yet, as Mesos does for agents it is recovering.
+      if (agent && awaitedAgents_.count(*agent) > 0) continue;
+      if (agent && (record != nullptr ? record->unreachable : unreachableInRegistry(*agent))) {
+        sendMasterUpdate(framework, wanted.task_id(), agent,
+                         framework.partitionAware() ? v1::TASK_UNREACHABLE : v1::TASK_LOST,
+                         v1::TaskStatus::REASON_RECONCILIATION,
+                         "Reconciliation: task is on unreachable agent " + agent->value());
+        continue;
+      }
       sendMasterUpdate(framework, wanted.task_id(), agent,
                        framework.partitionAware() ? v1::TASK_UNKNOWN : v1::TASK_LOST,
                        v1::TaskStatus::REASON_RECONCILIATION, "Reconciliation: task is unknown");

@@ -261,6 +261,14 @@ void ZkClient::exists(const std::string& path, bool watch, ReplyCallback done) {
   if (rc != ZOK) impl_->failNow(id, rc);
 }
 
+void ZkClient::set(const std::string& path, const std::string& data, int version,
+                   ReplyCallback done) {
+  auto [op, id] = impl_->add(std::move(done));
+  int rc = zoo_aset(impl_->zh, path.c_str(), data.data(), static_cast<int>(data.size()), version,
+                    &onStat, op);
+  if (rc != ZOK) impl_->failNow(id, rc);
+}
+
 Duration ZkClient::sessionTimeout() const {
   return impl_->negotiatedTimeout;
 }

@@ -72,6 +72,9 @@ class ZkClient {
   void getChildren(const std::string& path, bool watch, ReplyCallback done);
   void get(const std::string& path, bool watch, ReplyCallback done);
   void exists(const std::string& path, bool watch, ReplyCallback done);
+  // Replaces the data of `path` if its version is `version` (-1: any); the reply's
+  // stat holds the new version.
+  void set(const std::string& path, const std::string& data, int version, ReplyCallback done);
 
   // The session timeout the server granted (the requested one until connected).
   Duration sessionTimeout() const;

@@ -23,6 +23,7 @@ void HaCluster::TearDown() {
   for (auto& agent : agents_) {
     if (!agent) continue;
     agent->signal(SIGTERM);
+    agent->signal(SIGCONT);  // in case a test left it stopped
     agent->wait();
   }
   for (auto& master : masters_) {
@@ -156,8 +157,9 @@ std::string HaCluster::logs() const {
   for (size_t i = 0; i < masters_.size(); ++i) {
     if (masters_[i]) all += "--- master " + std::to_string(i) + ":\n" + masters_[i]->err();
   }
-  for (size_t i = 0; i < agents_.size(); ++i)
-    all += "--- agent " + std::to_string(i) + ":\n" + agents_[i]->err();
+  for (size_t i = 0; i < agents_.size(); ++i) {
+    if (agents_[i]) all += "--- agent " + std::to_string(i) + ":\n" + agents_[i]->err();
+  }
   return all;
 }
 

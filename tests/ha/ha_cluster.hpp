@@ -62,8 +62,8 @@ class HaCluster : public ::testing::Test {
   bool zkStarted_ = false;
   std::vector<std::unique_ptr<Process>> masters_;  // by index; null when not running
   std::vector<int> masterPorts_;
-  std::vector<std::unique_ptr<Process>> agents_;
-  std::vector<pid_t> taskPids_;  // killed in TearDown if still alive
+  std::vector<std::unique_ptr<Process>> agents_;  // by index; null once a test killed it
+  std::vector<pid_t> taskPids_;                   // killed in TearDown if still alive
 };
 
 }  // namespace plexus::testing

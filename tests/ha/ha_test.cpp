@@ -1,18 +1,23 @@
 // High availability end to end: real ZooKeeper, real masters (--zk) and agents
 // (--master=zk://), on 127.0.0.1 (docs/high-availability.md).
 #include <algorithm>
+#include <fstream>
 #include <map>
 #include <set>
 #include <signal.h>
 #include <thread>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <zookeeper/zookeeper.h>
 
 #include <plexus/resources.hpp>
 
 #include "api_client.hpp"
+#include "common/loop_runtime.hpp"
 #include "ha_cluster.hpp"
+#include "master/registrar.hpp"
 
 namespace plexus::testing {
 namespace {
@@ -37,39 +42,51 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds tim
   }
 }
 
+// Runs `use` on a fresh synchronous ZooKeeper handle (nullptr when none can be made).
+template <typename Use>
+auto withZooKeeper(const std::string& servers, Use use) {
+  zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
+  zhandle_t* zh = zookeeper_init(servers.c_str(), nullptr, 4000, nullptr, nullptr, 0);
+  auto result = use(zh);
+  if (zh != nullptr) zookeeper_close(zh);
+  return result;
+}
+
+// The names of the children of `path`, sorted (nullopt when they cannot be listed).
+std::optional<std::vector<std::string>> children(zhandle_t* zh, const std::string& path) {
+  String_vector list{};
+  if (zh == nullptr || zoo_get_children(zh, path.c_str(), 0, &list) != ZOK) return std::nullopt;
+  std::vector<std::string> names;
+  for (int i = 0; i < list.count; ++i)
+    names.emplace_back(list.data[i]);
+  deallocate_String_vector(&list);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 // What a Mesos-aware client (pymesos) does: list the group, take the smallest child
 // name other than log_replicas, and read address.{ip,port} from its JSON.
 std::optional<int> leaderPortFromZooKeeper(const std::string& servers) {
-  zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
-  zhandle_t* zh = zookeeper_init(servers.c_str(), nullptr, 4000, nullptr, nullptr, 0);
-  if (zh == nullptr) return std::nullopt;
-  std::optional<int> port;
-  String_vector children{};
-  if (zoo_get_children(zh, "/plexus", 0, &children) == ZOK) {
+  return withZooKeeper(servers, [](zhandle_t* zh) -> std::optional<int> {
+    auto listed = children(zh, "/plexus");
+    if (!listed) return std::nullopt;
     std::vector<std::string> names;
-    for (int i = 0; i < children.count; ++i) {
-      if (std::string(children.data[i]) != "log_replicas") names.emplace_back(children.data[i]);
+    for (const auto& name : *listed) {
+      if (name != "log_replicas") names.push_back(name);
     }
-    deallocate_String_vector(&children);
-    std::sort(names.begin(), names.end());
-    if (!names.empty() && names.front().starts_with("json.info_")) {
-      std::string data(64 * 1024, '\0');
-      int length = static_cast<int>(data.size());
-      if (zoo_get(zh, ("/plexus/" + names.front()).c_str(), 0, data.data(), &length, nullptr) ==
-          ZOK) {
-        data.resize(std::max(length, 0));
-        boost::system::error_code error;
-        boost::json::value json = boost::json::parse(data, error);
-        if (!error && json.is_object()) {
-          const auto& address = json.as_object().at("address").as_object();
-          if (address.at("ip").as_string() == "127.0.0.1")
-            port = static_cast<int>(address.at("port").to_number<int64_t>());
-        }
-      }
-    }
-  }
-  zookeeper_close(zh);
-  return port;
+    if (names.empty() || !names.front().starts_with("json.info_")) return std::nullopt;
+    std::string data(64 * 1024, '\0');
+    int length = static_cast<int>(data.size());
+    if (zoo_get(zh, ("/plexus/" + names.front()).c_str(), 0, data.data(), &length, nullptr) != ZOK)
+      return std::nullopt;
+    data.resize(std::max(length, 0));
+    boost::system::error_code error;
+    boost::json::value json = boost::json::parse(data, error);
+    if (error || !json.is_object()) return std::nullopt;
+    const auto& address = json.as_object().at("address").as_object();
+    if (address.at("ip").as_string() != "127.0.0.1") return std::nullopt;
+    return static_cast<int>(address.at("port").to_number<int64_t>());
+  });
 }
 
 TEST_F(HaCluster, NonLeadersRedirectToTheLeaderWhichZooKeeperNames) {
@@ -231,6 +248,21 @@ class Failover : public HaCluster {
     return task;
   }
 
+  // Waits until `count` tasks wrote their pid (empty map on timeout); TearDown kills them.
+  std::map<std::string, pid_t> waitForTaskPids(size_t count) {
+    std::map<std::string, pid_t> pids;
+    if (!eventually(
+            [&] {
+              pids = taskPids();
+              return pids.size() == count;
+            },
+            10s))
+      return {};
+    for (const auto& [task, pid] : pids)
+      taskPids_.push_back(pid);
+    return pids;
+  }
+
   // Task id -> the pid its command wrote into its sandbox.
   std::map<std::string, pid_t> taskPids() const {
     std::map<std::string, pid_t> pids;
@@ -329,15 +361,8 @@ TEST_F(Failover, FiveLeaderKillsLoseNoTaskAndNoUpdate) {
       },
       30s))
       << logs();
-  std::map<std::string, pid_t> pids;
-  ASSERT_TRUE(eventually(
-      [&] {
-        pids = taskPids();
-        return pids.size() == 20;
-      },
-      10s));
-  for (const auto& [task, pid] : pids)
-    taskPids_.push_back(pid);
+  std::map<std::string, pid_t> pids = waitForTaskPids(20);
+  ASSERT_EQ(pids.size(), 20u);
 
   for (int round = 1; round <= 5; ++round) {
     SCOPED_TRACE("failover " + std::to_string(round));
@@ -452,6 +477,368 @@ TEST_F(HaCluster, ExecuteFollowsTheLeaderThroughAFailover) {
   ASSERT_NE(first, std::string::npos) << out;
   std::string id = out.substr(first, out.find('\n', first) - first);
   EXPECT_NE(out.find(id, first + 1), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace plexus::testing
+
+// The registry (docs/high-availability.md, "Registry").
+namespace plexus::testing {
+namespace {
+
+constexpr const char* kWeights =
+    R"({"type":"UPDATE_WEIGHTS","update_weights":{"weight_infos":[{"role":"analytics","weight":2.5}]}})";
+constexpr const char* kQuota =
+    R"({"type":"UPDATE_QUOTA","update_quota":{"force":true,"quota_configs":[)"
+    R"({"role":"analytics","guarantees":{"cpus":{"value":1.5}}}]}})";
+
+class RegistryCluster : public HaCluster {
+ protected:
+  // The weight of "analytics" in /weights and its cpus guarantee in /quota (-1 when absent).
+  static std::pair<double, double> analyticsWeightAndQuota(int port);
+};
+
+std::pair<double, double> RegistryCluster::analyticsWeightAndQuota(int port) {
+  std::pair<double, double> found{-1, -1};
+  boost::json::value weights = getJson(port, "/weights");
+  if (weights.is_array()) {
+    for (const auto& weight : weights.as_array()) {
+      if (weight.at("role").as_string() == "analytics")
+        found.first = weight.at("weight").to_number<double>();
+    }
+  }
+  boost::json::value quota = getJson(port, "/quota");
+  if (quota.is_object() && quota.as_object().contains("configs")) {
+    for (const auto& config : quota.at("configs").as_array()) {
+      if (config.at("role").as_string() == "analytics")
+        found.second = config.at("guarantees").at("cpus").at("value").to_number<double>();
+    }
+  }
+  return found;
+}
+
+TEST_F(RegistryCluster, WeightsQuotaAndFrameworksSurviveALeaderKill) {
+  START_ZOOKEEPER(false);
+  for (size_t i = 0; i < 2; ++i)
+    ASSERT_GT(startMaster(i), 0) << logs();
+  auto leader = waitForLeader(15s);
+  ASSERT_TRUE(leader) << logs();
+  int port = masterPorts_[*leader];
+  EXPECT_EQ(analyticsWeightAndQuota(port), std::make_pair(-1.0, -1.0));
+  ASSERT_EQ(post(port, "/api/v1", "application/json", kWeights).status, 200u) << logs();
+  ASSERT_EQ(post(port, "/api/v1", "application/json", kQuota).status, 200u) << logs();
+  EXPECT_EQ(analyticsWeightAndQuota(port), std::make_pair(2.5, 1.5));
+  // A framework with no task anywhere: only the registry can tell the next leader.
+  v1::FrameworkInfo info;
+  info.set_user("nobody");
+  info.set_name("idle");
+  info.set_failover_timeout(1234);
+  Scheduler scheduler(port, Wire::kProtobuf);
+  ASSERT_EQ(scheduler.subscribe(info), 200u) << logs();
+  std::string frameworkId = scheduler.frameworkId();
+
+  // The registry is a sibling of the group: the group lists only the masters.
+  auto [group, registry] = withZooKeeper(zkAddress_, [](zhandle_t* zh) {
+    Stat stat{};
+    return std::make_pair(children(zh, "/plexus"),
+                          zh != nullptr && zoo_exists(zh, "/plexus_registry", 0, &stat) == ZOK);
+  });
+  ASSERT_TRUE(group);
+  EXPECT_TRUE(registry) << "no /plexus_registry";
+  EXPECT_EQ(group->size(), 2u);
+  for (const auto& name : *group)
+    EXPECT_TRUE(name.starts_with("json.info_")) << name;
+
+  masters_[*leader]->signal(SIGKILL);
+  masters_[*leader]->wait();
+  masters_[*leader].reset();
+  leader = waitForLeader(10s);
+  ASSERT_TRUE(leader) << logs();
+  EXPECT_EQ(analyticsWeightAndQuota(masterPorts_[*leader]), std::make_pair(2.5, 1.5)) << logs();
+  // The framework is known, inactive until it re-subscribes, with its failover timeout.
+  boost::json::value state = getJson(masterPorts_[*leader], "/state");
+  ASSERT_TRUE(state.is_object());
+  bool found = false;
+  for (const auto& framework : state.at("frameworks").as_array()) {
+    if (framework.at("id").as_string() != frameworkId) continue;
+    found = true;
+    EXPECT_FALSE(framework.at("active").as_bool());
+    EXPECT_EQ(framework.at("failover_timeout").to_number<double>(), 1234);
+  }
+  EXPECT_TRUE(found) << boost::json::serialize(state);
+}
+
+TEST_F(RegistryCluster, FileRegistrySurvivesAStandaloneMasterRestart) {
+  // No ZooKeeper: the registry is <work_dir>/registry.pb.
+  std::vector<std::string> args = {"--port=0", "--ip=127.0.0.1", "--hostname=127.0.0.1",
+                                   "--work_dir=" + (dir_.path() / "standalone").string()};
+  std::filesystem::path home = dir_.path() / "standalone-run";
+  std::filesystem::create_directories(home);
+  masters_.resize(1);
+  masterPorts_.resize(1);
+  masters_[0] = std::make_unique<Process>("plexus-master", args, home);
+  int port = masters_[0]->waitForPort();
+  ASSERT_GT(port, 0) << logs();
+  ASSERT_EQ(post(port, "/api/v1", "application/json", kWeights).status, 200u) << logs();
+  ASSERT_EQ(post(port, "/api/v1", "application/json", kQuota).status, 200u) << logs();
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "standalone" / "registry.pb"));
+
+  masters_[0]->signal(SIGKILL);
+  masters_[0]->wait();
+  masters_[0] = std::make_unique<Process>("plexus-master", args, home);
+  port = masters_[0]->waitForPort();
+  ASSERT_GT(port, 0) << logs();
+  ASSERT_TRUE(eventually([&] { return elected(port).value_or(false); }, 10s)) << logs();
+  EXPECT_EQ(analyticsWeightAndQuota(port), std::make_pair(2.5, 1.5)) << logs();
+
+  // A registry that does not parse stops the master, naming the file.
+  masters_[0]->signal(SIGTERM);
+  masters_[0]->wait();
+  {
+    std::ofstream out(dir_.path() / "standalone" / "registry.pb", std::ios::trunc);
+    out << "\xff\xff\xff garbage";
+  }
+  masters_[0] = std::make_unique<Process>("plexus-master", args, home);
+  EXPECT_EQ(masters_[0]->wait(), 1);
+  EXPECT_NE(masters_[0]->err().find("registry.pb"), std::string::npos) << masters_[0]->err();
+  masters_[0].reset();
+}
+
+class UnreachableAgent : public Failover {
+ protected:
+  // An agent SIGKILLed (or SIGSTOPped: `stop`) together with the leader.
+  void agentGoesWithTheLeader(bool stop);
+
+  // Asks for the state of `task` on `agent`: the master's answer, if one comes soon.
+  std::optional<v1::TaskStatus> reconcile(Scheduler& scheduler, const std::string& task,
+                                          const std::string& agent) {
+    scheduler.events().clear();
+    Call call;
+    call.set_type(Call::RECONCILE);
+    auto* wanted = call.mutable_reconcile()->add_tasks();
+    wanted->mutable_task_id()->set_value(task);
+    wanted->mutable_agent_id()->set_value(agent);
+    scheduler.call(call);
+    std::optional<v1::TaskStatus> answer;
+    scheduler.waitFor(
+        [&] {
+          for (const auto& event : scheduler.events()) {
+            if (event.type() == Event::UPDATE &&
+                event.update().status().reason() == v1::TaskStatus::REASON_RECONCILIATION)
+              answer = event.update().status();
+          }
+          return answer.has_value();
+        },
+        300ms);
+    return answer;
+  }
+};
+
+void UnreachableAgent::agentGoesWithTheLeader(bool stop) {
+  START_ZOOKEEPER(false);
+  for (size_t i = 0; i < 2; ++i)
+    ASSERT_GT(startMaster(i, {"--agent_reregister_timeout=3secs"}), 0) << logs();
+  auto leader = waitForLeader(15s);
+  ASSERT_TRUE(leader) << logs();
+  startAgent("cpus:2;mem:1024;disk:1024");
+  std::vector<std::string> agentIds;
+  ASSERT_TRUE(eventually(
+      [&] {
+        agentIds = activeAgents(masterPorts_[*leader]);
+        return agentIds.size() == 1;
+      },
+      20s))
+      << logs();
+
+  // Two frameworks, one task each on the agent.
+  std::vector<v1::FrameworkInfo> infos(2);
+  std::vector<std::unique_ptr<Scheduler>> schedulers;
+  for (int i = 0; i < 2; ++i) {
+    infos[i].set_user("nobody");
+    infos[i].set_name(i == 0 ? "lost" : "aware");
+    infos[i].set_failover_timeout(3600);
+    if (i == 1)
+      infos[i].add_capabilities()->set_type(v1::FrameworkInfo::Capability::PARTITION_AWARE);
+    schedulers.push_back(std::make_unique<Scheduler>(masterPorts_[*leader], Wire::kProtobuf));
+    ASSERT_EQ(schedulers[i]->subscribe(infos[i]), 200u) << logs();
+    infos[i].mutable_id()->set_value(schedulers[i]->frameworkId());
+    auto offers = schedulers[i]->next(Event::OFFERS, 20s);
+    ASSERT_TRUE(offers) << logs();
+    const v1::Offer& offer = offers->offers().offers(0);
+    Call accept;
+    accept.set_type(Call::ACCEPT);
+    *accept.mutable_accept()->add_offer_ids() = offer.id();
+    auto* operation = accept.mutable_accept()->add_operations();
+    operation->set_type(v1::Offer::Operation::LAUNCH);
+    *operation->mutable_launch()->add_task_infos() =
+        task(offer, "task-" + infos[i].name(), "echo $$ > task.pid && exec sleep 3600");
+    ASSERT_EQ(schedulers[i]->call(accept).status, 202u);
+    ASSERT_TRUE(schedulers[i]->waitFor(
+        [&] {
+          takeUpdates(*schedulers[i]);
+          auto it = updates_.find("task-" + infos[i].name());
+          return it != updates_.end() && !it->second.empty() &&
+                 it->second.back() == v1::TASK_RUNNING;
+        },
+        30s))
+        << logs();
+  }
+  std::map<std::string, pid_t> pids = waitForTaskPids(2);
+  ASSERT_EQ(pids.size(), 2u);
+  for (const auto& [task, pid] : pids) {
+    // Its executor outlives the SIGKILLed agent: TearDown kills it too.
+    std::string stat = readFile("/proc/" + std::to_string(pid) + "/stat");
+    if (auto end = stat.rfind(')'); end != std::string::npos) {
+      pid_t executor = 0;
+      if (std::sscanf(stat.c_str() + end + 1, " %*c %d", &executor) == 1 && executor > 1)
+        taskPids_.push_back(executor);
+    }
+  }
+
+  // The agent goes (dies, or stops answering) together with the leader.
+  if (stop) {
+    agents_[0]->signal(SIGSTOP);
+  } else {
+    agents_[0]->signal(SIGKILL);
+    agents_[0]->wait();
+    agents_[0].reset();
+  }
+  masters_[*leader]->signal(SIGKILL);
+  masters_[*leader]->wait();
+  masters_[*leader].reset();
+  auto killed = Clock::now();
+  leader = waitForLeader(10s);
+  ASSERT_TRUE(leader) << logs();
+  int port = masterPorts_[*leader];
+
+  for (int i = 0; i < 2; ++i) {
+    schedulers[i] = std::make_unique<Scheduler>(port, Wire::kProtobuf);
+    ASSERT_EQ(schedulers[i]->subscribe(infos[i]), 200u) << logs();
+    EXPECT_EQ(schedulers[i]->frameworkId(), infos[i].id().value());
+  }
+  // Explicit reconciliation of each framework's task until the master answers with
+  // the agent unreachable (no answer while it may still re-register).
+  std::vector<std::optional<v1::TaskStatus>> answers(2);
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (int i = 0; i < 2; ++i) {
+          if (!answers[i])
+            answers[i] = reconcile(*schedulers[i], "task-" + infos[i].name(), agentIds[0]);
+        }
+        return answers[0] && answers[1];
+      },
+      20s))
+      << logs();
+  double after = std::chrono::duration<double>(Clock::now() - killed).count();
+  EXPECT_GE(after, 3.0) << "answered before --agent_reregister_timeout";
+  EXPECT_EQ(answers[0]->state(), v1::TASK_LOST) << answers[0]->message();
+  EXPECT_EQ(answers[1]->state(), v1::TASK_UNREACHABLE) << answers[1]->message();
+  for (const auto& answer : answers)
+    EXPECT_NE(answer->message().find("unreachable"), std::string::npos) << answer->message();
+  std::printf("agent marked unreachable and tasks reconciled %.2f s after the kill\n", after);
+  if (!stop) return;
+
+  // The stopped agent comes back: it re-registers with the new leader, which admits
+  // it again, and its tasks reconcile as running.
+  agents_[0]->signal(SIGCONT);
+  ASSERT_TRUE(eventually([&] { return activeAgents(port) == agentIds; }, 20s)) << logs();
+  for (int i = 0; i < 2; ++i) {
+    std::optional<v1::TaskStatus> answer;
+    ASSERT_TRUE(eventually(
+        [&] {
+          answer = reconcile(*schedulers[i], "task-" + infos[i].name(), agentIds[0]);
+          return answer.has_value();
+        },
+        10s))
+        << logs();
+    EXPECT_EQ(answer->state(), v1::TASK_RUNNING) << answer->message();
+  }
+}
+
+// An agent that dies together with the leader never re-registers: after
+// --agent_reregister_timeout the new leader marks it unreachable, and its tasks
+// reconcile as TASK_LOST (or TASK_UNREACHABLE for a PARTITION_AWARE framework).
+TEST_F(UnreachableAgent, AgentKilledWithTheLeaderIsMarkedUnreachable) {
+  agentGoesWithTheLeader(false);
+}
+
+// The same with an agent that only stops answering; when it comes back it is
+// admitted again and its tasks are running.
+TEST_F(UnreachableAgent, AgentStoppedWithTheLeaderIsReadmittedWhenItReturns) {
+  agentGoesWithTheLeader(true);
+}
+
+}  // namespace
+}  // namespace plexus::testing
+
+// The registry znode is written only by the master that last read or wrote it.
+namespace plexus::testing {
+namespace {
+
+TEST_F(RegistryCluster, AMasterThatNoLongerLeadsCannotOverwriteTheRegistry) {
+  START_ZOOKEEPER(false);
+  boost::asio::io_context io;
+  auto guard = boost::asio::make_work_guard(io);
+  LoopRuntime runtime(io);
+  auto runUntil = [&](const std::function<bool()>& done) {
+    auto deadline = Clock::now() + 10s;
+    while (!done() && Clock::now() < deadline)
+      io.run_for(20ms);
+    return done();
+  };
+  std::vector<std::string> failures;
+  auto registrar = [&]() -> std::unique_ptr<master::Registrar> {
+    auto store = master::zooKeeperRegistryStore(runtime, zkUrl(), 2s);
+    if (!store) return nullptr;
+    return std::make_unique<master::Registrar>(
+        std::move(*store), [&](const Error& error) { failures.push_back(error.message()); });
+  };
+  auto recover = [&](master::Registrar& registrar) {
+    std::optional<Result<internal::Registry>> recovered;
+    registrar.recover([&](Result<internal::Registry> registry) { recovered = registry; });
+    runUntil([&] { return recovered.has_value(); });
+    return recovered;
+  };
+  auto weight = [](const std::string& role) {
+    return [role](internal::Registry& registry) {
+      v1::WeightInfo* info = registry.add_weights();
+      info->set_role(role);
+      info->set_weight(2);
+    };
+  };
+
+  // The old leader read the registry; then a new leader read it and wrote.
+  auto old = registrar();
+  auto next = registrar();
+  ASSERT_TRUE(old && next);
+  ASSERT_TRUE(recover(*old).value_or(fail("timeout")));
+  ASSERT_TRUE(recover(*next).value_or(fail("timeout")));
+  bool stored = false;
+  next->apply(weight("new-leader"), [&] { stored = true; });
+  ASSERT_TRUE(runUntil([&] { return stored; }));
+
+  // The old leader's write is refused: it must step down.
+  bool oldStored = false;
+  old->apply(weight("old-leader"), [&] { oldStored = true; });
+  ASSERT_TRUE(runUntil([&] { return !failures.empty(); }));
+  EXPECT_FALSE(oldStored);
+  EXPECT_NE(failures[0].find("another master"), std::string::npos) << failures[0];
+
+  auto reader = registrar();
+  auto registry = recover(*reader);
+  ASSERT_TRUE(registry && *registry);
+  ASSERT_EQ((*registry)->weights_size(), 1);
+  EXPECT_EQ((*registry)->weights(0).role(), "new-leader");
+
+  // Once the znode exists, a write over a version another master moved is refused too.
+  stored = false;
+  next->apply(weight("new-leader-again"), [&] { stored = true; });
+  ASSERT_TRUE(runUntil([&] { return stored; }));
+  failures.clear();
+  reader->apply(weight("stale"), [&] { oldStored = true; });
+  ASSERT_TRUE(runUntil([&] { return !failures.empty(); }));
+  EXPECT_FALSE(oldStored);
+  EXPECT_NE(failures[0].find("bad version"), std::string::npos) << failures[0];
 }
 
 }  // namespace

@@ -1,0 +1,185 @@
+// The registry seen from the master: where it lives, what the leader writes to it,
+// and what a new leader restores from it (docs/high-availability.md, "Registry").
+//
+// Written before the master acts: an agent's admission (before REGISTERED), an
+// agent marked unreachable (before its tasks' TASK_UNREACHABLE / TASK_LOST), weights
+// and quota (before the operator's 200). Frameworks are written as they subscribe,
+// change and go, without waiting: a new leader restores them, inactive, with their
+// own failover timeout (at least --agent_reregister_timeout).
+#include <plexus/logging.hpp>
+
+#include "master/master.hpp"
+#include "master/operator_api.hpp"
+
+namespace plexus::master {
+namespace {
+
+template <typename Repeated, typename Match>
+void eraseIf(Repeated* repeated, Match match) {
+  for (int i = repeated->size() - 1; i >= 0; --i) {
+    if (match(repeated->Get(i))) repeated->DeleteSubrange(i, 1);
+  }
+}
+
+}  // namespace
+
+Result<void> Master::createRegistrar() {
+  std::unique_ptr<RegistryStore> store;
+  if (!flags_.zk.empty()) {
+    auto zk = zooKeeperRegistryStore(context_.runtime, flags_.zk, flags_.zkSessionTimeoutValue);
+    if (!zk) return fail(zk.error());
+    store = std::move(*zk);
+  } else {
+    if (context_.flags.workDir.empty()) {
+      return fail("--work_dir is empty: without --zk the master keeps its registry there");
+    }
+    store = fileRegistryStore(context_.runtime, context_.flags.workDir);
+  }
+  auto alive = alive_;
+  registrar_ = std::make_unique<Registrar>(std::move(store), [this, alive](const Error& error) {
+    if (*alive) stepDown("the registry cannot be written: " + error.message());
+  });
+  return {};
+}
+
+void Master::recovered(const internal::Registry& registry) {
+  // Weights: --weights, overridden by what the operator API stored.
+  weights_ = flags_.weightsValue;
+  for (const v1::WeightInfo& weight : registry.weights())
+    weights_[weight.role()] = weight.weight();
+  if (!weights_.empty()) {
+    std::vector<v1::WeightInfo> weights;
+    for (const auto& [role, weight] : weights_) {
+      weights.emplace_back().set_role(role);
+      weights.back().set_weight(weight);
+    }
+    allocator_.updateWeights(weights);
+  }
+  if (static_cast<size_t>(registry.weights_size()) != weights_.size()) persistWeightsAndQuota();
+  for (const v1::quota::QuotaConfig& config : registry.quotas()) {
+    quotas_[config.role()] = config;
+    allocator_.updateQuota(config.role(),
+                           Quota{quantities(config.guarantees()), quantities(config.limits())});
+  }
+  for (const v1::FrameworkInfo& framework : registry.frameworks())
+    recoverFramework(framework, "the registry");
+  for (const v1::AgentInfo& agent : registry.admitted_agents()) {
+    if (!agent.has_id() || findAgent(AgentId::fromWire(agent.id())) != nullptr) continue;
+    awaitedAgents_.emplace(AgentId::fromWire(agent.id()), agent);
+  }
+  PLEXUS_LOG(Info) << "Recovered the registry: " << registry.admitted_agents_size()
+                   << " admitted agent(s), " << registry.unreachable_agents_size()
+                   << " unreachable, " << registry.frameworks_size() << " framework(s), "
+                   << registry.weights_size() << " weight(s), " << registry.quotas_size()
+                   << " quota(s)";
+  if (!awaitedAgents_.empty()) {
+    PLEXUS_LOG(Info) << "Waiting up to " << formatDuration(flags_.agentReregisterTimeoutValue)
+                     << " (--agent_reregister_timeout) for " << awaitedAgents_.size()
+                     << " admitted agent(s) to re-register";
+    reregisterTimer_ = context_.runtime.schedule(flags_.agentReregisterTimeoutValue,
+                                                 [this] { reregisterTimedOut(); });
+  }
+}
+
+void Master::reregisterTimedOut() {
+  reregisterTimer_.reset();
+  auto missing = std::move(awaitedAgents_);
+  awaitedAgents_.clear();
+  if (missing.empty()) return;
+  int64_t nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      context_.runtime.wallNow().time_since_epoch())
+                      .count();
+  for (const auto& [id, info] : missing) {
+    PLEXUS_LOG(Warning) << "Agent " << id << " (" << info.hostname()
+                        << ") did not re-register within "
+                        << formatDuration(flags_.agentReregisterTimeoutValue)
+                        << " of the election: marking it unreachable";
+    metrics_.agentRemovals++;
+    hooks_.masterAgentLost(info);
+  }
+  registrar_->apply(
+      [missing, nanos](internal::Registry& registry) {
+        for (const auto& [id, info] : missing) {
+          // Unless it re-registered (and was admitted again) meanwhile.
+          eraseIf(registry.mutable_admitted_agents(),
+                  [&](const v1::AgentInfo& agent) { return agent.id().value() == id.value(); });
+          auto* unreachable = registry.add_unreachable_agents();
+          *unreachable->mutable_id() = info.id();
+          *unreachable->mutable_info() = info;
+          unreachable->set_time_nanos(nanos);
+        }
+      },
+      [count = missing.size()] {
+        PLEXUS_LOG(Info) << "The registry lists " << count
+                         << " agent(s) unreachable; their tasks reconcile as "
+                            "TASK_UNREACHABLE (partition-aware frameworks) or TASK_LOST";
+      });
+}
+
+void Master::admitAgent(const AgentRecord& agent, std::function<void()> done) {
+  const v1::AgentInfo& info = agent.info;
+  bool admitted = false;
+  for (const v1::AgentInfo& known : registrar_->registry().admitted_agents()) {
+    if (known.id().value() == info.id().value()) {
+      admitted = known.SerializeAsString() == info.SerializeAsString();
+      break;
+    }
+  }
+  if (admitted && !unreachableInRegistry(agent.id)) {
+    // Nothing to write, but a write in flight may be the one that holds it.
+    registrar_->afterWrites(std::move(done));
+    return;
+  }
+  registrar_->apply(
+      [info](internal::Registry& registry) {
+        const std::string& id = info.id().value();
+        eraseIf(registry.mutable_unreachable_agents(),
+                [&](const internal::Registry::UnreachableAgent& agent) {
+                  return agent.id().value() == id;
+                });
+        eraseIf(registry.mutable_admitted_agents(),
+                [&](const v1::AgentInfo& agent) { return agent.id().value() == id; });
+        *registry.add_admitted_agents() = info;
+      },
+      std::move(done));
+}
+
+bool Master::unreachableInRegistry(const AgentId& id) const {
+  for (const auto& agent : registrar_->registry().unreachable_agents()) {
+    if (agent.id().value() == id.value()) return true;
+  }
+  return false;
+}
+
+void Master::persistFramework(const v1::FrameworkInfo& info) {
+  if (!info.has_id()) return;
+  registrar_->apply([info](internal::Registry& registry) {
+    eraseIf(registry.mutable_frameworks(), [&](const v1::FrameworkInfo& known) {
+      return known.id().value() == info.id().value();
+    });
+    *registry.add_frameworks() = info;
+  });
+}
+
+void Master::forgetFramework(const FrameworkId& id) {
+  registrar_->apply([value = id.value()](internal::Registry& registry) {
+    eraseIf(registry.mutable_frameworks(),
+            [&](const v1::FrameworkInfo& known) { return known.id().value() == value; });
+  });
+}
+
+void Master::persistWeightsAndQuota() {
+  registrar_->apply([weights = weights_, quotas = quotas_](internal::Registry& registry) {
+    registry.clear_weights();
+    for (const auto& [role, weight] : weights) {
+      v1::WeightInfo* info = registry.add_weights();
+      info->set_role(role);
+      info->set_weight(weight);
+    }
+    registry.clear_quotas();
+    for (const auto& [role, config] : quotas)
+      *registry.add_quotas() = config;
+  });
+}
+
+}  // namespace plexus::master

@@ -1,0 +1,83 @@
+// Registrar: the master's registry (core/protocol/registry.proto), its small durable
+// state, kept whole in a RegistryStore: a file under --work_dir, or a znode beside
+// the ZooKeeper group (docs/high-availability.md, "Registry").
+//
+// The leader reads the registry once, at election (recover), then changes it only
+// through apply(): each change is a mutation of the registry; changes queued while
+// a write is in flight are applied together in the next write, in order. A change's
+// `done` runs on the loop once the registry holding it is stored, so the master
+// acts on a promise (REGISTERED to an agent, TASK_LOST for an unreachable one)
+// only after it is durable. A write that fails for good (the disk, or another
+// master wrote the znode) calls `onFailure` once and nothing more is written or
+// done: the master must step down, as Mesos's does when its registrar fails.
+//
+// Everything runs on the master's loop; the stores post their answers to it.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <plexus/duration.hpp>
+#include <plexus/error.hpp>
+#include <plexus/runtime.hpp>
+
+#include "registry.pb.h"
+
+namespace plexus::master {
+
+class RegistryStore {
+ public:
+  virtual ~RegistryStore() = default;
+  // The stored registry's bytes, or nullopt when none was ever stored.
+  virtual void read(std::function<void(Result<std::optional<std::string>>)> done) = 0;
+  virtual void write(const std::string& data, std::function<void(Result<void>)> done) = 0;
+  // "file /var/lib/plexus/master/registry.pb", "znode /plexus_registry", for logs.
+  virtual std::string describe() const = 0;
+};
+
+// `<workDir>/registry.pb`, replaced by writing a temporary file, fsync and rename.
+std::unique_ptr<RegistryStore> fileRegistryStore(Runtime& runtime, const std::string& workDir);
+
+// The znode `<group path>_registry` (a sibling of the group, so that clients that
+// list the group's children see only the masters' json.info_ nodes), on a session
+// of its own. Fails when the URL is not a zk:// URL or its path is "/" (the root
+// has no sibling).
+Result<std::unique_ptr<RegistryStore>> zooKeeperRegistryStore(Runtime& runtime,
+                                                              const std::string& zk,
+                                                              Duration sessionTimeout);
+
+class Registrar {
+ public:
+  using Mutation = std::function<void(internal::Registry& registry)>;
+
+  Registrar(std::unique_ptr<RegistryStore> store, std::function<void(const Error&)> onFailure);
+  ~Registrar();
+  Registrar(const Registrar&) = delete;
+  Registrar& operator=(const Registrar&) = delete;
+
+  // Reads the stored registry (empty when none is stored).
+  void recover(std::function<void(Result<internal::Registry>)> done);
+  // Applies `mutation` and stores the registry; `done` runs once it is stored.
+  void apply(Mutation mutation, std::function<void()> done = nullptr);
+  // Runs `done` once every change applied so far is stored (at once when none is pending).
+  void afterWrites(std::function<void()> done);
+  // The registry as last stored.
+  const internal::Registry& registry() const { return stored_; }
+  const RegistryStore& store() const { return *store_; }
+
+ private:
+  void flush();
+
+  std::unique_ptr<RegistryStore> store_;
+  std::function<void(const Error&)> onFailure_;
+  internal::Registry stored_;
+  std::vector<std::pair<Mutation, std::function<void()>>> pending_;
+  bool writing_ = false;
+  bool failed_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace plexus::master

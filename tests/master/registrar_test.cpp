@@ -1,0 +1,140 @@
+// The master's Registrar (core/master/registrar.hpp): writes batched in order, done
+// only once stored, failure stops everything; and the file store round trip.
+#include "master/registrar.hpp"
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include <plexus/testing/fake_runtime.hpp>
+
+#include "process.hpp"
+
+namespace plexus::master {
+namespace {
+
+// A store whose writes complete when the test says so.
+class ManualStore final : public RegistryStore {
+ public:
+  struct State {
+    std::vector<internal::Registry> written;  // what each write held
+    std::vector<std::function<void(Result<void>)>> inFlight;
+  };
+  explicit ManualStore(std::shared_ptr<State> state) : state_(std::move(state)) {}
+  void read(std::function<void(Result<std::optional<std::string>>)> done) override {
+    done(std::optional<std::string>());
+  }
+  void write(const std::string& data, std::function<void(Result<void>)> done) override {
+    state_->written.emplace_back().ParseFromString(data);
+    state_->inFlight.push_back(std::move(done));
+  }
+  std::string describe() const override { return "manual store"; }
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+Registrar::Mutation addWeight(const std::string& role, double weight) {
+  return [role, weight](internal::Registry& registry) {
+    v1::WeightInfo* info = registry.add_weights();
+    info->set_role(role);
+    info->set_weight(weight);
+  };
+}
+
+TEST(RegistrarTest, ChangesMadeDuringAWriteGoTogetherInTheNextAndDoneWaitsForTheStore) {
+  auto state = std::make_shared<ManualStore::State>();
+  std::vector<std::string> failures;
+  Registrar registrar(std::make_unique<ManualStore>(state),
+                      [&](const Error& error) { failures.push_back(error.message()); });
+  std::vector<int> done;
+  registrar.apply(addWeight("a", 1), [&] { done.push_back(1); });
+  registrar.apply(addWeight("b", 2), [&] { done.push_back(2); });
+  registrar.apply(addWeight("c", 3), [&] { done.push_back(3); });
+  ASSERT_EQ(state->written.size(), 1u);  // b and c wait for a's write
+  EXPECT_EQ(state->written[0].weights_size(), 1);
+  EXPECT_TRUE(done.empty());
+  EXPECT_EQ(registrar.registry().weights_size(), 0);  // not stored yet
+
+  bool after = false;
+  registrar.afterWrites([&] { after = true; });
+  EXPECT_FALSE(after);
+
+  auto first = std::move(state->inFlight[0]);
+  first({});
+  EXPECT_EQ(done, std::vector<int>{1});
+  ASSERT_EQ(state->written.size(), 2u);  // b and c in one write, after a
+  ASSERT_EQ(state->written[1].weights_size(), 3);
+  EXPECT_EQ(state->written[1].weights(1).role(), "b");
+  EXPECT_EQ(state->written[1].weights(2).role(), "c");
+  auto second = std::move(state->inFlight[1]);
+  second({});
+  EXPECT_EQ(done, (std::vector<int>{1, 2, 3}));
+  EXPECT_TRUE(after);
+  EXPECT_EQ(registrar.registry().weights_size(), 3);
+  EXPECT_EQ(state->written.size(), 2u);  // the empty afterWrites change rode along
+
+  bool idle = false;
+  registrar.afterWrites([&] { idle = true; });
+  EXPECT_TRUE(idle);  // nothing pending: at once, no write
+  EXPECT_EQ(state->written.size(), 2u);
+  EXPECT_TRUE(failures.empty());
+}
+
+TEST(RegistrarTest, AFailedWriteReportsOnceAndNothingMoreIsWrittenOrDone) {
+  auto state = std::make_shared<ManualStore::State>();
+  std::vector<std::string> failures;
+  Registrar registrar(std::make_unique<ManualStore>(state),
+                      [&](const Error& error) { failures.push_back(error.message()); });
+  bool done = false;
+  registrar.apply(addWeight("a", 1), [&] { done = true; });
+  registrar.apply(addWeight("b", 2), [&] { done = true; });
+  auto first = std::move(state->inFlight[0]);
+  first(fail("disk full"));
+  EXPECT_FALSE(done);
+  EXPECT_EQ(failures, std::vector<std::string>{"disk full"});
+  registrar.apply(addWeight("c", 3), [&] { done = true; });
+  EXPECT_EQ(state->written.size(), 1u);
+  EXPECT_FALSE(done);
+  EXPECT_EQ(registrar.registry().weights_size(), 0);
+}
+
+TEST(RegistrarTest, FileStoreRoundTripAndCorruptFile) {
+  testing::TempDir dir;
+  testing::FakeRuntime runtime;
+  std::string workDir = (dir.path() / "master").string();
+  {
+    Registrar registrar(fileRegistryStore(runtime, workDir), [](const Error&) { FAIL(); });
+    std::optional<Result<internal::Registry>> recovered;
+    registrar.recover([&](Result<internal::Registry> registry) { recovered = registry; });
+    runtime.runPosted();
+    ASSERT_TRUE(recovered && *recovered);  // no file yet: an empty registry
+    EXPECT_EQ((*recovered)->weights_size(), 0);
+    bool stored = false;
+    registrar.apply(addWeight("a", 2.5), [&] { stored = true; });
+    runtime.runPosted();
+    EXPECT_TRUE(stored);
+    EXPECT_TRUE(std::filesystem::exists(workDir + "/registry.pb"));
+    EXPECT_FALSE(std::filesystem::exists(workDir + "/registry.pb.tmp"));
+  }
+  {
+    Registrar registrar(fileRegistryStore(runtime, workDir), [](const Error&) { FAIL(); });
+    std::optional<Result<internal::Registry>> recovered;
+    registrar.recover([&](Result<internal::Registry> registry) { recovered = registry; });
+    runtime.runPosted();
+    ASSERT_TRUE(recovered && *recovered);
+    ASSERT_EQ((*recovered)->weights_size(), 1);
+    EXPECT_EQ((*recovered)->weights(0).weight(), 2.5);
+  }
+  dir.write("master/registry.pb", "\xff\xff\xff not a registry");
+  Registrar registrar(fileRegistryStore(runtime, workDir), [](const Error&) { FAIL(); });
+  std::optional<Result<internal::Registry>> recovered;
+  registrar.recover([&](Result<internal::Registry> registry) { recovered = registry; });
+  runtime.runPosted();
+  ASSERT_TRUE(recovered);
+  ASSERT_FALSE(*recovered);
+  EXPECT_NE(recovered->error().message().find("registry.pb"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace plexus::master
