@@ -56,6 +56,10 @@ Master::~Master() {
 Result<void> Master::start() {
   AllocatorOptions options;
   options.allocationInterval = flags_.allocationIntervalValue;
+  // After an election: hold offers until this share of the registry's agents are
+  // back, at most as long as the master waits for them (recovered() calls recover()).
+  options.agentRecoveryFactor = flags_.agentRecoveryFactorValue;
+  options.recoveryTimeout = flags_.agentReregisterTimeoutValue;
   std::string minimums = flags_.minAllocatableResources;
   for (size_t start = 0; start <= minimums.size();) {
     size_t bar = minimums.find('|', start);
@@ -79,9 +83,9 @@ Result<void> Master::start() {
     reclaim(framework, agent, resources, atMost);
   };
   PLEXUS_TRY(allocator_.initialize(options, std::move(callbacks), context_.runtime));
-  allocator_.recover(0, {});
   // Weights (--weights and the registry's), quota and frameworks are restored from
-  // the registry once this master is elected (recovery.cpp).
+  // the registry once this master is elected, and the allocator's recover() is
+  // called then (recovery.cpp).
   PLEXUS_TRY(createRegistrar());
 
   auto scheduler = std::make_shared<SchedulerApi>(*this);

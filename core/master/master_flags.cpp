@@ -85,7 +85,25 @@ void MasterFlags::add(Flags& flags) {
       "After an election: how long the new leader waits for the agents the registry lists "
       "as admitted (those that do not re-register are marked unreachable), and how long a "
       "recovered framework that has not re-subscribed is kept at least (its own "
-      "failover_timeout applies when longer).");
+      "failover_timeout applies when longer).")(
+      "agent_recovery_factor",
+      po::value<std::string>(&agentRecoveryFactor)->default_value("0.8"),
+      "After an election the allocator makes no offer until this fraction of the agents the "
+      "registry lists as admitted have re-registered (rounded down), or until "
+      "--agent_reregister_timeout passes, so that quota and fair shares are not decided on a "
+      "partial cluster. Between 0 (offer at once) and 1.")(
+      "registry_max_agent_age",
+      po::value<std::string>(&registryMaxAgentAge)->default_value("2weeks"),
+      "Unreachable agents are dropped from the registry after this long (an agent dropped "
+      "from it that comes back registers as a new agent).")(
+      "registry_max_agent_count",
+      po::value<std::string>(&registryMaxAgentCount)->default_value("102400"),
+      "At most this many unreachable agents are kept in the registry; the oldest go first.")(
+      "registry_gc_interval",
+      po::value<std::string>(&registryGcInterval)->default_value("15mins"),
+      "How often the leader prunes the registry's unreachable agents by "
+      "--registry_max_agent_age and --registry_max_agent_count (also done whenever an agent "
+      "is marked unreachable).");
 }
 
 Result<void> MasterFlags::parse() {
@@ -120,6 +138,38 @@ Result<void> MasterFlags::parse() {
   if (!reregister) return fail(reregister.error().context("--agent_reregister_timeout"));
   if (reregister->count() <= 0) return fail("--agent_reregister_timeout must be positive");
   agentReregisterTimeoutValue = *reregister;
+  {
+    double factor = -1;
+    auto [end, ec] = std::from_chars(agentRecoveryFactor.data(),
+                                     agentRecoveryFactor.data() + agentRecoveryFactor.size(),
+                                     factor);
+    if (ec != std::errc() || end != agentRecoveryFactor.data() + agentRecoveryFactor.size() ||
+        !(factor >= 0 && factor <= 1)) {
+      return fail("--agent_recovery_factor=" + agentRecoveryFactor +
+                  ": expected a number between 0 and 1");
+    }
+    agentRecoveryFactorValue = factor;
+  }
+  auto maxAge = parseDuration(registryMaxAgentAge);
+  if (!maxAge) return fail(maxAge.error().context("--registry_max_agent_age"));
+  if (maxAge->count() <= 0) return fail("--registry_max_agent_age must be positive");
+  registryMaxAgentAgeValue = *maxAge;
+  {
+    size_t count = 0;
+    auto [end, ec] = std::from_chars(registryMaxAgentCount.data(),
+                                     registryMaxAgentCount.data() + registryMaxAgentCount.size(),
+                                     count);
+    if (ec != std::errc() || end != registryMaxAgentCount.data() + registryMaxAgentCount.size() ||
+        count < 1) {
+      return fail("--registry_max_agent_count=" + registryMaxAgentCount +
+                  ": expected a positive integer");
+    }
+    registryMaxAgentCountValue = count;
+  }
+  auto gc = parseDuration(registryGcInterval);
+  if (!gc) return fail(gc.error().context("--registry_gc_interval"));
+  if (gc->count() <= 0) return fail("--registry_gc_interval must be positive");
+  registryGcIntervalValue = *gc;
   weightsValue.clear();
   std::string_view rest = weights;
   while (!rest.empty()) {

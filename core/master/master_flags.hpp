@@ -36,6 +36,10 @@ struct MasterFlags {
   std::string zk;       // "zk://host:port,.../path" or "file:///path"; empty: standalone
   std::string zkSessionTimeout;
   std::string agentReregisterTimeout;
+  std::string agentRecoveryFactor;
+  std::string registryMaxAgentAge;
+  std::string registryMaxAgentCount;
+  std::string registryGcInterval;
 
   // Parsed forms, filled by parse().
   Duration allocationIntervalValue = std::chrono::seconds(1);
@@ -46,6 +50,10 @@ struct MasterFlags {
   std::map<std::string, double> weightsValue;
   Duration zkSessionTimeoutValue = std::chrono::seconds(10);
   Duration agentReregisterTimeoutValue = std::chrono::minutes(10);
+  double agentRecoveryFactorValue = 0.8;
+  Duration registryMaxAgentAgeValue = std::chrono::hours(24 * 14);
+  size_t registryMaxAgentCountValue = 102400;
+  Duration registryGcIntervalValue = std::chrono::minutes(15);
 
   bool authenticates() const {
     return authenticateFrameworks || authenticateAgents || authenticateHttpReadonly ||

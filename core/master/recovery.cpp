@@ -56,17 +56,20 @@ void Master::recovered(const internal::Registry& registry) {
     allocator_.updateWeights(weights);
   }
   if (static_cast<size_t>(registry.weights_size()) != weights_.size()) persistWeightsAndQuota();
+  std::map<std::string, Quota> quotas;
   for (const v1::quota::QuotaConfig& config : registry.quotas()) {
     quotas_[config.role()] = config;
-    allocator_.updateQuota(config.role(),
-                           Quota{quantities(config.guarantees()), quantities(config.limits())});
+    quotas[config.role()] = Quota{quantities(config.guarantees()), quantities(config.limits())};
   }
-  for (const v1::FrameworkInfo& framework : registry.frameworks())
-    recoverFramework(framework, "the registry");
   for (const v1::AgentInfo& agent : registry.admitted_agents()) {
     if (!agent.has_id() || findAgent(AgentId::fromWire(agent.id())) != nullptr) continue;
     awaitedAgents_.emplace(AgentId::fromWire(agent.id()), agent);
   }
+  // Before any agent or framework: the allocator holds its offers until
+  // --agent_recovery_factor of the awaited agents are back (or the timeout).
+  allocator_.recover(static_cast<int>(awaitedAgents_.size()), quotas);
+  for (const v1::FrameworkInfo& framework : registry.frameworks())
+    recoverFramework(framework, "the registry");
   PLEXUS_LOG(Info) << "Recovered the registry: " << registry.admitted_agents_size()
                    << " admitted agent(s), " << registry.unreachable_agents_size()
                    << " unreachable, " << registry.frameworks_size() << " framework(s), "

@@ -169,10 +169,12 @@ void DrfAllocator::recover(int expectedAgentCount, const std::map<std::string, Q
   for (const auto& [role, quota] : quotas) {
     updateQuota(role, quota);
   }
-  // As Mesos: without quota there is nothing to protect, so no hold-off.
-  if (quotas.empty() || expectedAgentCount <= 0) return;
+  // Unlike Mesos, which holds off only when there is quota: fair shares decided on
+  // a partial cluster are as wrong as quota decided on one.
+  if (expectedAgentCount <= 0) return;
   const int expected = static_cast<int>(expectedAgentCount * options_.agentRecoveryFactor);
   if (expected <= 0) return;
+  if (static_cast<int>(agents_.size()) >= expected) return;
   expectedAgentCount_ = expected;
   pause();
   recoveryTimer_ = runtime_->schedule(options_.recoveryTimeout, guarded([this] {

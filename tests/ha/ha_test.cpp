@@ -768,6 +768,67 @@ TEST_F(UnreachableAgent, AgentStoppedWithTheLeaderIsReadmittedWhenItReturns) {
   agentGoesWithTheLeader(true);
 }
 
+// After an election the allocator makes no offer until --agent_recovery_factor of
+// the admitted agents are back (here all: 1), or --agent_reregister_timeout passes.
+TEST_F(Failover, AllocationWaitsForTheRecoveryFactorOfAdmittedAgents) {
+  START_ZOOKEEPER(false);
+  for (size_t i = 0; i < 2; ++i) {
+    ASSERT_GT(startMaster(i, {"--agent_recovery_factor=1", "--agent_reregister_timeout=6secs"}),
+              0)
+        << logs();
+  }
+  auto leader = waitForLeader(15s);
+  ASSERT_TRUE(leader) << logs();
+  for (int i = 0; i < 2; ++i)
+    startAgent("cpus:1;mem:512;disk:512");
+  std::vector<std::string> agentIds;
+  ASSERT_TRUE(eventually(
+      [&] {
+        agentIds = activeAgents(masterPorts_[*leader]);
+        return agentIds.size() == 2;
+      },
+      20s))
+      << logs();
+
+  v1::FrameworkInfo info;
+  info.set_user("nobody");
+  info.set_name("held");
+  info.set_failover_timeout(3600);
+  auto scheduler = std::make_unique<Scheduler>(masterPorts_[*leader], Wire::kProtobuf);
+  ASSERT_EQ(scheduler->subscribe(info), 200u) << logs();
+  info.mutable_id()->set_value(scheduler->frameworkId());
+  ASSERT_TRUE(scheduler->next(Event::OFFERS, 20s)) << logs();
+
+  // One agent stops answering; the leader dies.
+  agents_[1]->signal(SIGSTOP);
+  masters_[*leader]->signal(SIGKILL);
+  masters_[*leader]->wait();
+  masters_[*leader].reset();
+  auto killed = Clock::now();
+  leader = waitForLeader(10s);
+  ASSERT_TRUE(leader) << logs();
+  int port = masterPorts_[*leader];
+
+  // The running agent is back and the framework re-subscribed, yet no offer comes
+  // while the stopped one may still return.
+  ASSERT_TRUE(eventually([&] { return activeAgents(port).size() == 1; }, 20s)) << logs();
+  double back = std::chrono::duration<double>(Clock::now() - killed).count();
+  scheduler = std::make_unique<Scheduler>(port, Wire::kProtobuf);
+  ASSERT_EQ(scheduler->subscribe(info), 200u) << logs();
+  auto offers = scheduler->next(Event::OFFERS, 20s);
+  ASSERT_TRUE(offers) << logs();
+  double offered = std::chrono::duration<double>(Clock::now() - killed).count();
+  std::printf("agent back %.2f s after the kill, first offer %.2f s after it\n", back, offered);
+  EXPECT_LT(back + 1.0, offered) << "offered right after the first agent came back";
+  EXPECT_GE(offered, 6.0) << "offered before --agent_reregister_timeout";
+  ASSERT_EQ(offers->offers().offers_size(), 1);
+  EXPECT_EQ(std::vector<std::string>{offers->offers().offers(0).agent_id().value()},
+            activeAgents(port));
+  std::string log = masters_[*leader]->err();
+  EXPECT_NE(log.find("waiting for 2 agents"), std::string::npos) << log;
+  agents_[1]->signal(SIGCONT);
+}
+
 }  // namespace
 }  // namespace plexus::testing
 

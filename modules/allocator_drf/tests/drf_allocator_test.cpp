@@ -1052,10 +1052,34 @@ TEST_F(DrfTest, RecoveryTimesOut) {
   EXPECT_EQ(takeOffers().size(), 1u);
 }
 
-TEST_F(DrfTest, RecoveryWithoutQuotaDoesNotPause) {
+TEST_F(DrfTest, RecoveryWithoutQuotaWaitsToo) {
+  // Unlike Mesos: fair shares decided on a partial cluster are wrong too.
   start();
+  allocator->recover(5, {});
+  EXPECT_TRUE(allocator->isPaused());
+  addFramework("f1");
+  for (int i = 1; i <= 3; ++i)
+    addAgent("a" + std::to_string(i), "cpus:1;mem:128");
+  runtime.advance(seconds(30));
+  EXPECT_TRUE(takeOffers().empty());
+  EXPECT_EQ(allocator->allocationRuns(), 0u);
+  addAgent("a4", "cpus:1;mem:128");  // floor(5 * 0.8)
+  EXPECT_FALSE(allocator->isPaused());
+  EXPECT_EQ(takeOffers().size(), 4u);
+  EXPECT_EQ(runtime.pendingTimers(), 1u);  // the recovery timer is gone; the interval's stays
+}
+
+TEST_F(DrfTest, RecoveryWithAFactorOfZeroOrNoAgentsExpectedDoesNotPause) {
+  AllocatorOptions options;
+  options.agentRecoveryFactor = 0.0;
+  start(options);
   allocator->recover(10, {});
   EXPECT_FALSE(allocator->isPaused());
+  allocator->recover(0, {});
+  EXPECT_FALSE(allocator->isPaused());
+  addFramework("f1");
+  addAgent("a1", "cpus:1;mem:128");
+  EXPECT_EQ(takeOffers().size(), 1u);
 }
 
 TEST_F(DrfTest, InitializeRejectsBadOptionsAndSecondCalls) {

@@ -52,6 +52,9 @@ struct AllocatorOptions {
   bool filterGpuResources = true;
   // Offers smaller than every one of these are not made (default cpus:0.01|mem:32).
   std::vector<ResourceQuantities> minAllocatableResources;
+  // After recover(expected, ...): make no offer until expected * agentRecoveryFactor
+  // agents (rounded down) are added, or recoveryTimeout passes. The master sets
+  // them from --agent_recovery_factor and --agent_reregister_timeout.
   Duration recoveryTimeout = std::chrono::minutes(10);
   double agentRecoveryFactor = 0.8;
 };
@@ -98,8 +101,9 @@ class Allocator {
   [[nodiscard]] virtual Result<void> initialize(const AllocatorOptions& options,
                                                 AllocatorCallbacks callbacks, Runtime& runtime) = 0;
 
-  // Called after initialize() and before any addAgent(): how many agents a new
-  // leading master expects to re-register, and the quota it recovered.
+  // Called once the master is elected, after initialize() and before any addAgent()
+  // or addFramework(): how many agents the new leader expects to re-register (those
+  // its registry lists as admitted), and the quota it recovered.
   virtual void recover(int expectedAgentCount, const std::map<std::string, Quota>& quotas) = 0;
 
   // A framework subscribed (or was recovered with resources it already uses).
