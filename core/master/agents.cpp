@@ -169,25 +169,7 @@ void Master::markUnreachable(const AgentId& id) {
   allocator_.removeAgent(id);
   hooks_.masterAgentLost(agent->info);
   // The frameworks hear of its tasks once the registry says it is unreachable.
-  v1::AgentInfo info = agent->info;
-  int64_t nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                      context_.runtime.wallNow().time_since_epoch())
-                      .count();
-  registrar_->apply(
-      [info, nanos](internal::Registry& registry) {
-        auto* admitted = registry.mutable_admitted_agents();
-        for (int i = 0; i < admitted->size(); ++i) {
-          if (admitted->Get(i).id().value() == info.id().value()) {
-            admitted->DeleteSubrange(i, 1);
-            break;
-          }
-        }
-        auto* unreachable = registry.add_unreachable_agents();
-        *unreachable->mutable_id() = info.id();
-        *unreachable->mutable_info() = info;
-        unreachable->set_time_nanos(nanos);
-      },
-      [this, id] { reportUnreachableTasks(id); });
+  markUnreachableInRegistry({agent->info}, [this, id] { reportUnreachableTasks(id); });
 }
 
 void Master::reportUnreachableTasks(const AgentId& id) {

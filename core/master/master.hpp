@@ -98,6 +98,11 @@ class Master {
   void persistWeightsAndQuota();
   // True if the registry lists `id` among the unreachable agents.
   bool unreachableInRegistry(const AgentId& id) const;
+  // Moves `agents` from the registry's admitted agents to its unreachable ones
+  // (stamped now, pruned as --registry_max_agent_* say), then `done`.
+  void markUnreachableInRegistry(std::vector<v1::AgentInfo> agents, std::function<void()> done);
+  // Every --registry_gc_interval: prunes the registry's unreachable agents.
+  void scheduleRegistryGc();
 
   // frameworks.cpp
   Result<void> validateFrameworkInfo(const v1::FrameworkInfo& info) const;
@@ -214,6 +219,7 @@ class Master {
   // Admitted agents (from the registry) that have not re-registered since the election.
   std::map<AgentId, v1::AgentInfo> awaitedAgents_;
   std::optional<Runtime::TimerId> reregisterTimer_;
+  std::optional<Runtime::TimerId> registryGcTimer_;
   std::optional<v1::MasterInfo> leader_;  // as the detector last told
   std::optional<std::chrono::system_clock::time_point> electedTime_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -94,8 +94,9 @@ void MasterFlags::add(Flags& flags) {
       "partial cluster. Between 0 (offer at once) and 1.")(
       "registry_max_agent_age",
       po::value<std::string>(&registryMaxAgentAge)->default_value("2weeks"),
-      "Unreachable agents are dropped from the registry after this long (an agent dropped "
-      "from it that comes back registers as a new agent).")(
+      "Unreachable agents are dropped from the registry after this long; afterwards the "
+      "reconciliation of their tasks answers TASK_UNKNOWN (partition-aware frameworks) or "
+      "TASK_LOST, as for an agent never seen.")(
       "registry_max_agent_count",
       po::value<std::string>(&registryMaxAgentCount)->default_value("102400"),
       "At most this many unreachable agents are kept in the registry; the oldest go first.")(

@@ -333,6 +333,9 @@ Response::GetAgents OperatorApi::agents() const {
     used.toWire(entry->mutable_allocated_resources());
     offered.toWire(entry->mutable_offered_resources());
   }
+  // Admitted in the registry, not re-registered since the election.
+  for (const auto& [id, info] : master_.awaitedAgents_)
+    *out.add_recovered_agents() = info;
   return out;
 }
 

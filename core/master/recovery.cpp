@@ -6,6 +6,8 @@
 // and quota (before the operator's 200). Frameworks are written as they subscribe,
 // change and go, without waiting: a new leader restores them, inactive, with their
 // own failover timeout (at least --agent_reregister_timeout).
+#include <set>
+
 #include <plexus/logging.hpp>
 
 #include "master/master.hpp"
@@ -70,6 +72,7 @@ void Master::recovered(const internal::Registry& registry) {
   allocator_.recover(static_cast<int>(awaitedAgents_.size()), quotas);
   for (const v1::FrameworkInfo& framework : registry.frameworks())
     recoverFramework(framework, "the registry");
+  scheduleRegistryGc();
   PLEXUS_LOG(Info) << "Recovered the registry: " << registry.admitted_agents_size()
                    << " admitted agent(s), " << registry.unreachable_agents_size()
                    << " unreachable, " << registry.frameworks_size() << " framework(s), "
@@ -89,9 +92,6 @@ void Master::reregisterTimedOut() {
   auto missing = std::move(awaitedAgents_);
   awaitedAgents_.clear();
   if (missing.empty()) return;
-  int64_t nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                      context_.runtime.wallNow().time_since_epoch())
-                      .count();
   for (const auto& [id, info] : missing) {
     PLEXUS_LOG(Warning) << "Agent " << id << " (" << info.hostname()
                         << ") did not re-register within "
@@ -100,23 +100,71 @@ void Master::reregisterTimedOut() {
     metrics_.agentRemovals++;
     hooks_.masterAgentLost(info);
   }
+  std::vector<v1::AgentInfo> agents;
+  for (const auto& [id, info] : missing)
+    agents.push_back(info);
+  markUnreachableInRegistry(std::move(agents), [count = missing.size()] {
+    PLEXUS_LOG(Info) << "The registry lists " << count
+                     << " agent(s) unreachable; their tasks reconcile as "
+                        "TASK_UNREACHABLE (partition-aware frameworks) or TASK_LOST";
+  });
+}
+
+void Master::markUnreachableInRegistry(std::vector<v1::AgentInfo> agents,
+                                       std::function<void()> done) {
+  int64_t nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      context_.runtime.wallNow().time_since_epoch())
+                      .count();
   registrar_->apply(
-      [missing, nanos](internal::Registry& registry) {
-        for (const auto& [id, info] : missing) {
+      [agents = std::move(agents), nanos, maxAge = flags_.registryMaxAgentAgeValue,
+       maxCount = flags_.registryMaxAgentCountValue](internal::Registry& registry) {
+        for (const v1::AgentInfo& info : agents) {
           // Unless it re-registered (and was admitted again) meanwhile.
-          eraseIf(registry.mutable_admitted_agents(),
-                  [&](const v1::AgentInfo& agent) { return agent.id().value() == id.value(); });
+          eraseIf(registry.mutable_admitted_agents(), [&](const v1::AgentInfo& agent) {
+            return agent.id().value() == info.id().value();
+          });
           auto* unreachable = registry.add_unreachable_agents();
           *unreachable->mutable_id() = info.id();
           *unreachable->mutable_info() = info;
           unreachable->set_time_nanos(nanos);
         }
+        pruneUnreachable(registry, nanos, maxAge, maxCount);
       },
-      [count = missing.size()] {
-        PLEXUS_LOG(Info) << "The registry lists " << count
-                         << " agent(s) unreachable; their tasks reconcile as "
-                            "TASK_UNREACHABLE (partition-aware frameworks) or TASK_LOST";
-      });
+      std::move(done));
+}
+
+void Master::scheduleRegistryGc() {
+  registryGcTimer_ = context_.runtime.schedule(flags_.registryGcIntervalValue, [this] {
+    registryGcTimer_.reset();
+    int64_t nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        context_.runtime.wallNow().time_since_epoch())
+                        .count();
+    internal::Registry copy = registrar_->registry();
+    std::set<std::string> before;
+    for (const auto& agent : copy.unreachable_agents())
+      before.insert(agent.id().value());
+    if (pruneUnreachable(copy, nanos, flags_.registryMaxAgentAgeValue,
+                         flags_.registryMaxAgentCountValue) > 0) {
+      for (const auto& agent : copy.unreachable_agents())
+        before.erase(agent.id().value());
+      registrar_->apply(
+          [nanos, maxAge = flags_.registryMaxAgentAgeValue,
+           maxCount = flags_.registryMaxAgentCountValue](internal::Registry& registry) {
+            pruneUnreachable(registry, nanos, maxAge, maxCount);
+          },
+          [this, pruned = std::move(before)] {
+            // Forgotten here too, unless one came back meanwhile.
+            for (const std::string& id : pruned) {
+              auto it = agents_.find(AgentId(id));
+              if (it != agents_.end() && it->second->unreachable) agents_.erase(it);
+            }
+            PLEXUS_LOG(Info) << "Pruned " << pruned.size()
+                             << " unreachable agent(s) from the registry "
+                                "(--registry_max_agent_age, --registry_max_agent_count)";
+          });
+    }
+    scheduleRegistryGc();
+  });
 }
 
 void Master::admitAgent(const AgentRecord& agent, std::function<void()> done) {

@@ -1,5 +1,6 @@
 #include "master/registrar.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -326,6 +327,25 @@ void Registrar::flush() {
                   }
                   flush();
                 });
+}
+
+size_t pruneUnreachable(internal::Registry& registry, int64_t nowNanos, Duration maxAge,
+                        size_t maxCount) {
+  auto* unreachable = registry.mutable_unreachable_agents();
+  const int before = unreachable->size();
+  const int64_t oldest =
+      nowNanos - std::chrono::duration_cast<std::chrono::nanoseconds>(maxAge).count();
+  // Oldest first (stable: equal times keep their order), then keep what is young
+  // enough and, of that, the newest maxCount.
+  std::stable_sort(unreachable->begin(), unreachable->end(),
+                   [](const auto& a, const auto& b) { return a.time_nanos() < b.time_nanos(); });
+  int drop = 0;
+  while (drop < unreachable->size() && unreachable->Get(drop).time_nanos() < oldest)
+    ++drop;
+  if (static_cast<size_t>(unreachable->size() - drop) > maxCount)
+    drop = unreachable->size() - static_cast<int>(maxCount);
+  if (drop > 0) unreachable->DeleteSubrange(0, drop);
+  return static_cast<size_t>(before - unreachable->size());
 }
 
 }  // namespace plexus::master

@@ -49,6 +49,12 @@ Result<std::unique_ptr<RegistryStore>> zooKeeperRegistryStore(Runtime& runtime,
                                                               const std::string& zk,
                                                               Duration sessionTimeout);
 
+// Drops from `registry`'s unreachable agents those marked longer than `maxAge`
+// before `nowNanos`, then the oldest beyond `maxCount` (Mesos's
+// --registry_max_agent_age and --registry_max_agent_count). Returns how many went.
+size_t pruneUnreachable(internal::Registry& registry, int64_t nowNanos, Duration maxAge,
+                        size_t maxCount);
+
 class Registrar {
  public:
   using Mutation = std::function<void(internal::Registry& registry)>;

@@ -83,9 +83,19 @@ std::string StateWriter::state() const {
   }
   out["activated_slaves"] = activated;
   out["deactivated_slaves"] = deactivated;
+  // Also those a previous leader marked unreachable (the registry lists them).
+  if (m.registrar_) {
+    for (const auto& agent : m.registrar_->registry().unreachable_agents()) {
+      if (m.agents_.count(AgentId::fromWire(agent.id())) == 0) unreachable++;
+    }
+  }
   out["unreachable_slaves"] = unreachable;
   out["slaves"] = std::move(slaves);
-  out["recovered_slaves"] = json::array();
+  // Admitted in the registry, not re-registered since the election.
+  json::array recovered;
+  for (const auto& [id, info] : m.awaitedAgents_)
+    recovered.push_back(messageValue(info));
+  out["recovered_slaves"] = std::move(recovered);
 
   auto frameworkObject = [&](const FrameworkRecord& framework) {
     const v1::FrameworkInfo& fi = framework.info;

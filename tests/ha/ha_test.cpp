@@ -813,6 +813,12 @@ TEST_F(Failover, AllocationWaitsForTheRecoveryFactorOfAdmittedAgents) {
   // while the stopped one may still return.
   ASSERT_TRUE(eventually([&] { return activeAgents(port).size() == 1; }, 20s)) << logs();
   double back = std::chrono::duration<double>(Clock::now() - killed).count();
+  // /state lists the one still awaited among recovered_slaves.
+  std::string running = activeAgents(port).at(0);
+  auto recovered = getJson(port, "/state").at("recovered_slaves").as_array();
+  ASSERT_EQ(recovered.size(), 1u) << logs();
+  EXPECT_EQ(recovered[0].at("id").at("value").as_string(),
+            agentIds[0] == running ? agentIds[1] : agentIds[0]);
   scheduler = std::make_unique<Scheduler>(port, Wire::kProtobuf);
   ASSERT_EQ(scheduler->subscribe(info), 200u) << logs();
   auto offers = scheduler->next(Event::OFFERS, 20s);

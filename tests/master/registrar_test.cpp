@@ -136,5 +136,43 @@ TEST(RegistrarTest, FileStoreRoundTripAndCorruptFile) {
   EXPECT_NE(recovered->error().message().find("registry.pb"), std::string::npos);
 }
 
+// --registry_max_agent_age and --registry_max_agent_count.
+TEST(RegistryPruning, DropsAgentsOlderThanTheMaxAgeThenTheOldestBeyondTheMaxCount) {
+  using std::chrono::seconds;
+  constexpr int64_t kSecond = 1'000'000'000;
+  internal::Registry registry;
+  // Out of order on purpose: a5 was marked first.
+  for (auto [id, time] : std::vector<std::pair<std::string, int64_t>>{
+           {"a1", 100}, {"a2", 40}, {"a3", 90}, {"a4", 95}, {"a5", 10}}) {
+    auto* agent = registry.add_unreachable_agents();
+    agent->mutable_id()->set_value(id);
+    agent->set_time_nanos(time * kSecond);
+  }
+  auto ids = [&] {
+    std::vector<std::string> out;
+    for (const auto& agent : registry.unreachable_agents())
+      out.push_back(agent.id().value());
+    return out;
+  };
+  // Nothing is old or too many: nothing goes (the order may change).
+  EXPECT_EQ(pruneUnreachable(registry, 100 * kSecond, seconds(1000), 10), 0u);
+  EXPECT_EQ(registry.unreachable_agents_size(), 5);
+  // At 150 s with a 100 s age: marked before 50 s go (a5 at 10 s, a2 at 40 s).
+  EXPECT_EQ(pruneUnreachable(registry, 150 * kSecond, seconds(100), 10), 2u);
+  EXPECT_EQ(ids(), (std::vector<std::string>{"a3", "a4", "a1"}));
+  // At most 2: the oldest of the rest goes.
+  EXPECT_EQ(pruneUnreachable(registry, 150 * kSecond, seconds(100), 2), 1u);
+  EXPECT_EQ(ids(), (std::vector<std::string>{"a4", "a1"}));
+  // Exactly at the age limit stays; a nanosecond older goes.
+  EXPECT_EQ(pruneUnreachable(registry, 195 * kSecond, seconds(100), 2), 0u);
+  EXPECT_EQ(pruneUnreachable(registry, 195 * kSecond + 1, seconds(100), 2), 1u);
+  EXPECT_EQ(ids(), (std::vector<std::string>{"a1"}));
+  // Admitted agents are never touched.
+  registry.add_admitted_agents()->mutable_id()->set_value("b1");
+  EXPECT_EQ(pruneUnreachable(registry, 10'000 * kSecond, seconds(1), 1), 1u);
+  EXPECT_EQ(registry.unreachable_agents_size(), 0);
+  EXPECT_EQ(registry.admitted_agents_size(), 1);
+}
+
 }  // namespace
 }  // namespace plexus::master

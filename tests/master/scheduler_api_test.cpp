@@ -2,7 +2,9 @@
 // agent speaking the internal protocol: status codes in Mesos's order, the offer
 // cycle in JSON and in protobuf, filters, kill, reconcile, messages, teardown.
 #include <random>
+#include <thread>
 
+#include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include <plexus/json.hpp>
@@ -351,6 +353,52 @@ TEST_F(MasterTest, UnreachableAgentTasksAreReported) {
   ASSERT_TRUE(lost);
   EXPECT_EQ(lost->update().status().state(), v1::TASK_LOST);
   EXPECT_EQ(lost->update().status().reason(), v1::TaskStatus::REASON_AGENT_REMOVED);
+}
+
+// --registry_max_agent_age: an unreachable agent is forgotten after it; then the
+// reconciliation of a task on it answers as for an agent never seen.
+TEST_F(MasterTest, UnreachableAgentsArePrunedFromTheRegistryAfterTheMaxAge) {
+  master_.reset();
+  startMaster({"--agent_ping_timeout=100ms", "--max_agent_ping_timeouts=2",
+               "--registry_max_agent_age=2secs", "--registry_gc_interval=500ms"});
+  FakeAgent agent(port_);
+  ASSERT_TRUE(agent.registerWith("cpus:2;mem:512"));
+  v1::FrameworkInfo info = framework();
+  info.add_capabilities()->set_type(v1::FrameworkInfo::Capability::PARTITION_AWARE);
+  Scheduler scheduler(port_, Wire::kJson);
+  ASSERT_EQ(scheduler.subscribe(info), 200u);
+  auto unreachableSlaves = [&] {
+    auto response = http::fetch("127.0.0.1", port_, {.target = "/state"});
+    if (!response || response->status != 200) return int64_t{-1};
+    return boost::json::parse(response->body).at("unreachable_slaves").as_int64();
+  };
+  auto reconcileGhost = [&]() -> std::optional<v1::TaskState> {
+    Call reconcile;
+    reconcile.set_type(Call::RECONCILE);
+    auto* task = reconcile.mutable_reconcile()->add_tasks();
+    task->mutable_task_id()->set_value("ghost");
+    task->mutable_agent_id()->set_value(agent.agentId());
+    scheduler.call(reconcile);
+    auto answer = scheduler.next(Event::UPDATE);
+    if (!answer) return std::nullopt;
+    return answer->update().status().state();
+  };
+  // The fake agent never answers pings: unreachable within a second.
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 50 && unreachableSlaves() != 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(unreachableSlaves(), 1) << master_->err();
+  EXPECT_EQ(reconcileGhost(), v1::TASK_UNREACHABLE);
+  for (int i = 0; i < 100 && unreachableSlaves() != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  double after =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(unreachableSlaves(), 0) << master_->err();
+  EXPECT_GE(after, 2.0) << "pruned before --registry_max_agent_age";
+  EXPECT_EQ(reconcileGhost(), v1::TASK_UNKNOWN);
+  EXPECT_NE(master_->err().find("Pruned 1 unreachable agent(s) from the registry"),
+            std::string::npos)
+      << master_->err();
 }
 
 TEST_F(MasterTest, SurvivesThousandsOfMutatedCalls) {
