@@ -74,24 +74,52 @@ Result<void> Master::validateFrameworkInfo(const v1::FrameworkInfo& info) const 
 Result<FrameworkId> Master::subscribe(const v1::scheduler::Call::Subscribe& call,
                                       Subscription subscription) {
   v1::FrameworkInfo info = call.framework_info();
-  FrameworkRecord* framework = nullptr;
-  bool failover = false;
-  if (info.has_id()) {
-    FrameworkId id = FrameworkId::fromWire(info.id());
-    framework = findFramework(id);
-    if (framework == nullptr && completedFrameworks_.count(id) > 0) {
-      return fail("Framework " + id.value() + " has been removed; subscribe without an id");
-    }
-    if (framework != nullptr) {
-      failover = true;
-      if (framework->info.principal() != info.principal()) {
-        return fail("Framework " + id.value() + " re-subscribed with a different principal");
-      }
-    }
+  if (auto refused = refuseSubscription(info)) return fail(*refused);
+  if (!info.has_id()) mintFrameworkId().toWire(info.mutable_id());
+  FrameworkId id = FrameworkId::fromWire(info.id());
+  // SUBSCRIBED goes out once the registry holds the framework (at once when it
+  // already holds this FrameworkInfo), so a new leader knows it and its failover
+  // timeout whatever happens next.
+  auto alive = alive_;
+  persistFramework(info, [this, alive, call, info, subscription = std::move(subscription)] {
+    if (*alive) completeSubscription(call, info, subscription);
+  });
+  return id;
+}
+
+std::optional<std::string> Master::refuseSubscription(const v1::FrameworkInfo& info) const {
+  if (!info.has_id()) return std::nullopt;
+  FrameworkId id = FrameworkId::fromWire(info.id());
+  if (completedFrameworks_.count(id) > 0)
+    return "Framework " + id.value() + " has been removed; subscribe without an id";
+  auto it = frameworks_.find(id);
+  if (it != frameworks_.end() && it->second->info.principal() != info.principal())
+    return "Framework " + id.value() + " re-subscribed with a different principal";
+  return std::nullopt;
+}
+
+void Master::completeSubscription(const v1::scheduler::Call::Subscribe& call,
+                                  v1::FrameworkInfo info, Subscription subscription) {
+  FrameworkId id = FrameworkId::fromWire(info.id());
+  FrameworkRecord* framework = findFramework(id);
+  if (!subscription.open()) {
+    // The scheduler went away while the registry was written.
+    PLEXUS_LOG(Info) << "Framework " << id << " (" << info.name()
+                     << ") disconnected before its subscription completed";
+    if (framework == nullptr) forgetFramework(id);
+    return;
   }
+  // Torn down or re-subscribed under another principal while the registry was written.
+  if (auto refused = refuseSubscription(info)) {
+    Event error;
+    error.set_type(Event::ERROR);
+    error.mutable_error()->set_message(*refused);
+    subscription.stream->write(api::encodeRecord(error, apiEncoding(subscription.encoding)));
+    subscription.stream->close();
+    return;
+  }
+  bool failover = framework != nullptr;
   if (framework == nullptr) {
-    FrameworkId id = info.has_id() ? FrameworkId::fromWire(info.id()) : mintFrameworkId();
-    id.toWire(info.mutable_id());
     auto record = std::make_unique<FrameworkRecord>();
     record->id = id;
     record->registeredTime = context_.runtime.wallNow();
@@ -141,10 +169,8 @@ Result<FrameworkId> Master::subscribe(const v1::scheduler::Call::Subscribe& call
     PLEXUS_LOG(Info) << "Framework " << framework->id << " (" << info.name() << ") re-subscribed";
   }
   framework->active = true;
-  persistFramework(framework->info);
 
   std::string streamId = framework->subscription.streamId;
-  FrameworkId id = framework->id;
   framework->subscription.stream->onDisconnect(
       [this, id, streamId] { frameworkDisconnected(id, streamId); });
 
@@ -156,7 +182,6 @@ Result<FrameworkId> Master::subscribe(const v1::scheduler::Call::Subscribe& call
   *subscribed.mutable_subscribed()->mutable_master_info() = info_;
   sendEvent(*framework, subscribed);
   heartbeat(id);
-  return id;
 }
 
 void Master::recoverFramework(const v1::FrameworkInfo& info, const std::string& source) {
@@ -290,7 +315,7 @@ Result<void> Master::updateFramework(FrameworkRecord& framework,
     return fail("Updating 'FrameworkInfo.checkpoint' is unsupported");
   }
   framework.info = info;
-  persistFramework(framework.info);
+  persistFramework(framework.info, nullptr);
   FrameworkOptions options;
   options.suppressedRoles = {update.suppressed_roles().begin(), update.suppressed_roles().end()};
   framework.suppressedRoles = options.suppressedRoles;

@@ -93,7 +93,8 @@ class Master {
   void reregisterTimedOut();
   // Admits the agent (registered or re-registered) in the registry, then `done`.
   void admitAgent(const AgentRecord& agent, std::function<void()> done);
-  void persistFramework(const v1::FrameworkInfo& info);
+  // Stores the framework's info in the registry (unless it holds it already), then `done`.
+  void persistFramework(const v1::FrameworkInfo& info, std::function<void()> done);
   void forgetFramework(const FrameworkId& id);
   void persistWeightsAndQuota();
   // True if the registry lists `id` among the unreachable agents.
@@ -106,8 +107,15 @@ class Master {
 
   // frameworks.cpp
   Result<void> validateFrameworkInfo(const v1::FrameworkInfo& info) const;
+  // Starts a SUBSCRIBE: fails at once for a removed framework or another principal;
+  // otherwise stores the framework in the registry and then completes it.
   Result<FrameworkId> subscribe(const v1::scheduler::Call::Subscribe& subscribe,
                                 Subscription subscription);
+  // Why a SUBSCRIBE with `info` is refused, if it is.
+  std::optional<std::string> refuseSubscription(const v1::FrameworkInfo& info) const;
+  // Adds or fails over the framework and sends SUBSCRIBED (the registry holds it).
+  void completeSubscription(const v1::scheduler::Call::Subscribe& subscribe,
+                            v1::FrameworkInfo info, Subscription subscription);
   void sendEvent(FrameworkRecord& framework, const v1::scheduler::Event& event);
   void heartbeat(const FrameworkId& id);
   void frameworkDisconnected(const FrameworkId& id, const std::string& streamId);

@@ -202,14 +202,23 @@ bool Master::unreachableInRegistry(const AgentId& id) const {
   return false;
 }
 
-void Master::persistFramework(const v1::FrameworkInfo& info) {
-  if (!info.has_id()) return;
-  registrar_->apply([info](internal::Registry& registry) {
-    eraseIf(registry.mutable_frameworks(), [&](const v1::FrameworkInfo& known) {
-      return known.id().value() == info.id().value();
-    });
-    *registry.add_frameworks() = info;
-  });
+void Master::persistFramework(const v1::FrameworkInfo& info, std::function<void()> done) {
+  for (const v1::FrameworkInfo& known : registrar_->registry().frameworks()) {
+    if (known.id().value() == info.id().value() &&
+        known.SerializeAsString() == info.SerializeAsString()) {
+      // Stored already, but a write in flight may change it: wait for those.
+      if (done) registrar_->afterWrites(std::move(done));
+      return;
+    }
+  }
+  registrar_->apply(
+      [info](internal::Registry& registry) {
+        eraseIf(registry.mutable_frameworks(), [&](const v1::FrameworkInfo& known) {
+          return known.id().value() == info.id().value();
+        });
+        *registry.add_frameworks() = info;
+      },
+      std::move(done));
 }
 
 void Master::forgetFramework(const FrameworkId& id) {

@@ -568,6 +568,55 @@ TEST_F(RegistryCluster, WeightsQuotaAndFrameworksSurviveALeaderKill) {
   EXPECT_TRUE(found) << boost::json::serialize(state);
 }
 
+// SUBSCRIBED waits for the registry: while ZooKeeper is paused the scheduler hears
+// nothing; once it resumes SUBSCRIBED comes, and the framework, with its failover
+// timeout, survives a leader SIGKILL right after it.
+TEST_F(RegistryCluster, SubscribedComesOnlyOnceTheRegistryHoldsTheFramework) {
+  START_ZOOKEEPER(false);
+  for (size_t i = 0; i < 2; ++i)
+    ASSERT_GT(startMaster(i), 0) << logs();
+  auto leader = waitForLeader(15s);
+  ASSERT_TRUE(leader) << logs();
+  pid_t zk = std::atoi(readFile(dir_.path() / "zk" / "zookeeper.pid").c_str());
+  ASSERT_GT(zk, 1) << "no zookeeper.pid in " << (dir_.path() / "zk");
+
+  v1::FrameworkInfo info;
+  info.set_user("nobody");
+  info.set_name("waits-for-the-registry");
+  info.set_failover_timeout(3600);
+  Scheduler scheduler(masterPorts_[*leader], Wire::kProtobuf);
+  // Paused for less than the ZooKeeper client's read timeout (2/3 of the 2 s
+  // session timeout), so no master loses its connection.
+  ASSERT_EQ(::kill(zk, SIGSTOP), 0);
+  auto paused = Clock::now();
+  std::thread resume([zk] {
+    std::this_thread::sleep_for(700ms);
+    ::kill(zk, SIGCONT);
+  });
+  unsigned status = scheduler.subscribe(info);
+  double waited = std::chrono::duration<double>(Clock::now() - paused).count();
+  resume.join();
+  ASSERT_EQ(status, 200u) << logs();
+  ASSERT_FALSE(scheduler.frameworkId().empty()) << logs();
+  std::printf("SUBSCRIBED %.2f s after ZooKeeper was paused for 0.7 s\n", waited);
+  EXPECT_GE(waited, 0.6) << "SUBSCRIBED before the registry held the framework";
+
+  masters_[*leader]->signal(SIGKILL);
+  masters_[*leader]->wait();
+  masters_[*leader].reset();
+  leader = waitForLeader(10s);
+  ASSERT_TRUE(leader) << logs();
+  bool recovered = false;
+  boost::json::value state = getJson(masterPorts_[*leader], "/state");
+  for (const auto& framework : state.at("frameworks").as_array()) {
+    if (framework.at("id").as_string() != scheduler.frameworkId()) continue;
+    recovered = true;
+    EXPECT_FALSE(framework.at("active").as_bool());
+    EXPECT_EQ(framework.at("failover_timeout").to_number<double>(), 3600);
+  }
+  EXPECT_TRUE(recovered) << "framework lost with the leader\n" << logs();
+}
+
 TEST_F(RegistryCluster, FileRegistrySurvivesAStandaloneMasterRestart) {
   // No ZooKeeper: the registry is <work_dir>/registry.pb.
   std::vector<std::string> args = {"--port=0", "--ip=127.0.0.1", "--hostname=127.0.0.1",
