@@ -114,8 +114,8 @@ class Master {
   // Why a SUBSCRIBE with `info` is refused, if it is.
   std::optional<std::string> refuseSubscription(const v1::FrameworkInfo& info) const;
   // Adds or fails over the framework and sends SUBSCRIBED (the registry holds it).
-  void completeSubscription(const v1::scheduler::Call::Subscribe& subscribe,
-                            v1::FrameworkInfo info, Subscription subscription);
+  void completeSubscription(const v1::scheduler::Call::Subscribe& subscribe, v1::FrameworkInfo info,
+                            Subscription subscription);
   void sendEvent(FrameworkRecord& framework, const v1::scheduler::Event& event);
   void heartbeat(const FrameworkId& id);
   void frameworkDisconnected(const FrameworkId& id, const std::string& streamId);

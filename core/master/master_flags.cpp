@@ -86,8 +86,7 @@ void MasterFlags::add(Flags& flags) {
       "as admitted (those that do not re-register are marked unreachable), and how long a "
       "recovered framework that has not re-subscribed is kept at least (its own "
       "failover_timeout applies when longer).")(
-      "agent_recovery_factor",
-      po::value<std::string>(&agentRecoveryFactor)->default_value("0.8"),
+      "agent_recovery_factor", po::value<std::string>(&agentRecoveryFactor)->default_value("0.8"),
       "After an election the allocator makes no offer until this fraction of the agents the "
       "registry lists as admitted have re-registered (rounded down), or until "
       "--agent_reregister_timeout passes, so that quota and fair shares are not decided on a "
@@ -100,77 +99,67 @@ void MasterFlags::add(Flags& flags) {
       "registry_max_agent_count",
       po::value<std::string>(&registryMaxAgentCount)->default_value("102400"),
       "At most this many unreachable agents are kept in the registry; the oldest go first.")(
-      "registry_gc_interval",
-      po::value<std::string>(&registryGcInterval)->default_value("15mins"),
+      "registry_gc_interval", po::value<std::string>(&registryGcInterval)->default_value("15mins"),
       "How often the leader prunes the registry's unreachable agents by "
       "--registry_max_agent_age and --registry_max_agent_count (also done whenever an agent "
       "is marked unreachable).");
 }
 
+namespace {
+
+// The whole of `text` as a number, or nullopt.
+template <typename Number>
+std::optional<Number> number(std::string_view text) {
+  Number value{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// Parses `text`, the value of --`flag`, into `out`, a positive duration.
+Result<void> positiveDuration(const std::string& text, const std::string& flag, Duration* out) {
+  auto duration = parseDuration(text);
+  if (!duration) return fail(duration.error().context("--" + flag));
+  if (duration->count() <= 0) return fail("--" + flag + " must be positive");
+  *out = *duration;
+  return {};
+}
+
+}  // namespace
+
 Result<void> MasterFlags::parse() {
-  auto interval = parseDuration(allocationInterval);
-  if (!interval) return fail(interval.error().context("--allocation_interval"));
-  if (interval->count() <= 0) return fail("--allocation_interval must be positive");
-  allocationIntervalValue = *interval;
+  PLEXUS_TRY(positiveDuration(allocationInterval, "allocation_interval", &allocationIntervalValue));
   if (!offerTimeout.empty()) {
     auto timeout = parseDuration(offerTimeout);
     if (!timeout) return fail(timeout.error().context("--offer_timeout"));
     offerTimeoutValue = *timeout;
   }
-  auto ping = parseDuration(agentPingTimeout);
-  if (!ping) return fail(ping.error().context("--agent_ping_timeout"));
-  if (ping->count() <= 0) return fail("--agent_ping_timeout must be positive");
-  agentPingTimeoutValue = *ping;
-  int count = 0;
-  auto [end, ec] =
-      std::from_chars(maxAgentPingTimeouts.data(),
-                      maxAgentPingTimeouts.data() + maxAgentPingTimeouts.size(), count);
-  if (ec != std::errc() || end != maxAgentPingTimeouts.data() + maxAgentPingTimeouts.size() ||
-      count < 1) {
+  PLEXUS_TRY(positiveDuration(agentPingTimeout, "agent_ping_timeout", &agentPingTimeoutValue));
+  auto pings = number<int>(maxAgentPingTimeouts);
+  if (!pings || *pings < 1) {
     return fail("--max_agent_ping_timeouts=" + maxAgentPingTimeouts +
                 ": expected a positive integer");
   }
-  maxAgentPingTimeoutsValue = count;
-  auto session = parseDuration(zkSessionTimeout);
-  if (!session) return fail(session.error().context("--zk_session_timeout"));
-  if (session->count() <= 0) return fail("--zk_session_timeout must be positive");
-  zkSessionTimeoutValue = *session;
-  auto reregister = parseDuration(agentReregisterTimeout);
-  if (!reregister) return fail(reregister.error().context("--agent_reregister_timeout"));
-  if (reregister->count() <= 0) return fail("--agent_reregister_timeout must be positive");
-  agentReregisterTimeoutValue = *reregister;
-  {
-    double factor = -1;
-    auto [end, ec] = std::from_chars(agentRecoveryFactor.data(),
-                                     agentRecoveryFactor.data() + agentRecoveryFactor.size(),
-                                     factor);
-    if (ec != std::errc() || end != agentRecoveryFactor.data() + agentRecoveryFactor.size() ||
-        !(factor >= 0 && factor <= 1)) {
-      return fail("--agent_recovery_factor=" + agentRecoveryFactor +
-                  ": expected a number between 0 and 1");
-    }
-    agentRecoveryFactorValue = factor;
+  maxAgentPingTimeoutsValue = *pings;
+  PLEXUS_TRY(positiveDuration(zkSessionTimeout, "zk_session_timeout", &zkSessionTimeoutValue));
+  PLEXUS_TRY(positiveDuration(agentReregisterTimeout, "agent_reregister_timeout",
+                              &agentReregisterTimeoutValue));
+  auto factor = number<double>(agentRecoveryFactor);
+  if (!factor || !(*factor >= 0 && *factor <= 1)) {
+    return fail("--agent_recovery_factor=" + agentRecoveryFactor +
+                ": expected a number between 0 and 1");
   }
-  auto maxAge = parseDuration(registryMaxAgentAge);
-  if (!maxAge) return fail(maxAge.error().context("--registry_max_agent_age"));
-  if (maxAge->count() <= 0) return fail("--registry_max_agent_age must be positive");
-  registryMaxAgentAgeValue = *maxAge;
-  {
-    size_t count = 0;
-    auto [end, ec] = std::from_chars(registryMaxAgentCount.data(),
-                                     registryMaxAgentCount.data() + registryMaxAgentCount.size(),
-                                     count);
-    if (ec != std::errc() || end != registryMaxAgentCount.data() + registryMaxAgentCount.size() ||
-        count < 1) {
-      return fail("--registry_max_agent_count=" + registryMaxAgentCount +
-                  ": expected a positive integer");
-    }
-    registryMaxAgentCountValue = count;
+  agentRecoveryFactorValue = *factor;
+  PLEXUS_TRY(
+      positiveDuration(registryMaxAgentAge, "registry_max_agent_age", &registryMaxAgentAgeValue));
+  auto maxCount = number<size_t>(registryMaxAgentCount);
+  if (!maxCount || *maxCount < 1) {
+    return fail("--registry_max_agent_count=" + registryMaxAgentCount +
+                ": expected a positive integer");
   }
-  auto gc = parseDuration(registryGcInterval);
-  if (!gc) return fail(gc.error().context("--registry_gc_interval"));
-  if (gc->count() <= 0) return fail("--registry_gc_interval must be positive");
-  registryGcIntervalValue = *gc;
+  registryMaxAgentCountValue = *maxCount;
+  PLEXUS_TRY(
+      positiveDuration(registryGcInterval, "registry_gc_interval", &registryGcIntervalValue));
   weightsValue.clear();
   std::string_view rest = weights;
   while (!rest.empty()) {
@@ -179,11 +168,8 @@ Result<void> MasterFlags::parse() {
     std::size_t equals = item.find('=');
     std::string role(item.substr(0, equals));
     double weight = 0;
-    if (equals != std::string_view::npos) {
-      std::string_view number = item.substr(equals + 1);
-      auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), weight);
-      if (ec != std::errc() || end != number.data() + number.size()) weight = 0;
-    }
+    if (equals != std::string_view::npos)
+      weight = number<double>(item.substr(equals + 1)).value_or(0);
     if (auto valid = Resources::validateRole(role); !valid || role == "*") {
       return fail("--weights: '" + std::string(item) + "': '" + role + "' is not a valid role" +
                   (valid ? "" : " (" + valid.error().message() + ")"));

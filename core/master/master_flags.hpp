@@ -33,7 +33,7 @@ struct MasterFlags {
   bool authenticateHttpReadwrite = false;
   std::string credentials;  // Mesos's format: inline JSON, a path or a file:// URL
   std::string acls;         // Mesos's local ACLs: inline JSON, a path or a file:// URL
-  std::string zk;       // "zk://host:port,.../path" or "file:///path"; empty: standalone
+  std::string zk;           // "zk://host:port,.../path" or "file:///path"; empty: standalone
   std::string zkSessionTimeout;
   std::string agentReregisterTimeout;
   std::string agentRecoveryFactor;

@@ -35,7 +35,9 @@ Result<void> Master::createRegistrar() {
     if (context_.flags.workDir.empty()) {
       return fail("--work_dir is empty: without --zk the master keeps its registry there");
     }
-    store = fileRegistryStore(context_.runtime, context_.flags.workDir);
+    auto file = fileRegistryStore(context_.runtime, context_.flags.workDir);
+    if (!file) return fail(file.error());
+    store = std::move(*file);
   }
   auto alive = alive_;
   registrar_ = std::make_unique<Registrar>(std::move(store), [this, alive](const Error& error) {

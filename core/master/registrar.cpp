@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <plexus/logging.hpp>
@@ -21,7 +22,12 @@ std::string errnoText() {
 
 class FileStore final : public RegistryStore {
  public:
-  FileStore(Runtime& runtime, std::string path) : runtime_(runtime), path_(std::move(path)) {}
+  // `lock`: the open registry.lock this store holds an flock on (closed with it).
+  FileStore(Runtime& runtime, std::string path, int lock)
+      : runtime_(runtime), path_(std::move(path)), lock_(lock) {}
+  ~FileStore() override { ::close(lock_); }
+  FileStore(const FileStore&) = delete;
+  FileStore& operator=(const FileStore&) = delete;
 
   void read(std::function<void(Result<std::optional<std::string>>)> done) override {
     runtime_.post([done = std::move(done), result = readNow()] { done(result); });
@@ -97,6 +103,7 @@ class FileStore final : public RegistryStore {
 
   Runtime& runtime_;
   std::string path_;
+  int lock_;
 };
 
 // The registry znode on a session of its own. Writes are conditional on the version
@@ -245,8 +252,24 @@ class ZooKeeperStore final : public RegistryStore {
 
 }  // namespace
 
-std::unique_ptr<RegistryStore> fileRegistryStore(Runtime& runtime, const std::string& workDir) {
-  return std::make_unique<FileStore>(runtime, workDir + "/registry.pb");
+Result<std::unique_ptr<RegistryStore>> fileRegistryStore(Runtime& runtime,
+                                                         const std::string& workDir) {
+  std::error_code error;
+  std::filesystem::create_directories(workDir, error);
+  if (error) return fail("cannot create --work_dir " + workDir + ": " + error.message());
+  // Two masters writing one registry file would undo each other's writes.
+  std::string lockPath = workDir + "/registry.lock";
+  int lock = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock < 0) return fail("cannot open " + lockPath + ": " + errnoText());
+  if (::flock(lock, LOCK_EX | LOCK_NB) != 0) {
+    std::string why =
+        errno == EWOULDBLOCK ? "another process (another plexus-master?) holds it" : errnoText();
+    ::close(lock);
+    return fail("cannot lock " + lockPath + ": " + why +
+                ". Each master needs its own --work_dir (masters share a registry only "
+                "through --zk)");
+  }
+  return std::make_unique<FileStore>(runtime, workDir + "/registry.pb", lock);
 }
 
 Result<std::unique_ptr<RegistryStore>> zooKeeperRegistryStore(Runtime& runtime,

@@ -39,7 +39,10 @@ class RegistryStore {
 };
 
 // `<workDir>/registry.pb`, replaced by writing a temporary file, fsync and rename.
-std::unique_ptr<RegistryStore> fileRegistryStore(Runtime& runtime, const std::string& workDir);
+// Holds an flock on `<workDir>/registry.lock` while it lives: fails when another
+// process holds it (two masters must not share a --work_dir).
+Result<std::unique_ptr<RegistryStore>> fileRegistryStore(Runtime& runtime,
+                                                         const std::string& workDir);
 
 // The znode `<group path>_registry` (a sibling of the group, so that clients that
 // list the group's children see only the masters' json.info_ nodes), on a session

@@ -139,6 +139,35 @@ std::optional<size_t> HaCluster::waitForLeader(std::chrono::milliseconds timeout
   }
 }
 
+std::optional<size_t> HaCluster::startMastersAndWaitForLeader(size_t count,
+                                                              std::vector<std::string> args) {
+  for (size_t i = 0; i < count; ++i) {
+    if (startMaster(i, args) <= 0) {
+      ADD_FAILURE() << "master " << i << " did not start\n" << logs();
+      return std::nullopt;
+    }
+  }
+  auto leader = waitForLeader(std::chrono::seconds(15));
+  if (!leader) ADD_FAILURE() << "no single leader within 15 s\n" << logs();
+  return leader;
+}
+
+std::vector<std::string> HaCluster::startAgentsAndWait(size_t count, const std::string& resources,
+                                                       int port) {
+  for (size_t i = 0; i < count; ++i)
+    startAgent(resources);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (;;) {
+    std::vector<std::string> ids = activeAgents(port);
+    if (ids.size() == count) return ids;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ADD_FAILURE() << ids.size() << " of " << count << " agents active after 20 s\n" << logs();
+      return {};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
 std::vector<std::string> HaCluster::activeAgents(int port) {
   std::vector<std::string> ids;
   boost::json::value state = getJson(port, "/state");

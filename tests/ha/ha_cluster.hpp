@@ -53,6 +53,14 @@ class HaCluster : public ::testing::Test {
   // The agent ids of the agents the master on `port` lists as active.
   static std::vector<std::string> activeAgents(int port);
 
+  // Starts masters 0..count-1 (each with `args`) and waits for one to lead: its
+  // index, or nullopt (a failure is recorded, with the logs).
+  std::optional<size_t> startMastersAndWaitForLeader(size_t count,
+                                                     std::vector<std::string> args = {});
+  // Starts `count` agents with `resources` and waits until the master on `port`
+  // lists them all as active: their ids, or empty (a failure is recorded).
+  std::vector<std::string> startAgentsAndWait(size_t count, const std::string& resources, int port);
+
   std::string logs() const;
 
   static constexpr const char* kSessionTimeout = "2secs";

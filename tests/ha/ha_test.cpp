@@ -91,10 +91,8 @@ std::optional<int> leaderPortFromZooKeeper(const std::string& servers) {
 
 TEST_F(HaCluster, NonLeadersRedirectToTheLeaderWhichZooKeeperNames) {
   START_ZOOKEEPER(false);
-  for (size_t i = 0; i < 3; ++i)
-    ASSERT_GT(startMaster(i), 0) << logs();
-  auto leader = waitForLeader(15s);
-  ASSERT_TRUE(leader) << logs();
+  auto leader = startMastersAndWaitForLeader(3);
+  ASSERT_TRUE(leader);
   int leaderPort = masterPorts_[*leader];
   std::string leaderAt = "//127.0.0.1:" + std::to_string(leaderPort);
 
@@ -282,20 +280,11 @@ class Failover : public HaCluster {
 
 TEST_F(Failover, FiveLeaderKillsLoseNoTaskAndNoUpdate) {
   START_ZOOKEEPER(false);
-  for (size_t i = 0; i < 3; ++i)
-    ASSERT_GT(startMaster(i), 0) << logs();
-  auto leader = waitForLeader(15s);
-  ASSERT_TRUE(leader) << logs();
-  for (int i = 0; i < 2; ++i)
-    startAgent("cpus:8;mem:4096;disk:1024");
-  std::vector<std::string> agentIds;
-  ASSERT_TRUE(eventually(
-      [&] {
-        agentIds = activeAgents(masterPorts_[*leader]);
-        return agentIds.size() == 2;
-      },
-      20s))
-      << logs();
+  auto leader = startMastersAndWaitForLeader(3);
+  ASSERT_TRUE(leader);
+  std::vector<std::string> agentIds =
+      startAgentsAndWait(2, "cpus:8;mem:4096;disk:1024", masterPorts_[*leader]);
+  ASSERT_FALSE(agentIds.empty());
 
   v1::FrameworkInfo info;
   info.set_user("nobody");
@@ -451,13 +440,9 @@ namespace {
 // the leader: the leader dies while its task runs, and it still sees TASK_FINISHED.
 TEST_F(HaCluster, ExecuteFollowsTheLeaderThroughAFailover) {
   START_ZOOKEEPER(false);
-  for (size_t i = 0; i < 2; ++i)
-    ASSERT_GT(startMaster(i), 0) << logs();
-  auto leader = waitForLeader(15s);
-  ASSERT_TRUE(leader) << logs();
-  startAgent("cpus:2;mem:1024;disk:1024");
-  ASSERT_TRUE(eventually([&] { return activeAgents(masterPorts_[*leader]).size() == 1; }, 20s))
-      << logs();
+  auto leader = startMastersAndWaitForLeader(2);
+  ASSERT_TRUE(leader);
+  ASSERT_FALSE(startAgentsAndWait(1, "cpus:2;mem:1024;disk:1024", masterPorts_[*leader]).empty());
 
   Process execute("plexus-execute",
                   {"--master=" + zkUrl(), std::string("--zk_session_timeout=") + kSessionTimeout,
@@ -519,10 +504,8 @@ std::pair<double, double> RegistryCluster::analyticsWeightAndQuota(int port) {
 
 TEST_F(RegistryCluster, WeightsQuotaAndFrameworksSurviveALeaderKill) {
   START_ZOOKEEPER(false);
-  for (size_t i = 0; i < 2; ++i)
-    ASSERT_GT(startMaster(i), 0) << logs();
-  auto leader = waitForLeader(15s);
-  ASSERT_TRUE(leader) << logs();
+  auto leader = startMastersAndWaitForLeader(2);
+  ASSERT_TRUE(leader);
   int port = masterPorts_[*leader];
   EXPECT_EQ(analyticsWeightAndQuota(port), std::make_pair(-1.0, -1.0));
   ASSERT_EQ(post(port, "/api/v1", "application/json", kWeights).status, 200u) << logs();
@@ -573,10 +556,8 @@ TEST_F(RegistryCluster, WeightsQuotaAndFrameworksSurviveALeaderKill) {
 // timeout, survives a leader SIGKILL right after it.
 TEST_F(RegistryCluster, SubscribedComesOnlyOnceTheRegistryHoldsTheFramework) {
   START_ZOOKEEPER(false);
-  for (size_t i = 0; i < 2; ++i)
-    ASSERT_GT(startMaster(i), 0) << logs();
-  auto leader = waitForLeader(15s);
-  ASSERT_TRUE(leader) << logs();
+  auto leader = startMastersAndWaitForLeader(2);
+  ASSERT_TRUE(leader);
   pid_t zk = std::atoi(readFile(dir_.path() / "zk" / "zookeeper.pid").c_str());
   ASSERT_GT(zk, 1) << "no zookeeper.pid in " << (dir_.path() / "zk");
 
@@ -685,19 +666,11 @@ class UnreachableAgent : public Failover {
 
 void UnreachableAgent::agentGoesWithTheLeader(bool stop) {
   START_ZOOKEEPER(false);
-  for (size_t i = 0; i < 2; ++i)
-    ASSERT_GT(startMaster(i, {"--agent_reregister_timeout=3secs"}), 0) << logs();
-  auto leader = waitForLeader(15s);
-  ASSERT_TRUE(leader) << logs();
-  startAgent("cpus:2;mem:1024;disk:1024");
-  std::vector<std::string> agentIds;
-  ASSERT_TRUE(eventually(
-      [&] {
-        agentIds = activeAgents(masterPorts_[*leader]);
-        return agentIds.size() == 1;
-      },
-      20s))
-      << logs();
+  auto leader = startMastersAndWaitForLeader(2, {"--agent_reregister_timeout=3secs"});
+  ASSERT_TRUE(leader);
+  std::vector<std::string> agentIds =
+      startAgentsAndWait(1, "cpus:2;mem:1024;disk:1024", masterPorts_[*leader]);
+  ASSERT_FALSE(agentIds.empty());
 
   // Two frameworks, one task each on the agent.
   std::vector<v1::FrameworkInfo> infos(2);
@@ -821,23 +794,12 @@ TEST_F(UnreachableAgent, AgentStoppedWithTheLeaderIsReadmittedWhenItReturns) {
 // the admitted agents are back (here all: 1), or --agent_reregister_timeout passes.
 TEST_F(Failover, AllocationWaitsForTheRecoveryFactorOfAdmittedAgents) {
   START_ZOOKEEPER(false);
-  for (size_t i = 0; i < 2; ++i) {
-    ASSERT_GT(startMaster(i, {"--agent_recovery_factor=1", "--agent_reregister_timeout=6secs"}),
-              0)
-        << logs();
-  }
-  auto leader = waitForLeader(15s);
-  ASSERT_TRUE(leader) << logs();
-  for (int i = 0; i < 2; ++i)
-    startAgent("cpus:1;mem:512;disk:512");
-  std::vector<std::string> agentIds;
-  ASSERT_TRUE(eventually(
-      [&] {
-        agentIds = activeAgents(masterPorts_[*leader]);
-        return agentIds.size() == 2;
-      },
-      20s))
-      << logs();
+  auto leader = startMastersAndWaitForLeader(
+      2, {"--agent_recovery_factor=1", "--agent_reregister_timeout=6secs"});
+  ASSERT_TRUE(leader);
+  std::vector<std::string> agentIds =
+      startAgentsAndWait(2, "cpus:1;mem:512;disk:512", masterPorts_[*leader]);
+  ASSERT_FALSE(agentIds.empty());
 
   v1::FrameworkInfo info;
   info.set_user("nobody");

@@ -99,12 +99,18 @@ TEST(RegistrarTest, AFailedWriteReportsOnceAndNothingMoreIsWrittenOrDone) {
   EXPECT_EQ(registrar.registry().weights_size(), 0);
 }
 
+std::unique_ptr<RegistryStore> fileStore(Runtime& runtime, const std::string& workDir) {
+  auto store = fileRegistryStore(runtime, workDir);
+  EXPECT_TRUE(store.has_value()) << store.error().message();
+  return store ? std::move(*store) : nullptr;
+}
+
 TEST(RegistrarTest, FileStoreRoundTripAndCorruptFile) {
   testing::TempDir dir;
   testing::FakeRuntime runtime;
   std::string workDir = (dir.path() / "master").string();
   {
-    Registrar registrar(fileRegistryStore(runtime, workDir), [](const Error&) { FAIL(); });
+    Registrar registrar(fileStore(runtime, workDir), [](const Error&) { FAIL(); });
     std::optional<Result<internal::Registry>> recovered;
     registrar.recover([&](Result<internal::Registry> registry) { recovered = registry; });
     runtime.runPosted();
@@ -118,7 +124,7 @@ TEST(RegistrarTest, FileStoreRoundTripAndCorruptFile) {
     EXPECT_FALSE(std::filesystem::exists(workDir + "/registry.pb.tmp"));
   }
   {
-    Registrar registrar(fileRegistryStore(runtime, workDir), [](const Error&) { FAIL(); });
+    Registrar registrar(fileStore(runtime, workDir), [](const Error&) { FAIL(); });
     std::optional<Result<internal::Registry>> recovered;
     registrar.recover([&](Result<internal::Registry> registry) { recovered = registry; });
     runtime.runPosted();
@@ -127,13 +133,32 @@ TEST(RegistrarTest, FileStoreRoundTripAndCorruptFile) {
     EXPECT_EQ((*recovered)->weights(0).weight(), 2.5);
   }
   dir.write("master/registry.pb", "\xff\xff\xff not a registry");
-  Registrar registrar(fileRegistryStore(runtime, workDir), [](const Error&) { FAIL(); });
+  Registrar registrar(fileStore(runtime, workDir), [](const Error&) { FAIL(); });
   std::optional<Result<internal::Registry>> recovered;
   registrar.recover([&](Result<internal::Registry> registry) { recovered = registry; });
   runtime.runPosted();
   ASSERT_TRUE(recovered);
   ASSERT_FALSE(*recovered);
   EXPECT_NE(recovered->error().message().find("registry.pb"), std::string::npos);
+}
+
+// Two masters must not share a --work_dir: the second cannot take the registry's lock.
+TEST(RegistrarTest, FileStoreLocksTheWorkDir) {
+  testing::TempDir dir;
+  testing::FakeRuntime runtime;
+  std::string workDir = (dir.path() / "master").string();
+  {
+    auto first = fileRegistryStore(runtime, workDir);
+    ASSERT_TRUE(first.has_value()) << first.error().message();
+    auto second = fileRegistryStore(runtime, workDir);
+    ASSERT_FALSE(second.has_value());
+    EXPECT_NE(second.error().message().find(workDir + "/registry.lock"), std::string::npos)
+        << second.error().message();
+    EXPECT_NE(second.error().message().find("its own --work_dir"), std::string::npos)
+        << second.error().message();
+  }
+  // Released with the store.
+  EXPECT_TRUE(fileRegistryStore(runtime, workDir).has_value());
 }
 
 // --registry_max_agent_age and --registry_max_agent_count.

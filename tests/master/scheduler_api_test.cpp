@@ -391,8 +391,7 @@ TEST_F(MasterTest, UnreachableAgentsArePrunedFromTheRegistryAfterTheMaxAge) {
   EXPECT_EQ(reconcileGhost(), v1::TASK_UNREACHABLE);
   for (int i = 0; i < 100 && unreachableSlaves() != 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  double after =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double after = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_EQ(unreachableSlaves(), 0) << master_->err();
   EXPECT_GE(after, 2.0) << "pruned before --registry_max_agent_age";
   EXPECT_EQ(reconcileGhost(), v1::TASK_UNKNOWN);

@@ -141,9 +141,11 @@ TEST(SchedulerLib, RefusesZooKeeperMasters) {
 class SchedulerLibMaster : public ::testing::TestWithParam<ContentType> {
  protected:
   void startMaster(int port = 0) {
-    std::vector<std::string> args{"--port=" + std::to_string(port),
-                                  "--work_dir=" + (dir_.path() / "master").string(),
-                                  "--allocation_interval=50ms"};
+    // Each master its own --work_dir (its registry's lock refuses sharing).
+    std::vector<std::string> args{
+        "--port=" + std::to_string(port),
+        "--work_dir=" + (dir_.path() / ("master" + std::to_string(++masters_))).string(),
+        "--allocation_interval=50ms"};
     master_ = std::make_unique<testing::Process>("plexus-master", args, dir_.path());
     port_ = master_->waitForPort();
     ASSERT_GT(port_, 0) << master_->err();
@@ -152,6 +154,7 @@ class SchedulerLibMaster : public ::testing::TestWithParam<ContentType> {
   testing::TempDir dir_;
   std::unique_ptr<testing::Process> master_;
   int port_ = 0;
+  int masters_ = 0;
 };
 
 TEST_P(SchedulerLibMaster, SubscribesGetsOffersAndDeclines) {
