@@ -152,6 +152,12 @@ std::optional<size_t> HaCluster::startMastersAndWaitForLeader(size_t count,
   return leader;
 }
 
+void HaCluster::killMaster(size_t index) {
+  masters_[index]->signal(SIGKILL);
+  masters_[index]->wait();
+  masters_[index].reset();
+}
+
 std::vector<std::string> HaCluster::startAgentsAndWait(size_t count, const std::string& resources,
                                                        int port) {
   for (size_t i = 0; i < count; ++i)

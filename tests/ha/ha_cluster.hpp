@@ -57,6 +57,9 @@ class HaCluster : public ::testing::Test {
   // index, or nullopt (a failure is recorded, with the logs).
   std::optional<size_t> startMastersAndWaitForLeader(size_t count,
                                                      std::vector<std::string> args = {});
+  // SIGKILLs master `index` and waits for it to be gone.
+  void killMaster(size_t index);
+
   // Starts `count` agents with `resources` and waits until the master on `port`
   // lists them all as active: their ids, or empty (a failure is recorded).
   std::vector<std::string> startAgentsAndWait(size_t count, const std::string& resources, int port);

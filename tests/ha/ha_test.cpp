@@ -33,6 +33,15 @@ using v1::scheduler::Event;
     if (!startZooKeeper(ensemble, &why)) GTEST_SKIP() << why; \
   } while (0)
 
+// A framework run as nobody, with an hour's failover timeout.
+v1::FrameworkInfo frameworkInfo(const std::string& name) {
+  v1::FrameworkInfo info;
+  info.set_user("nobody");
+  info.set_name(name);
+  info.set_failover_timeout(3600);
+  return info;
+}
+
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
   for (;;) {
@@ -286,10 +295,7 @@ TEST_F(Failover, FiveLeaderKillsLoseNoTaskAndNoUpdate) {
       startAgentsAndWait(2, "cpus:8;mem:4096;disk:1024", masterPorts_[*leader]);
   ASSERT_FALSE(agentIds.empty());
 
-  v1::FrameworkInfo info;
-  info.set_user("nobody");
-  info.set_name("ha-test");
-  info.set_failover_timeout(3600);
+  v1::FrameworkInfo info = frameworkInfo("ha-test");
   info.add_capabilities()->set_type(v1::FrameworkInfo::Capability::PARTITION_AWARE);
   auto scheduler = std::make_unique<Scheduler>(masterPorts_[*leader], Wire::kProtobuf);
   ASSERT_EQ(scheduler->subscribe(info), 200u);  // waits for SUBSCRIBED too
@@ -357,9 +363,7 @@ TEST_F(Failover, FiveLeaderKillsLoseNoTaskAndNoUpdate) {
     SCOPED_TRACE("failover " + std::to_string(round));
     size_t old = *leader;
     auto killed = Clock::now();
-    masters_[old]->signal(SIGKILL);
-    masters_[old]->wait();
-    masters_[old].reset();
+    killMaster(old);
     leader = waitForLeader(4s);  // the session timeout (2 s) + 2 s
     ASSERT_TRUE(leader) << logs();
     auto elected = Clock::now();
@@ -451,9 +455,7 @@ TEST_F(HaCluster, ExecuteFollowsTheLeaderThroughAFailover) {
   ASSERT_TRUE(
       eventually([&] { return execute.out().find("TASK_RUNNING") != std::string::npos; }, 30s))
       << execute.out() << execute.err() << logs();
-  masters_[*leader]->signal(SIGKILL);
-  masters_[*leader]->wait();
-  masters_[*leader].reset();
+  killMaster(*leader);
   EXPECT_EQ(execute.wait(60s), 0) << execute.out() << execute.err() << logs();
   std::string out = execute.out();
   EXPECT_NE(out.find("TASK_FINISHED"), std::string::npos) << out;
@@ -532,9 +534,7 @@ TEST_F(RegistryCluster, WeightsQuotaAndFrameworksSurviveALeaderKill) {
   for (const auto& name : *group)
     EXPECT_TRUE(name.starts_with("json.info_")) << name;
 
-  masters_[*leader]->signal(SIGKILL);
-  masters_[*leader]->wait();
-  masters_[*leader].reset();
+  killMaster(*leader);
   leader = waitForLeader(10s);
   ASSERT_TRUE(leader) << logs();
   EXPECT_EQ(analyticsWeightAndQuota(masterPorts_[*leader]), std::make_pair(2.5, 1.5)) << logs();
@@ -561,10 +561,7 @@ TEST_F(RegistryCluster, SubscribedComesOnlyOnceTheRegistryHoldsTheFramework) {
   pid_t zk = std::atoi(readFile(dir_.path() / "zk" / "zookeeper.pid").c_str());
   ASSERT_GT(zk, 1) << "no zookeeper.pid in " << (dir_.path() / "zk");
 
-  v1::FrameworkInfo info;
-  info.set_user("nobody");
-  info.set_name("waits-for-the-registry");
-  info.set_failover_timeout(3600);
+  v1::FrameworkInfo info = frameworkInfo("waits-for-the-registry");
   Scheduler scheduler(masterPorts_[*leader], Wire::kProtobuf);
   // Paused for less than the ZooKeeper client's read timeout (2/3 of the 2 s
   // session timeout), so no master loses its connection.
@@ -582,9 +579,7 @@ TEST_F(RegistryCluster, SubscribedComesOnlyOnceTheRegistryHoldsTheFramework) {
   std::printf("SUBSCRIBED %.2f s after ZooKeeper was paused for 0.7 s\n", waited);
   EXPECT_GE(waited, 0.6) << "SUBSCRIBED before the registry held the framework";
 
-  masters_[*leader]->signal(SIGKILL);
-  masters_[*leader]->wait();
-  masters_[*leader].reset();
+  killMaster(*leader);
   leader = waitForLeader(10s);
   ASSERT_TRUE(leader) << logs();
   bool recovered = false;
@@ -725,9 +720,7 @@ void UnreachableAgent::agentGoesWithTheLeader(bool stop) {
     agents_[0]->wait();
     agents_[0].reset();
   }
-  masters_[*leader]->signal(SIGKILL);
-  masters_[*leader]->wait();
-  masters_[*leader].reset();
+  killMaster(*leader);
   auto killed = Clock::now();
   leader = waitForLeader(10s);
   ASSERT_TRUE(leader) << logs();
@@ -801,10 +794,7 @@ TEST_F(Failover, AllocationWaitsForTheRecoveryFactorOfAdmittedAgents) {
       startAgentsAndWait(2, "cpus:1;mem:512;disk:512", masterPorts_[*leader]);
   ASSERT_FALSE(agentIds.empty());
 
-  v1::FrameworkInfo info;
-  info.set_user("nobody");
-  info.set_name("held");
-  info.set_failover_timeout(3600);
+  v1::FrameworkInfo info = frameworkInfo("held");
   auto scheduler = std::make_unique<Scheduler>(masterPorts_[*leader], Wire::kProtobuf);
   ASSERT_EQ(scheduler->subscribe(info), 200u) << logs();
   info.mutable_id()->set_value(scheduler->frameworkId());
@@ -812,9 +802,7 @@ TEST_F(Failover, AllocationWaitsForTheRecoveryFactorOfAdmittedAgents) {
 
   // One agent stops answering; the leader dies.
   agents_[1]->signal(SIGSTOP);
-  masters_[*leader]->signal(SIGKILL);
-  masters_[*leader]->wait();
-  masters_[*leader].reset();
+  killMaster(*leader);
   auto killed = Clock::now();
   leader = waitForLeader(10s);
   ASSERT_TRUE(leader) << logs();
