@@ -99,6 +99,9 @@ class Master {
   void persistWeightsAndQuota();
   // True if the registry lists `id` among the unreachable agents.
   bool unreachableInRegistry(const AgentId& id) const;
+  // Agents this master marked unreachable, and those the registry lists that it
+  // never saw (a previous leader marked them).
+  size_t unreachableAgentCount() const;
   // Moves `agents` from the registry's admitted agents to its unreachable ones
   // (stamped now, pruned as --registry_max_agent_* say), then `done`.
   void markUnreachableInRegistry(std::vector<v1::AgentInfo> agents, std::function<void()> done);

@@ -112,6 +112,15 @@ void Master::reregisterTimedOut() {
   });
 }
 
+size_t Master::unreachableAgentCount() const {
+  size_t count = 0;
+  for (const auto& [id, agent] : agents_)
+    count += agent->unreachable ? 1 : 0;
+  for (const auto& agent : registrar_->registry().unreachable_agents())
+    count += agents_.count(AgentId::fromWire(agent.id())) == 0 ? 1 : 0;
+  return count;
+}
+
 void Master::markUnreachableInRegistry(std::vector<v1::AgentInfo> agents,
                                        std::function<void()> done) {
   int64_t nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(

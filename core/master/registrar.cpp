@@ -306,6 +306,7 @@ void Registrar::recover(std::function<void(Result<internal::Registry>)> done) {
                            "with an empty registry"));
         }
         stored_ = registry;
+        storedBytes_ = *data ? (*data)->size() : 0;
         done(std::move(registry));
       });
 }
@@ -332,24 +333,30 @@ void Registrar::flush() {
   for (auto& [mutation, done] : batch)
     mutation(*next);
   writing_ = true;
-  store_->write(next->SerializeAsString(),
-                [this, next, batch = std::move(batch), alive = alive_](Result<void> written) {
-                  if (!*alive) return;
-                  writing_ = false;
-                  if (!written) {
-                    failed_ = true;
-                    pending_.clear();
-                    PLEXUS_LOG(Error) << "Cannot store the registry in " << store_->describe()
-                                      << ": " << written.error().message();
-                    onFailure_(written.error());
-                    return;
-                  }
-                  stored_ = std::move(*next);
-                  for (const auto& [mutation, done] : batch) {
-                    if (done) done();
-                  }
-                  flush();
-                });
+  std::string data = next->SerializeAsString();
+  size_t bytes = data.size();
+  auto started = std::chrono::steady_clock::now();
+  store_->write(data, [this, next, batch = std::move(batch), alive = alive_, bytes,
+                       started](Result<void> written) {
+    if (!*alive) return;
+    writing_ = false;
+    lastWriteTime_ =
+        std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - started);
+    if (!written) {
+      failed_ = true;
+      pending_.clear();
+      PLEXUS_LOG(Error) << "Cannot store the registry in " << store_->describe() << ": "
+                        << written.error().message();
+      onFailure_(written.error());
+      return;
+    }
+    stored_ = std::move(*next);
+    storedBytes_ = bytes;
+    for (const auto& [mutation, done] : batch) {
+      if (done) done();
+    }
+    flush();
+  });
 }
 
 size_t pruneUnreachable(internal::Registry& registry, int64_t nowNanos, Duration maxAge,

@@ -77,6 +77,12 @@ class Registrar {
   const internal::Registry& registry() const { return stored_; }
   const RegistryStore& store() const { return *store_; }
 
+  // For /metrics/snapshot (Mesos's registrar/* names): changes waiting for a write,
+  // the size of the registry last stored, and how long the last write took.
+  size_t queuedChanges() const { return pending_.size(); }
+  size_t storedBytes() const { return storedBytes_; }
+  std::optional<Duration> lastWriteTime() const { return lastWriteTime_; }
+
  private:
   void flush();
 
@@ -86,6 +92,8 @@ class Registrar {
   std::vector<std::pair<Mutation, std::function<void()>>> pending_;
   bool writing_ = false;
   bool failed_ = false;
+  size_t storedBytes_ = 0;
+  std::optional<Duration> lastWriteTime_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

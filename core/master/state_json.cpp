@@ -45,13 +45,10 @@ std::string StateWriter::state() const {
   if (!m.flags_.cluster.empty()) out["cluster"] = m.flags_.cluster;
   out["flags"] = api::flagsObject(m.context_.allFlags.values());
 
-  size_t activated = 0, deactivated = 0, unreachable = 0;
+  size_t activated = 0, deactivated = 0;
   json::array slaves;
   for (const auto& [id, agent] : m.agents_) {
-    if (agent->unreachable) {
-      unreachable++;
-      continue;
-    }
+    if (agent->unreachable) continue;
     (agent->connected ? activated : deactivated)++;
     Resources used, offered;
     for (const auto& [framework, resources] : agent->used)
@@ -83,13 +80,7 @@ std::string StateWriter::state() const {
   }
   out["activated_slaves"] = activated;
   out["deactivated_slaves"] = deactivated;
-  // Also those a previous leader marked unreachable (the registry lists them).
-  if (m.registrar_) {
-    for (const auto& agent : m.registrar_->registry().unreachable_agents()) {
-      if (m.agents_.count(AgentId::fromWire(agent.id())) == 0) unreachable++;
-    }
-  }
-  out["unreachable_slaves"] = unreachable;
+  out["unreachable_slaves"] = m.unreachableAgentCount();
   out["slaves"] = std::move(slaves);
   // Admitted in the registry, not re-registered since the election.
   json::array recovered;
@@ -216,7 +207,13 @@ std::string StateWriter::metrics() const {
   out["master/slaves_inactive"] = m.agents_.size() - active - unreachable;
   out["master/slaves_connected"] = active;
   out["master/slaves_disconnected"] = m.agents_.size() - active - unreachable;
-  out["master/slaves_unreachable"] = unreachable;
+  if (m.registrar_) {
+    out["registrar/queued_operations"] = m.registrar_->queuedChanges();
+    out["registrar/registry_size_bytes"] = m.registrar_->storedBytes();
+    if (auto time = m.registrar_->lastWriteTime())
+      out["registrar/state_store_ms"] = std::chrono::duration<double, std::milli>(*time).count();
+  }
+  out["master/slaves_unreachable"] = m.unreachableAgentCount();
   for (const char* name : {"cpus", "gpus", "mem", "disk"}) {
     double t = total.scalar(name).value_or(0), u = used.scalar(name).value_or(0);
     out[std::string("master/") + name + "_total"] = t;

@@ -607,6 +607,12 @@ TEST_F(RegistryCluster, FileRegistrySurvivesAStandaloneMasterRestart) {
   ASSERT_EQ(post(port, "/api/v1", "application/json", kWeights).status, 200u) << logs();
   ASSERT_EQ(post(port, "/api/v1", "application/json", kQuota).status, 200u) << logs();
   EXPECT_TRUE(std::filesystem::exists(dir_.path() / "standalone" / "registry.pb"));
+  // Mesos's registrar metrics.
+  boost::json::value metrics = getJson(port, "/metrics/snapshot");
+  EXPECT_EQ(metrics.at("registrar/registry_size_bytes").to_number<double>(),
+            std::filesystem::file_size(dir_.path() / "standalone" / "registry.pb"));
+  EXPECT_GE(metrics.at("registrar/state_store_ms").to_number<double>(), 0);
+  EXPECT_EQ(metrics.at("registrar/queued_operations").to_number<double>(), 0);
 
   masters_[0]->signal(SIGKILL);
   masters_[0]->wait();
