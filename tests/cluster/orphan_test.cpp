@@ -75,6 +75,23 @@ class OrphanTest : public ClusterFixture {
     return files.empty() ? "" : readFile(files[0]);
   }
 
+  // Kills agent 0 and waits until its (checkpointing) executor noticed and is
+  // trying to re-subscribe.
+  bool killAgentWhileTheExecutorRetries() {
+    killAgent(0);
+    return eventually(
+        [&] { return executorLog().find("Connection refused") != std::string::npos; });
+  }
+
+  void expectGone(pid_t executor, pid_t task) {
+    EXPECT_TRUE(eventually([&] { return processGone(task); }, kEnded))
+        << "the task " << task << " is still there\n"
+        << executorLog();
+    EXPECT_TRUE(eventually([&] { return processGone(executor); }, kEnded))
+        << "the executor " << executor << " is still there\n"
+        << executorLog();
+  }
+
   Survivors survivors_;
 };
 
@@ -86,12 +103,7 @@ TEST_F(OrphanTest, AgentKilledWithoutCheckpointingEndsTheExecutorAndItsTask) {
   ASSERT_FALSE(processGone(task));
 
   killAgent(0);
-  EXPECT_TRUE(eventually([&] { return processGone(task); }, kEnded))
-      << "the task outlived its agent\n"
-      << executorLog();
-  EXPECT_TRUE(eventually([&] { return processGone(executor); }, kEnded))
-      << "the executor outlived its agent\n"
-      << executorLog();
+  expectGone(executor, task);
   std::string log = executorLog();
   EXPECT_NE(log.find("does not checkpoint"), std::string::npos) << log;
   EXPECT_NE(log.find("they are lost with this executor"), std::string::npos) << log;
@@ -104,17 +116,13 @@ TEST_F(OrphanTest, SigtermEndsAnExecutorWhoseAgentIsGone) {
   auto [executor, task] = runStubbornTask(scheduler, true);
   ASSERT_GT(task, 0) << logs();
 
-  killAgent(0);
-  // It notices, and keeps trying to re-subscribe (the recovery timeout is 15mins).
-  ASSERT_TRUE(eventually([&] {
-    return executorLog().find("Connection refused") != std::string::npos;
-  })) << executorLog();
+  // It keeps trying to re-subscribe (the recovery timeout is 15mins).
+  ASSERT_TRUE(killAgentWhileTheExecutorRetries()) << executorLog();
   ASSERT_FALSE(processGone(executor)) << executorLog();
   ASSERT_FALSE(processGone(task)) << executorLog();
 
   ASSERT_EQ(::kill(executor, SIGTERM), 0);
-  EXPECT_TRUE(eventually([&] { return processGone(task); }, kEnded)) << executorLog();
-  EXPECT_TRUE(eventually([&] { return processGone(executor); }, kEnded)) << executorLog();
+  expectGone(executor, task);
 }
 
 // With the agent alive, SIGTERM ends the task and the executor, and the task's
@@ -125,8 +133,7 @@ TEST_F(OrphanTest, SigtermEndsAnExecutorWithItsAgentAlive) {
   ASSERT_GT(task, 0) << logs();
 
   ASSERT_EQ(::kill(executor, SIGTERM), 0);
-  EXPECT_TRUE(eventually([&] { return processGone(task); }, kEnded)) << executorLog();
-  EXPECT_TRUE(eventually([&] { return processGone(executor); }, kEnded)) << executorLog();
+  expectGone(executor, task);
   std::optional<v1::TaskStatus> status;
   do {
     status = nextUpdate(scheduler);
@@ -171,12 +178,7 @@ TEST_F(OrphanTest, SdkExecutorThatIgnoresTheLossOfItsAgentIsEndedAfterTheGracePe
   ASSERT_FALSE(processGone(pids["child"]));
 
   killAgent(0);
-  EXPECT_TRUE(eventually([&] { return processGone(pids["pid"]); }, kEnded))
-      << "the executor outlived its agent\n"
-      << executorLog();
-  EXPECT_TRUE(eventually([&] { return processGone(pids["child"]); }, kEnded))
-      << "the executor's child outlived its agent\n"
-      << executorLog();
+  expectGone(pids["pid"], pids["child"]);
   EXPECT_NE(executorLog().find("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD"), std::string::npos)
       << executorLog();
 }
@@ -193,12 +195,8 @@ TEST_F(OrphanRecoveryTest, CheckpointedExecutorEndsAfterTheRecoveryTimeout) {
   auto [executor, task] = runStubbornTask(scheduler, true);
   ASSERT_GT(task, 0) << logs();
 
-  killAgent(0);
-  ASSERT_TRUE(eventually([&] {
-    return executorLog().find("Connection refused") != std::string::npos;
-  })) << executorLog();
-  EXPECT_TRUE(eventually([&] { return processGone(task); }, kEnded)) << executorLog();
-  EXPECT_TRUE(eventually([&] { return processGone(executor); }, kEnded)) << executorLog();
+  ASSERT_TRUE(killAgentWhileTheExecutorRetries()) << executorLog();
+  expectGone(executor, task);
   EXPECT_NE(executorLog().find("recovery timeout"), std::string::npos) << executorLog();
 }
 
