@@ -160,7 +160,7 @@ class ExecutorLibAgent : public ::testing::Test {
     return *parse(vars);
   }
 
-  void create(bool checkpoint) {
+  void create(bool checkpoint, std::chrono::milliseconds registrationTimeout = 1min) {
     auto created = Mesos::create(env(checkpoint), ContentType::kJson,
                                  {.connected =
                                       [this] {
@@ -181,7 +181,9 @@ class ExecutorLibAgent : public ::testing::Test {
                                           events.push_back(event);
                                         }
                                       }},
-                                 {.backoffMin = 20ms, .shutdownGraceExpired = [this] {
+                                 {.backoffMin = 20ms,
+                                  .registrationTimeout = registrationTimeout,
+                                  .shutdownGraceExpired = [this] {
                                     std::lock_guard lock(mutex);
                                     ++graceExpired;
                                     graceExpiredAt = std::chrono::steady_clock::now();
@@ -283,6 +285,19 @@ TEST_F(ExecutorLibAgent, AnExecutorStillThereAfterTheAgentsShutdownIsEnded) {
   }));
   std::lock_guard lock(mutex);
   EXPECT_GE(graceExpiredAt - shutdownAt, 500ms) << "ended before the grace period";
+}
+
+// An agent that died before the executor ever reached it: SHUTDOWN after the
+// registration timeout, then the end of the grace period.
+TEST_F(ExecutorLibAgent, AnAgentNeverReachedMeansShutdownAfterTheRegistrationTimeout) {
+  stop();
+  create(false, 300ms);
+  ASSERT_TRUE(eventually([&] { return count(Event::SHUTDOWN) == 1; }));
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return graceExpired == 1;
+  }));
+  EXPECT_EQ(connected.load(), 0);
 }
 
 // An executor that exits in time (destroys its Mesos) is not ended afterwards.

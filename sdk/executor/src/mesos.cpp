@@ -105,6 +105,7 @@ class Mesos::Impl {
   }
 
   void start() {
+    registrationDeadline_ = Clock::now() + options_.registrationTimeout;
     thread_ = std::thread([this] { io_.run(); });
     boost::asio::post(io_, [this] { connect(); });
   }
@@ -143,10 +144,19 @@ class Mesos::Impl {
                              });
   }
 
-  // Before the first connection, and while recovering with checkpointing, the agent
-  // is retried; otherwise the library stops.
+  // Before the first connection (for Options::registrationTimeout), and while
+  // recovering with checkpointing, the agent is retried; otherwise the library stops.
   void retryOrGiveUp() {
     if (everConnected_ && !env_.checkpoint) return stop();
+    if (!everConnected_ && Clock::now() >= registrationDeadline_) {
+      // The agent died before we ever subscribed (or never answers): nobody is
+      // coming for this executor.
+      PLEXUS_LOG(Warning) << "could not subscribe to the agent at " << env_.agentHost << ":"
+                          << env_.agentPort << " within "
+                          << formatDuration(options_.registrationTimeout) << "; shutting down";
+      stop();
+      return deliverShutdown();
+    }
     if (recoveryDeadline_ && Clock::now() >= *recoveryDeadline_) {
       PLEXUS_LOG(Warning) << "the agent did not come back within MESOS_RECOVERY_TIMEOUT ("
                           << formatDuration(env_.recoveryTimeout) << "); shutting down";
@@ -370,6 +380,7 @@ class Mesos::Impl {
   bool stopping_ = false;
   bool everConnected_ = false;  // subscribed at least once
   std::optional<Clock::time_point> recoveryDeadline_;
+  Clock::time_point registrationDeadline_{};
   std::uint64_t generation_ = 0;
   std::shared_ptr<http::ClientCall> probe_;
   std::shared_ptr<http::ClientCall> stream_;

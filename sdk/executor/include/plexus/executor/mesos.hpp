@@ -22,7 +22,9 @@
 //      library ends it, as Mesos's does: SIGKILL to the executor's process group
 //      (Options::shutdownGraceExpired replaces that). So an executor whose agent
 //      died does not outlive it by more than the grace period (with checkpointing:
-//      the recovery timeout plus the grace period), even if it ignores SHUTDOWN.
+//      the recovery timeout plus the grace period), even if it ignores SHUTDOWN;
+//      one that never reached its agent gets its SHUTDOWN after
+//      Options::registrationTimeout.
 //
 // Calls: send() is thread-safe and asynchronous; it fills executor_id and
 // framework_id from the environment. A SUBSCRIBE while not connected, or another
@@ -78,6 +80,10 @@ struct Options {
   std::chrono::milliseconds backoffMin = std::chrono::milliseconds(100);
   std::chrono::milliseconds connectTimeout = std::chrono::seconds(10);
   std::chrono::milliseconds requestTimeout = std::chrono::seconds(60);
+  // How long the library keeps trying to reach the agent before the first
+  // subscription; then it delivers a SHUTDOWN (as the agent's
+  // --executor_registration_timeout, 1mins by default, would have ended it).
+  std::chrono::milliseconds registrationTimeout = std::chrono::minutes(1);
   // Called (on a thread of the library's own) when the executor is still there
   // MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD after a SHUTDOWN, instead of the default:
   // SIGKILL to the process group the executor leads (to itself when it leads none).
