@@ -19,6 +19,9 @@ namespace {
 constexpr const char* kProtobuf = "application/x-protobuf";
 constexpr auto kDefaultKillGrace = std::chrono::seconds(3);
 constexpr auto kAckGrace = std::chrono::seconds(5);
+// After the shutdown grace period (when the tasks got SIGKILL), the time left to reap
+// them and send their last updates before the executor exits regardless.
+constexpr auto kShutdownMargin = std::chrono::seconds(1);
 
 std::string env(const char* name) {
   const char* value = std::getenv(name);
@@ -64,7 +67,8 @@ CommandExecutor::CommandExecutor(boost::asio::io_context& io, ExecutorConfig con
                                       .requestTimeout = std::chrono::seconds(30)}),
       signals_(io, SIGCHLD, SIGTERM, SIGINT),
       retryTimer_(io),
-      exitTimer_(io) {}
+      exitTimer_(io),
+      shutdownTimer_(io) {}
 
 CommandExecutor::~CommandExecutor() {
   for (auto& [id, task] : tasks_) {
@@ -151,9 +155,13 @@ void CommandExecutor::onDisconnected(const std::string& why) {
   subscribed_ = false;
   PLEXUS_LOG(Warning) << "Disconnected from the agent: " << why;
   if (!config_.checkpoint) {
-    // Mesos: without checkpointing the agent cannot come back for us.
-    if (!shuttingDown_) shutdown();
-    if (!wasSubscribed) exit(1);
+    // Mesos: without checkpointing the agent cannot come back for us, so nobody is
+    // left to acknowledge anything: kill the tasks and exit once they are gone.
+    PLEXUS_LOG(Warning) << "The framework does not checkpoint (MESOS_CHECKPOINT is not 1), so "
+                           "the agent cannot recover this executor: killing its tasks and exiting";
+    agentLost_ = true;
+    if (!wasSubscribed && tasks_.empty()) return exit(1);
+    shutdown();
     maybeExit();
     return;
   }
@@ -161,8 +169,12 @@ void CommandExecutor::onDisconnected(const std::string& why) {
   if (wasSubscribed) disconnectedAt_ = now;
   if (disconnectedAt_ != std::chrono::steady_clock::time_point{} &&
       now - disconnectedAt_ > config_.recoveryTimeout) {
-    PLEXUS_LOG(Warning) << "The agent did not come back within the recovery timeout";
+    PLEXUS_LOG(Warning) << "The agent did not come back within the recovery timeout ("
+                        << formatDuration(config_.recoveryTimeout)
+                        << ", MESOS_RECOVERY_TIMEOUT): killing the tasks and exiting";
+    agentLost_ = true;
     shutdown();
+    maybeExit();
     return;
   }
   backoff_ = std::min(backoff_ * 2, config_.subscriptionBackoffMax);
@@ -302,12 +314,19 @@ void CommandExecutor::kill(const std::string& taskId, std::optional<v1::KillPoli
     return;
   }
   Task& task = it->second;
-  if (task.killing) return;
-  task.killing = true;
   if (!policy && task.info.has_kill_policy()) policy = task.info.kill_policy();
   Duration grace = kDefaultKillGrace;
   if (policy && policy->has_grace_period()) grace = Duration(policy->grace_period().nanoseconds());
   if (shuttingDown_) grace = std::min(grace, config_.shutdownGracePeriod);
+  if (task.killing) {
+    // Already being killed (a KILL before the shutdown): SIGKILL no later than the
+    // shutdown grace period allows.
+    auto latest = std::chrono::steady_clock::now() +
+                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(grace);
+    if (task.escalation && task.escalation->expiry() > latest) escalate(task, grace);
+    return;
+  }
+  task.killing = true;
   bool killingState = false;
   for (const auto& capability : framework_.capabilities()) {
     killingState =
@@ -317,6 +336,11 @@ void CommandExecutor::kill(const std::string& taskId, std::optional<v1::KillPoli
   PLEXUS_LOG(Info) << "Killing task " << taskId << " (SIGTERM, SIGKILL after "
                    << formatDuration(grace) << ")";
   ::kill(-task.pid, SIGTERM);
+  escalate(task, grace);
+}
+
+void CommandExecutor::escalate(Task& task, Duration grace) {
+  if (task.escalation) task.escalation->cancel();
   task.escalation = std::make_unique<boost::asio::steady_timer>(io_, grace);
   pid_t pid = task.pid;
   task.escalation->async_wait([pid](const boost::system::error_code& ec) {
@@ -325,8 +349,24 @@ void CommandExecutor::kill(const std::string& taskId, std::optional<v1::KillPoli
 }
 
 void CommandExecutor::shutdown() {
-  if (shuttingDown_) return;
+  if (shuttingDown_) {
+    PLEXUS_LOG(Info) << "Already shutting down; exiting within the shutdown grace period ("
+                     << formatDuration(config_.shutdownGracePeriod) << ") at the latest";
+    return;
+  }
   shuttingDown_ = true;
+  // Whatever happens to the agent, the tasks get SIGKILL after the grace period and
+  // the executor exits shortly after: it never waits for an agent that is gone.
+  shutdownTimer_.expires_after(config_.shutdownGracePeriod + kShutdownMargin);
+  shutdownTimer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    for (auto& [id, task] : tasks_) {
+      if (task.terminal || task.pid <= 0) continue;
+      PLEXUS_LOG(Warning) << "Task " << id << " outlived the shutdown grace period; SIGKILL";
+      ::kill(-task.pid, SIGKILL);
+    }
+    exit(agentLost_ ? 1 : 0);
+  });
   for (auto& [id, task] : tasks_) {
     if (!task.terminal) kill(id, std::nullopt);
   }
@@ -334,13 +374,15 @@ void CommandExecutor::shutdown() {
 }
 
 void CommandExecutor::reap() {
+  bool ended = false;
   while (true) {
     int status = 0;
     pid_t pid = ::waitpid(-1, &status, WNOHANG);
-    if (pid <= 0) return;
+    if (pid <= 0) break;
     for (auto& [id, task] : tasks_) {
       if (task.pid != pid || task.terminal) continue;
       task.terminal = true;
+      ended = true;
       ::kill(-pid, SIGKILL);  // the rest of the task's process group
       if (task.escalation) task.escalation->cancel();
       std::string message;
@@ -363,6 +405,9 @@ void CommandExecutor::reap() {
       break;
     }
   }
+  // The last task's end may be what the executor waited for; nothing else would
+  // call maybeExit() when the agent is gone (no answer, no ACKNOWLEDGED).
+  if (ended) maybeExit();
 }
 
 void CommandExecutor::update(const v1::TaskInfo& task, v1::TaskState state,
@@ -424,12 +469,15 @@ void CommandExecutor::maybeExit() {
     allTerminal = allTerminal && task.terminal;
   if (!allTerminal || (tasks_.empty() && !shuttingDown_)) return;
   if (unacknowledged_.empty() && outbox_.empty() && !sending_) {
-    exit(0);
+    exit(agentLost_ ? 1 : 0);
     return;
   }
-  if (exitTimerArmed_) return;
+  // The agent is gone for good: no acknowledgement will ever come.
+  if (agentLost_) return exit(1);
+  // Shutting down, the shutdown timer bounds the wait for acknowledgements.
+  if (shuttingDown_ || exitTimerArmed_) return;
   exitTimerArmed_ = true;
-  exitTimer_.expires_after(shuttingDown_ ? std::chrono::seconds(1) : kAckGrace);
+  exitTimer_.expires_after(kAckGrace);
   exitTimer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) exit(0);
   });
@@ -439,11 +487,23 @@ void CommandExecutor::exit(int status) {
   if (exiting_) return;
   exiting_ = true;
   exitStatus_ = status;
+  if (!unacknowledged_.empty()) {
+    std::string lost;
+    for (const auto& [uuid, update] : unacknowledged_) {
+      lost += (lost.empty() ? "" : ", ") + update.status().task_id().value() + " " +
+              v1::TaskState_Name(update.status().state());
+    }
+    PLEXUS_LOG(Warning) << "Exiting with " << unacknowledged_.size()
+                        << " status update(s) the agent never acknowledged; they are lost with "
+                           "this executor: "
+                        << lost;
+  }
   PLEXUS_LOG(Info) << "Exiting with status " << status;
   if (subscription_) subscription_->cancel();
   client_.cancelAll();
   retryTimer_.cancel();
   exitTimer_.cancel();
+  shutdownTimer_.cancel();
   boost::system::error_code ignored;
   signals_.cancel(ignored);
   for (auto& [id, task] : tasks_) {

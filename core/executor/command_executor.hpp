@@ -14,12 +14,19 @@
 //   KILL          TASK_KILLING (if the framework has TASK_KILLING_STATE), SIGTERM to
 //                 the task's process group, SIGKILL after the kill policy's grace
 //                 period (default 3secs), then TASK_KILLED;
-//   SHUTDOWN      (or SIGTERM) kills every task within the shutdown grace period.
+//   SHUTDOWN      (or SIGTERM, SIGINT) kills every task: SIGTERM, SIGKILL after the
+//                 kill grace period capped at MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD;
+//                 the executor exits once the tasks' last updates are acknowledged,
+//                 and in any case 1s after that grace period, agent or no agent.
 // Updates are sent one at a time, in order, and kept until ACKNOWLEDGED; they are
 // resent in Subscribe.unacknowledged_updates when it re-subscribes (checkpointing
-// frameworks only: otherwise a lost agent connection ends the executor, as Mesos's).
-// It exits once every task is terminal and acknowledged (or 5secs after the last
-// task became terminal). Task stdout/stderr are the executor's: the sandbox files.
+// frameworks only, until MESOS_RECOVERY_TIMEOUT). Without checkpointing a lost agent
+// connection is final, as in Mesos: the executor kills its tasks as for SHUTDOWN and
+// exits (status 1) as soon as they are gone, without waiting for acknowledgements;
+// the updates it could not deliver are logged as lost. So is the recovery timeout.
+// Otherwise it exits once every task is terminal and acknowledged (or 5secs after
+// the last task became terminal). Task stdout/stderr are the executor's: the
+// sandbox files.
 //
 // Threading: one io_context thread.
 #pragma once
@@ -82,6 +89,8 @@ class CommandExecutor {
   void handle(const v1::executor::Event& event);
   void launch(const v1::TaskInfo& task, const std::string& group);
   void kill(const std::string& taskId, std::optional<v1::KillPolicy> policy);
+  // (Re)arms the task's SIGKILL to its process group `grace` from now.
+  void escalate(Task& task, Duration grace);
   void shutdown();
   void reap();
   void update(const v1::TaskInfo& task, v1::TaskState state, const std::string& message = "",
@@ -97,6 +106,9 @@ class CommandExecutor {
   RecordIODecoder decoder_;
   bool subscribed_ = false;
   bool shuttingDown_ = false;
+  // The agent cannot come back (lost without checkpointing, or past the recovery
+  // timeout): exit as soon as the tasks are gone, without waiting for acknowledgements.
+  bool agentLost_ = false;
   bool exiting_ = false;
   int exitStatus_ = 0;
   v1::FrameworkInfo framework_;
@@ -111,6 +123,8 @@ class CommandExecutor {
   boost::asio::steady_timer retryTimer_;
   boost::asio::steady_timer exitTimer_;
   bool exitTimerArmed_ = false;
+  // Armed by shutdown(): SIGKILL to what is left and exit, grace period + 1s later.
+  boost::asio::steady_timer shutdownTimer_;
 };
 
 }  // namespace plexus::executor

@@ -16,7 +16,11 @@ int main(int argc, char** argv) {
       std::cout << "Usage: plexus-executor\n"
                    "The built-in command executor, started by plexus-agent with Mesos's\n"
                    "executor environment (MESOS_FRAMEWORK_ID, MESOS_EXECUTOR_ID,\n"
-                   "MESOS_AGENT_ENDPOINT, ...). It takes no flags.\n";
+                   "MESOS_AGENT_ENDPOINT, ...). It takes no flags.\n"
+                   "On SHUTDOWN, SIGTERM or SIGINT, or when it loses the agent and the\n"
+                   "framework does not checkpoint (MESOS_CHECKPOINT=0; with checkpointing: after\n"
+                   "MESOS_RECOVERY_TIMEOUT), it kills its tasks (SIGTERM, then SIGKILL) and\n"
+                   "exits within MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD plus 1s.\n";
       return 0;
     }
   }

@@ -1,6 +1,8 @@
 #include "cluster.hpp"
 
+#include <cerrno>
 #include <csignal>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -20,6 +22,20 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds tim
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+}
+
+bool processGone(pid_t pid) {
+  if (::kill(pid, 0) != 0) return errno == ESRCH;
+  std::string stat = readFile("/proc/" + std::to_string(pid) + "/stat");
+  std::size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z';
+}
+
+pid_t readPid(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  pid_t pid = 0;
+  in >> pid;
+  return pid;
 }
 
 void ClusterFixture::SetUp() {
@@ -54,6 +70,7 @@ void ClusterFixture::SetUp() {
 
 void ClusterFixture::TearDown() {
   for (auto& agent : agents_) {
+    if (!agent) continue;  // killed by the test
     agent->signal(SIGTERM);
     EXPECT_EQ(agent->wait(), 0) << agent->err();
   }
@@ -169,10 +186,17 @@ std::vector<std::filesystem::path> ClusterFixture::findInAgent(size_t agent,
   return found;
 }
 
+void ClusterFixture::killAgent(size_t index) {
+  agents_[index]->signal(SIGKILL);
+  agents_[index]->wait();
+  agents_[index].reset();
+}
+
 std::string ClusterFixture::logs() const {
   std::string text = "--- master:\n" + master_->err();
   for (size_t i = 0; i < agents_.size(); ++i) {
-    text += "--- agent " + std::to_string(i) + ":\n" + agents_[i]->err();
+    text +=
+        "--- agent " + std::to_string(i) + ":\n" + (agents_[i] ? agents_[i]->err() : "killed\n");
     for (const auto& path : findInAgent(i, "stderr"))
       text += "--- " + path.string() + ":\n" + readFile(path);
   }

@@ -60,6 +60,8 @@ class ClusterFixture : public ::testing::Test {
   std::vector<std::filesystem::path> findInAgent(size_t agent, const std::string& name) const;
   // Every daemon's stderr, for failure messages.
   std::string logs() const;
+  // SIGKILLs agent `index` and reaps it (a crash); TearDown and logs() skip it then.
+  void killAgent(size_t index);
 
   TempDir dir_;
   std::unique_ptr<Process> master_;
@@ -71,5 +73,10 @@ class ClusterFixture : public ::testing::Test {
 // Polls `done` every 10 ms until it is true or `timeout` passes; returns done().
 bool eventually(const std::function<bool()>& done,
                 std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// Dead, or a zombie nobody reaped yet (PID 1 in a container may never reap).
+bool processGone(pid_t pid);
+// A pid written into a file (e.g. by a task into its sandbox); 0 until it holds one.
+pid_t readPid(const std::filesystem::path& path);
 
 }  // namespace plexus::testing

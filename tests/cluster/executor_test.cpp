@@ -23,14 +23,6 @@ namespace {
 using v1::scheduler::Call;
 using v1::scheduler::Event;
 
-// Dead, or a zombie nobody reaped yet (PID 1 in a container may never reap).
-bool processGone(pid_t pid) {
-  if (::kill(pid, 0) != 0) return errno == ESRCH;
-  std::string stat = readFile("/proc/" + std::to_string(pid) + "/stat");
-  std::size_t paren = stat.rfind(')');
-  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z';
-}
-
 // "pid=<n> launches=<k>" from the custom executor's TASK_RUNNING.
 std::map<std::string, std::string> fields(const std::string& data) {
   std::map<std::string, std::string> out;
@@ -41,14 +33,6 @@ std::map<std::string, std::string> fields(const std::string& data) {
     if (eq != std::string::npos) out[word.substr(0, eq)] = word.substr(eq + 1);
   }
   return out;
-}
-
-// A pid written into a sandbox file, once the file holds one.
-pid_t readPid(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  pid_t pid = 0;
-  in >> pid;
-  return pid;
 }
 
 class ExecutorTest : public ClusterFixture, public ::testing::WithParamInterface<Wire> {

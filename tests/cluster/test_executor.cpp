@@ -6,9 +6,14 @@
 // Tasks: each LAUNCH gets TASK_RUNNING whose data is "pid=<our pid> launches=<n>";
 // a task whose data is "finish" then gets TASK_FINISHED; the others run until a
 // KILL (TASK_KILLED). SHUTDOWN, or losing the agent, ends the process with 0.
+// A task whose data is "stubborn" starts a `sleep 1000` child in the executor's
+// process group (TASK_RUNNING data adds "child=<pid>") and makes the executor
+// ignore SHUTDOWN and the loss of the agent, as a hung executor would: only the
+// library's end of the shutdown grace period (or a SIGKILL) stops it then.
 // Framework messages: "env" is answered with the MESOS_* environment, one
 // NAME=value a line; "exit:<n>" ends the process at once with _exit(n) (a crash);
 // anything else is sent back unchanged.
+#include <atomic>
 #include <condition_variable>
 #include <cstdlib>
 #include <future>
@@ -16,6 +21,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <spawn.h>
 #include <string>
 #include <unistd.h>
 
@@ -53,6 +59,7 @@ class TestExecutor {
       case Event::MESSAGE:
         return message(event.message().data());
       case Event::SHUTDOWN:
+        if (stubborn_) return;
         return finish(0);
       default:
         return;
@@ -71,11 +78,23 @@ class TestExecutor {
     return *status_;
   }
 
+  bool stubborn() const { return stubborn_; }
+
  private:
   void launch(const plexus::v1::TaskInfo& task) {
     ++launches_;
-    update(task.task_id(), plexus::v1::TASK_RUNNING,
-           "pid=" + std::to_string(::getpid()) + " launches=" + std::to_string(launches_));
+    std::string data =
+        "pid=" + std::to_string(::getpid()) + " launches=" + std::to_string(launches_);
+    if (task.data() == "stubborn") {
+      stubborn_ = true;
+      pid_t child = 0;
+      char sleep[] = "sleep";
+      char duration[] = "1000";
+      char* argv[] = {sleep, duration, nullptr};
+      if (::posix_spawnp(&child, "sleep", nullptr, nullptr, argv, environ) == 0)
+        data += " child=" + std::to_string(child);
+    }
+    update(task.task_id(), plexus::v1::TASK_RUNNING, data);
     if (task.data() == "finish") {
       update(task.task_id(), plexus::v1::TASK_FINISHED, "");
     } else {
@@ -114,6 +133,7 @@ class TestExecutor {
 
   Mesos* mesos_;
   int launches_ = 0;
+  std::atomic<bool> stubborn_{false};
   std::set<std::string> running_;
   std::mutex mutex_;
   std::condition_variable done_;
@@ -138,7 +158,7 @@ int main(int argc, char** argv) {
                               .disconnected =
                                   [&] {
                                     isReady.wait();
-                                    if (!checkpoint) executor->finish(0);
+                                    if (!checkpoint && !executor->stubborn()) executor->finish(0);
                                   },
                               .received =
                                   [&](std::deque<Event> events) {

@@ -151,6 +151,7 @@ class ExecutorLibAgent : public ::testing::Test {
   ExecutorEnvironment env(bool checkpoint) {
     Env vars = validEnv();
     vars["MESOS_AGENT_ENDPOINT"] = "127.0.0.1:" + std::to_string(port);
+    vars["MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD"] = "500ms";
     if (checkpoint) {
       vars["MESOS_CHECKPOINT"] = "1";
       vars["MESOS_RECOVERY_TIMEOUT"] = "2secs";
@@ -159,7 +160,7 @@ class ExecutorLibAgent : public ::testing::Test {
     return *parse(vars);
   }
 
-  void create(bool checkpoint) {
+  void create(bool checkpoint, std::chrono::milliseconds registrationTimeout = 1min) {
     auto created = Mesos::create(env(checkpoint), ContentType::kJson,
                                  {.connected =
                                       [this] {
@@ -174,10 +175,19 @@ class ExecutorLibAgent : public ::testing::Test {
                                   .received =
                                       [this](std::deque<Event> batch) {
                                         std::lock_guard lock(mutex);
-                                        for (auto& event : batch)
+                                        for (auto& event : batch) {
+                                          if (event.type() == Event::SHUTDOWN)
+                                            shutdownAt = std::chrono::steady_clock::now();
                                           events.push_back(event);
+                                        }
                                       }},
-                                 {.backoffMin = 20ms});
+                                 {.backoffMin = 20ms,
+                                  .registrationTimeout = registrationTimeout,
+                                  .shutdownGraceExpired = [this] {
+                                    std::lock_guard lock(mutex);
+                                    ++graceExpired;
+                                    graceExpiredAt = std::chrono::steady_clock::now();
+                                  }});
     ASSERT_TRUE(created.has_value()) << created.error().message();
     mesos = std::move(*created);
     handle = mesos.get();
@@ -202,6 +212,12 @@ class ExecutorLibAgent : public ::testing::Test {
   std::atomic<Mesos*> handle{nullptr};
   std::atomic<int> connected{0};
   std::atomic<int> disconnected{0};
+  // Protected by mutex: how often the shutdown grace period ran out, and when.
+  int graceExpired = 0;
+  std::chrono::steady_clock::time_point graceExpiredAt{};
+
+  // When the SHUTDOWN event arrived (the epoch when none did).
+  std::chrono::steady_clock::time_point shutdownAt{};
 };
 
 TEST_F(ExecutorLibAgent, SubscribesAndSendsUpdatesWithItsIds) {
@@ -231,15 +247,69 @@ TEST_F(ExecutorLibAgent, SubscribesAndSendsUpdatesWithItsIds) {
   EXPECT_EQ(calls[1].update().status().uuid(), std::string(16, 'u'));
 }
 
-TEST_F(ExecutorLibAgent, WithoutCheckpointingStopsAfterADisconnection) {
+// As Mesos's library: the agent cannot come back for an executor that does not
+// checkpoint, so the library stops, hands it a SHUTDOWN, and ends it when it is
+// still there after the grace period (500ms here).
+TEST_F(ExecutorLibAgent, WithoutCheckpointingShutsDownAfterADisconnection) {
   create(false);
   ASSERT_TRUE(eventually([&] { return count(Event::SUBSCRIBED) == 1; }));
   std::uint16_t port = this->port;
   stop();
   ASSERT_TRUE(eventually([&] { return disconnected.load() == 1; }));
+  ASSERT_TRUE(eventually([&] { return count(Event::SHUTDOWN) == 1; }));
   start(port);
-  std::this_thread::sleep_for(300ms);
-  EXPECT_EQ(connected.load(), 1);
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return graceExpired == 1;
+  }));
+  std::lock_guard lock(mutex);
+  EXPECT_GE(graceExpiredAt - shutdownAt, 500ms) << "ended before the grace period";
+  EXPECT_EQ(connected.load(), 1) << "reconnected to an agent that cannot recover it";
+}
+
+// A SHUTDOWN from the agent starts the same grace period.
+TEST_F(ExecutorLibAgent, AnExecutorStillThereAfterTheAgentsShutdownIsEnded) {
+  create(false);
+  ASSERT_TRUE(eventually([&] { return count(Event::SUBSCRIBED) == 1; }));
+  loop.run([&] {
+    Event shutdown;
+    shutdown.set_type(Event::SHUTDOWN);
+    std::lock_guard lock(mutex);
+    for (auto& stream : streams)
+      stream->write(encodeRecord(toJson(shutdown)));
+  });
+  ASSERT_TRUE(eventually([&] { return count(Event::SHUTDOWN) == 1; }));
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return graceExpired == 1;
+  }));
+  std::lock_guard lock(mutex);
+  EXPECT_GE(graceExpiredAt - shutdownAt, 500ms) << "ended before the grace period";
+}
+
+// An agent that died before the executor ever reached it: SHUTDOWN after the
+// registration timeout, then the end of the grace period.
+TEST_F(ExecutorLibAgent, AnAgentNeverReachedMeansShutdownAfterTheRegistrationTimeout) {
+  stop();
+  create(false, 300ms);
+  ASSERT_TRUE(eventually([&] { return count(Event::SHUTDOWN) == 1; }));
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return graceExpired == 1;
+  }));
+  EXPECT_EQ(connected.load(), 0);
+}
+
+// An executor that exits in time (destroys its Mesos) is not ended afterwards.
+TEST_F(ExecutorLibAgent, DestructionCancelsTheEndOfTheGracePeriod) {
+  create(false);
+  ASSERT_TRUE(eventually([&] { return count(Event::SUBSCRIBED) == 1; }));
+  stop();
+  ASSERT_TRUE(eventually([&] { return count(Event::SHUTDOWN) == 1; }));
+  mesos.reset();
+  std::this_thread::sleep_for(800ms);
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(graceExpired, 0);
 }
 
 TEST_F(ExecutorLibAgent, WithCheckpointingResubscribesWhenTheAgentComesBack) {
@@ -261,6 +331,10 @@ TEST_F(ExecutorLibAgent, WithCheckpointingShutsDownAfterTheRecoveryTimeout) {
   ASSERT_TRUE(eventually([&] { return disconnected.load() == 1; }));
   ASSERT_TRUE(eventually([&] { return count(Event::SHUTDOWN) == 1; }, 10s));
   EXPECT_EQ(connected.load(), 1);
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return graceExpired == 1;
+  }));
 }
 
 }  // namespace

@@ -1,9 +1,13 @@
 #include "plexus/executor/mesos.hpp"
 
 #include <algorithm>
+#include <condition_variable>
+#include <csignal>
 #include <map>
+#include <mutex>
 #include <random>
 #include <thread>
+#include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -27,6 +31,52 @@ using Millis = std::chrono::milliseconds;
 constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kProtobuf = "application/x-protobuf";
 constexpr std::string_view kPath = "/api/v1/executor";
+
+// What ends an executor that outlived its shutdown grace period, unless
+// Options::shutdownGraceExpired says otherwise: as Mesos's library, SIGKILL to the
+// executor's process group (itself and what it started without a group of its own;
+// the agent starts every executor as the leader of its own session and group).
+void killExecutorProcessGroup() {
+  if (::getpgrp() == ::getpid()) ::killpg(0, SIGKILL);
+  ::kill(::getpid(), SIGKILL);
+}
+
+// Runs `expire` once, `grace` after arm(), on a thread of its own so that a callback
+// blocked on the loop thread cannot hold it back; destruction cancels it.
+class ShutdownWatchdog {
+ public:
+  ShutdownWatchdog() = default;
+  ShutdownWatchdog(const ShutdownWatchdog&) = delete;
+  ShutdownWatchdog& operator=(const ShutdownWatchdog&) = delete;
+  ~ShutdownWatchdog() {
+    {
+      std::lock_guard lock(mutex_);
+      cancelled_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // Later calls do nothing: the first SHUTDOWN's deadline stands.
+  void arm(Duration grace, std::function<void()> expire) {
+    std::lock_guard lock(mutex_);
+    if (armed_ || cancelled_) return;
+    armed_ = true;
+    thread_ = std::thread([this, grace, expire = std::move(expire)] {
+      std::unique_lock lock(mutex_);
+      if (wake_.wait_for(lock, grace, [this] { return cancelled_; })) return;
+      lock.unlock();
+      expire();
+    });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool armed_ = false;
+  bool cancelled_ = false;
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -55,6 +105,7 @@ class Mesos::Impl {
   }
 
   void start() {
+    registrationDeadline_ = Clock::now() + options_.registrationTimeout;
     thread_ = std::thread([this] { io_.run(); });
     boost::asio::post(io_, [this] { connect(); });
   }
@@ -93,18 +144,24 @@ class Mesos::Impl {
                              });
   }
 
-  // Before the first connection, and while recovering with checkpointing, the agent
-  // is retried; otherwise the library stops.
+  // Before the first connection (for Options::registrationTimeout), and while
+  // recovering with checkpointing, the agent is retried; otherwise the library stops.
   void retryOrGiveUp() {
     if (everConnected_ && !env_.checkpoint) return stop();
+    if (!everConnected_ && Clock::now() >= registrationDeadline_) {
+      // The agent died before we ever subscribed (or never answers): nobody is
+      // coming for this executor.
+      PLEXUS_LOG(Warning) << "could not subscribe to the agent at " << env_.agentHost << ":"
+                          << env_.agentPort << " within "
+                          << formatDuration(options_.registrationTimeout) << "; shutting down";
+      stop();
+      return deliverShutdown();
+    }
     if (recoveryDeadline_ && Clock::now() >= *recoveryDeadline_) {
       PLEXUS_LOG(Warning) << "the agent did not come back within MESOS_RECOVERY_TIMEOUT ("
                           << formatDuration(env_.recoveryTimeout) << "); shutting down";
-      Event shutdown;
-      shutdown.set_type(Event::SHUTDOWN);
       stop();
-      if (callbacks_.received) callbacks_.received({shutdown});
-      return;
+      return deliverShutdown();
     }
     Millis wait = backoff_;
     auto max = std::chrono::duration_cast<Millis>(env_.subscriptionBackoffMax);
@@ -134,8 +191,38 @@ class Mesos::Impl {
     PLEXUS_LOG(Info) << "disconnected from the agent: " << why;
     if (env_.checkpoint) recoveryDeadline_ = Clock::now() + env_.recoveryTimeout;
     if (callbacks_.disconnected) callbacks_.disconnected();
-    if (!env_.checkpoint) return stop();
+    if (!env_.checkpoint) {
+      // As in Mesos: the agent cannot recover an executor of a framework that does
+      // not checkpoint, so nobody will ever talk to this one again.
+      PLEXUS_LOG(Warning) << "the framework does not checkpoint (MESOS_CHECKPOINT), so the agent "
+                             "cannot come back for this executor; shutting down";
+      stop();
+      return deliverShutdown();
+    }
     retryOrGiveUp();
+  }
+
+  // Hands the executor a SHUTDOWN of the library's own (the agent is lost for good).
+  void deliverShutdown() {
+    Event shutdown;
+    shutdown.set_type(Event::SHUTDOWN);
+    armShutdownWatchdog();
+    if (callbacks_.received) callbacks_.received({shutdown});
+  }
+
+  // After a SHUTDOWN the executor has MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD to exit;
+  // then it is ended, whether or not the agent is there to do it.
+  void armShutdownWatchdog() {
+    std::function<void()> expire = options_.shutdownGraceExpired;
+    Duration grace = env_.shutdownGracePeriod;
+    watchdog_.arm(grace,
+                  [expire, grace] {
+                    PLEXUS_LOG(Warning)
+                        << "the executor did not exit within MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD ("
+                        << formatDuration(grace) << ") of SHUTDOWN; ending it";
+                    if (expire) return expire();
+                    killExecutorProcessGroup();
+                  });
   }
 
   // The stream is gone: updates still waiting for their turn are dropped, as calls
@@ -267,6 +354,7 @@ class Mesos::Impl {
         PLEXUS_LOG(Warning) << "dropping an event that does not parse";
         continue;
       }
+      if (event.type() == Event::SHUTDOWN) armShutdownWatchdog();
       events.push_back(std::move(event));
     }
     std::uint64_t generation = generation_;
@@ -292,6 +380,7 @@ class Mesos::Impl {
   bool stopping_ = false;
   bool everConnected_ = false;  // subscribed at least once
   std::optional<Clock::time_point> recoveryDeadline_;
+  Clock::time_point registrationDeadline_{};
   std::uint64_t generation_ = 0;
   std::shared_ptr<http::ClientCall> probe_;
   std::shared_ptr<http::ClientCall> stream_;
@@ -301,6 +390,7 @@ class Mesos::Impl {
   RecordIODecoder decoder_;
   Millis backoff_;
   std::mt19937 rng_;
+  ShutdownWatchdog watchdog_;
 };
 
 Result<std::unique_ptr<Mesos>> Mesos::create(ContentType contentType, Callbacks callbacks,

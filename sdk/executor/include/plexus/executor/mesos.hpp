@@ -15,7 +15,16 @@
 //      (MESOS_CHECKPOINT=1) the library retries the agent, backing off up to
 //      MESOS_SUBSCRIPTION_BACKOFF_MAX, and calls `connected()` again when it
 //      answers; if MESOS_RECOVERY_TIMEOUT passes first it delivers a SHUTDOWN event
-//      (as Mesos does) and stops. Without checkpointing it stops at once.
+//      (as Mesos does) and stops. Without checkpointing the agent cannot come back
+//      for the executor: the library stops at once and delivers a SHUTDOWN event.
+//   3. After any SHUTDOWN (the agent's or the library's own) the executor has
+//      MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD to kill its tasks and exit; then the
+//      library ends it, as Mesos's does: SIGKILL to the executor's process group
+//      (Options::shutdownGraceExpired replaces that). So an executor whose agent
+//      died does not outlive it by more than the grace period (with checkpointing:
+//      the recovery timeout plus the grace period), even if it ignores SHUTDOWN;
+//      one that never reached its agent gets its SHUTDOWN after
+//      Options::registrationTimeout.
 //
 // Calls: send() is thread-safe and asynchronous; it fills executor_id and
 // framework_id from the environment. A SUBSCRIBE while not connected, or another
@@ -25,7 +34,8 @@
 // (transport error, non-2xx) go to `Callbacks::error`, or are logged as warnings
 // when it is unset.
 //
-// Destruction stops the thread; no callback runs after the destructor returns.
+// Destruction stops the thread and cancels a pending end of the grace period; no
+// callback runs after the destructor returns.
 #pragma once
 
 #include <chrono>
@@ -70,6 +80,16 @@ struct Options {
   std::chrono::milliseconds backoffMin = std::chrono::milliseconds(100);
   std::chrono::milliseconds connectTimeout = std::chrono::seconds(10);
   std::chrono::milliseconds requestTimeout = std::chrono::seconds(60);
+  // How long the library keeps trying to reach the agent before the first
+  // subscription; then it delivers a SHUTDOWN (as the agent's
+  // --executor_registration_timeout, 1mins by default, would have ended it).
+  std::chrono::milliseconds registrationTimeout = std::chrono::minutes(1);
+  // Called (on a thread of the library's own) when the executor is still there
+  // MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD after a SHUTDOWN, instead of the default:
+  // SIGKILL to the process group the executor leads (to itself when it leads none).
+  // For executors embedded in a larger process, and tests. It must not destroy the
+  // Mesos object.
+  std::function<void()> shutdownGraceExpired{};
 };
 
 struct Callbacks {
