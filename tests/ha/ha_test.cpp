@@ -709,7 +709,7 @@ void UnreachableAgent::agentGoesWithTheLeader(bool stop) {
   std::map<std::string, pid_t> pids = waitForTaskPids(2);
   ASSERT_EQ(pids.size(), 2u);
   for (const auto& [task, pid] : pids) {
-    // Its executor outlives the SIGKILLed agent: TearDown kills it too.
+    // Its executor, should it outlive the SIGKILLed agent, is killed by TearDown too.
     std::string stat = readFile("/proc/" + std::to_string(pid) + "/stat");
     if (auto end = stat.rfind(')'); end != std::string::npos) {
       pid_t executor = 0;
