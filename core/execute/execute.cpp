@@ -205,6 +205,14 @@ std::optional<int> Execute::waitFor(std::chrono::milliseconds timeout) {
       exitCode_ = pendingCode_.value_or(1);  // the master did not close the stream: leave anyway
       return exitCode_;
     }
+    if (killing_ && !tearingDown_ && killDeadline_ && Clock::now() >= *killDeadline_) {
+      std::cout << "The tasks did not end within " << formatDuration(config_.killTimeout)
+                << " (--kill_timeout) of the kill (is their agent gone?); tearing the "
+                   "framework down"
+                << std::endl;
+      teardown(failureCode_.value_or(1));
+      return std::nullopt;
+    }
     kill = config_.killAfter && launchedAt_ && !killing_ &&
            Clock::now() >= *launchedAt_ + *config_.killAfter;
   }
@@ -221,6 +229,7 @@ void Execute::interrupt() {
   if (!killing_ && !tasks_.empty()) {
     std::cout << "Killing the tasks" << std::endl;
     killing_ = true;
+    killDeadline_ = Clock::now() + config_.killTimeout;
     failureCode_ = failureCode_.value_or(1);
     killAll();
     return;

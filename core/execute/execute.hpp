@@ -44,6 +44,9 @@ struct Config {
   bool checkpoint = false;
   scheduler::ContentType contentType = scheduler::ContentType::kProtobuf;
   std::optional<Duration> killAfter;
+  // After the tasks are killed (a signal, killAfter): how long to wait for them to
+  // end before tearing the framework down and exiting anyway.
+  Duration killTimeout = std::chrono::seconds(10);
   // Sent as HTTP Basic with every call; its principal is FrameworkInfo.principal.
   std::optional<v1::Credential> credential;
 };
@@ -105,6 +108,7 @@ class Execute {
   bool tearingDown_ = false;
   std::optional<int> pendingCode_;
   std::optional<std::chrono::steady_clock::time_point> teardownDeadline_;
+  std::optional<std::chrono::steady_clock::time_point> killDeadline_;
   std::optional<std::chrono::steady_clock::time_point> launchedAt_;
   std::optional<int> exitCode_;
 };

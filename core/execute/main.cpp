@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   plexus::execute::Config config;
   std::string contentType;
   std::string killAfter;
+  std::string killTimeout;
   std::string logging;
   std::string credential;
   plexus::Flags flags(
@@ -54,6 +55,10 @@ int main(int argc, char** argv) {
       "Ask agents to checkpoint the framework's tasks.")(
       "kill_after", po::value<std::string>(&killAfter)->default_value("", "\"\""),
       "Kill the tasks after this long (Mesos duration, e.g. 10secs). Empty: never.")(
+      "kill_timeout", po::value<std::string>(&killTimeout)->default_value("10secs"),
+      "After the tasks are killed (by --kill_after, SIGINT or SIGTERM), how long to wait for "
+      "them to end; then the framework is torn down and plexus-execute exits anyway (e.g. "
+      "when their agent is gone). A second SIGINT or SIGTERM tears down at once.")(
       "credential", po::value<std::string>(&credential)->default_value("", "\"\""),
       "The framework's credential for a master that authenticates frameworks: a file (or "
       "file:// URL) holding {\"principal\": ..., \"secret\": ...} or 'principal secret', "
@@ -88,6 +93,13 @@ int main(int argc, char** argv) {
     }
     config.credential = std::move(*loaded);
   }
+  auto timeout = plexus::parseDuration(killTimeout);
+  if (!timeout || timeout->count() <= 0) {
+    std::cerr << "plexus-execute: --kill_timeout: "
+              << (timeout ? std::string("must be positive") : timeout.error().message()) << "\n";
+    return 2;
+  }
+  config.killTimeout = *timeout;
   if (!killAfter.empty()) {
     auto duration = plexus::parseDuration(killAfter);
     if (!duration) {

@@ -1,5 +1,7 @@
 // plexus-execute end to end: a real master, a fake agent driven by the test.
 #include <filesystem>
+#include <signal.h>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -110,6 +112,28 @@ TEST_F(Execute, ExitsNonZeroWhenTheTaskIsLost) {
   runTask(agent, {v1::TASK_LOST}, "agent went away");
   EXPECT_EQ(run->wait(), 1) << run->out() << run->err();
   EXPECT_NE(run->out().find("TASK_LOST"), std::string::npos);
+}
+
+// SIGTERM kills the task; when no TASK_KILLED comes (its agent is gone: this fake
+// agent never answers the kill), --kill_timeout later it tears down and exits.
+TEST_F(Execute, SigtermExitsAfterTheKillTimeoutWhenTheTaskNeverEnds) {
+  FakeAgent agent(port_);
+  ASSERT_TRUE(agent.registerWith("cpus:2;mem:1024").has_value());
+  auto run = execute({"--command=" + command_, "--kill_timeout=1secs"});
+  runTask(agent, {v1::TASK_RUNNING});
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (run->out().find("TASK_RUNNING") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  run->signal(SIGTERM);
+  ASSERT_TRUE(agent.next(internal::AgentEvent::KILL_TASK).has_value()) << run->out();
+  EXPECT_EQ(run->wait(15s), 1) << run->out() << run->err();
+  EXPECT_NE(run->out().find("did not end within 1secs (--kill_timeout)"), std::string::npos)
+      << run->out();
+  // The framework is gone from the master.
+  auto state = http::fetch("127.0.0.1", static_cast<uint16_t>(port_), {.target = "/state"});
+  ASSERT_TRUE(state.has_value());
+  EXPECT_NE(state->body.find("\"completed_frameworks\":[{"), std::string::npos) << state->body;
 }
 
 }  // namespace
