@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <fcntl.h>
 #include <filesystem>
+#include <mutex>
 #include <sys/file.h>
+#include <thread>
 #include <unistd.h>
 
 #include <plexus/logging.hpp>
@@ -23,9 +27,18 @@ std::string errnoText() {
 class FileStore final : public RegistryStore {
  public:
   // `lock`: the open registry.lock this store holds an flock on (closed with it).
+  // Writes run on the store's own thread, so an fsync never stalls the loop.
   FileStore(Runtime& runtime, std::string path, int lock)
-      : runtime_(runtime), path_(std::move(path)), lock_(lock) {}
-  ~FileStore() override { ::close(lock_); }
+      : runtime_(runtime), path_(std::move(path)), lock_(lock), writer_([this] { writeLoop(); }) {}
+  ~FileStore() override {
+    {
+      std::lock_guard guard(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    writer_.join();
+    ::close(lock_);
+  }
   FileStore(const FileStore&) = delete;
   FileStore& operator=(const FileStore&) = delete;
 
@@ -34,7 +47,11 @@ class FileStore final : public RegistryStore {
   }
 
   void write(const std::string& data, std::function<void(Result<void>)> done) override {
-    runtime_.post([done = std::move(done), result = writeNow(data)] { done(result); });
+    {
+      std::lock_guard guard(mutex_);
+      writes_.emplace_back(data, std::move(done));
+    }
+    wake_.notify_one();
   }
 
   std::string describe() const override { return "file " + path_; }
@@ -101,9 +118,31 @@ class FileStore final : public RegistryStore {
     return {};
   }
 
+  // The writer thread: each write in order, its answer posted to the loop. Writes
+  // still queued when the store goes are dropped (nobody waits for them).
+  void writeLoop() {
+    for (;;) {
+      std::pair<std::string, std::function<void(Result<void>)>> next;
+      {
+        std::unique_lock guard(mutex_);
+        wake_.wait(guard, [this] { return stopping_ || !writes_.empty(); });
+        if (stopping_) return;
+        next = std::move(writes_.front());
+        writes_.pop_front();
+      }
+      runtime_.post(
+          [done = std::move(next.second), result = writeNow(next.first)] { done(result); });
+    }
+  }
+
   Runtime& runtime_;
   std::string path_;
   int lock_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::pair<std::string, std::function<void(Result<void>)>>> writes_;
+  bool stopping_ = false;
+  std::thread writer_;  // last: started once the rest is ready
 };
 
 // The registry znode on a session of its own. Writes are conditional on the version
