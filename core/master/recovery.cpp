@@ -3,9 +3,10 @@
 //
 // Written before the master acts: an agent's admission (before REGISTERED), an
 // agent marked unreachable (before its tasks' TASK_UNREACHABLE / TASK_LOST), weights
-// and quota (before the operator's 200). Frameworks are written as they subscribe,
-// change and go, without waiting: a new leader restores them, inactive, with their
-// own failover timeout (at least --agent_reregister_timeout).
+// and quota (before the operator's 200), a framework's subscription (before
+// SUBSCRIBED). Updates and removals of frameworks are written without waiting. A new
+// leader restores the frameworks, inactive, with their own failover timeout (at
+// least --agent_reregister_timeout).
 #include <set>
 
 #include <plexus/logging.hpp>
@@ -15,6 +16,10 @@
 
 namespace plexus::master {
 namespace {
+
+int64_t nanosSinceEpoch(std::chrono::system_clock::time_point time) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
+}
 
 template <typename Repeated, typename Match>
 void eraseIf(Repeated* repeated, Match match) {
@@ -94,6 +99,7 @@ void Master::reregisterTimedOut() {
   auto missing = std::move(awaitedAgents_);
   awaitedAgents_.clear();
   if (missing.empty()) return;
+  std::vector<v1::AgentInfo> agents;
   for (const auto& [id, info] : missing) {
     PLEXUS_LOG(Warning) << "Agent " << id << " (" << info.hostname()
                         << ") did not re-register within "
@@ -101,10 +107,8 @@ void Master::reregisterTimedOut() {
                         << " of the election: marking it unreachable";
     metrics_.agentRemovals++;
     hooks_.masterAgentLost(info);
-  }
-  std::vector<v1::AgentInfo> agents;
-  for (const auto& [id, info] : missing)
     agents.push_back(info);
+  }
   markUnreachableInRegistry(std::move(agents), [count = missing.size()] {
     PLEXUS_LOG(Info) << "The registry lists " << count
                      << " agent(s) unreachable; their tasks reconcile as "
@@ -123,9 +127,7 @@ size_t Master::unreachableAgentCount() const {
 
 void Master::markUnreachableInRegistry(std::vector<v1::AgentInfo> agents,
                                        std::function<void()> done) {
-  int64_t nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                      context_.runtime.wallNow().time_since_epoch())
-                      .count();
+  int64_t nanos = nanosSinceEpoch(context_.runtime.wallNow());
   registrar_->apply(
       [agents = std::move(agents), nanos, maxAge = flags_.registryMaxAgentAgeValue,
        maxCount = flags_.registryMaxAgentCountValue](internal::Registry& registry) {
@@ -147,16 +149,17 @@ void Master::markUnreachableInRegistry(std::vector<v1::AgentInfo> agents,
 void Master::scheduleRegistryGc() {
   registryGcTimer_ = context_.runtime.schedule(flags_.registryGcIntervalValue, [this] {
     registryGcTimer_.reset();
-    int64_t nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                        context_.runtime.wallNow().time_since_epoch())
-                        .count();
-    internal::Registry copy = registrar_->registry();
+    int64_t nanos = nanosSinceEpoch(context_.runtime.wallNow());
+    // Whether anything is due, on a copy of the unreachable list alone: a write
+    // only when something goes.
+    internal::Registry due;
+    *due.mutable_unreachable_agents() = registrar_->registry().unreachable_agents();
     std::set<std::string> before;
-    for (const auto& agent : copy.unreachable_agents())
+    for (const auto& agent : due.unreachable_agents())
       before.insert(agent.id().value());
-    if (pruneUnreachable(copy, nanos, flags_.registryMaxAgentAgeValue,
+    if (pruneUnreachable(due, nanos, flags_.registryMaxAgentAgeValue,
                          flags_.registryMaxAgentCountValue) > 0) {
-      for (const auto& agent : copy.unreachable_agents())
+      for (const auto& agent : due.unreachable_agents())
         before.erase(agent.id().value());
       registrar_->apply(
           [nanos, maxAge = flags_.registryMaxAgentAgeValue,

@@ -89,15 +89,7 @@ v1::FrameworkInfo ClusterFixture::framework(bool checkpoint) {
 
 v1::TaskInfo ClusterFixture::commandTask(const v1::Offer& offer, const std::string& id,
                                          const std::string& command) {
-  v1::TaskInfo task;
-  task.set_name(id);
-  task.mutable_task_id()->set_value(id);
-  *task.mutable_agent_id() = offer.agent_id();
-  task.mutable_command()->set_value(command);
-  Resources::parse("cpus:0.5;mem:64")->toWire(task.mutable_resources());
-  for (auto& resource : *task.mutable_resources())
-    resource.mutable_allocation_info()->set_role("*");
-  return task;
+  return testing::commandTask(offer, id, command, "cpus:0.5;mem:64");
 }
 
 void ClusterFixture::executorResources(v1::ExecutorInfo* info) {

@@ -244,15 +244,7 @@ class Failover : public HaCluster {
 
   static v1::TaskInfo task(const v1::Offer& offer, const std::string& id,
                            const std::string& command) {
-    v1::TaskInfo task;
-    task.set_name(id);
-    task.mutable_task_id()->set_value(id);
-    *task.mutable_agent_id() = offer.agent_id();
-    task.mutable_command()->set_value(command);
-    Resources::parse("cpus:0.1;mem:16")->toWire(task.mutable_resources());
-    for (auto& resource : *task.mutable_resources())
-      resource.mutable_allocation_info()->set_role("*");
-    return task;
+    return commandTask(offer, id, command, "cpus:0.1;mem:16");
   }
 
   // Waits until `count` tasks wrote their pid (empty map on timeout); TearDown kills them.

@@ -6,6 +6,19 @@
 #include <plexus/resources.hpp>
 
 namespace plexus::testing {
+
+v1::TaskInfo commandTask(const v1::Offer& offer, const std::string& id, const std::string& command,
+                         const std::string& resources) {
+  v1::TaskInfo task;
+  task.set_name(id);
+  task.mutable_task_id()->set_value(id);
+  *task.mutable_agent_id() = offer.agent_id();
+  task.mutable_command()->set_value(command);
+  Resources::parse(resources)->toWire(task.mutable_resources());
+  for (auto& resource : *task.mutable_resources())
+    resource.mutable_allocation_info()->set_role("*");
+  return task;
+}
 namespace {
 
 std::string encode(const google::protobuf::Message& message, Wire wire) {

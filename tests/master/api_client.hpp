@@ -22,6 +22,11 @@ namespace plexus::testing {
 
 enum class Wire { kJson, kProtobuf };
 
+// A command task named and identified `id` on `offer`'s agent, using `resources`
+// (e.g. "cpus:0.5;mem:64") allocated to the role "*".
+v1::TaskInfo commandTask(const v1::Offer& offer, const std::string& id, const std::string& command,
+                         const std::string& resources);
+
 // Sends one call and returns the answer (status, headers, body).
 http::Response post(int port, const std::string& path, const std::string& contentType,
                     const std::string& body, http::Headers headers = {});
