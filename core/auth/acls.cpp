@@ -1,12 +1,10 @@
 #include "auth/acls.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <boost/json.hpp>
+
+#include <plexus/file.hpp>
 
 namespace plexus::auth {
 namespace {
@@ -57,18 +55,9 @@ bool allows(const std::optional<std::string>& request, const AclEntity& rule) {
   return std::find(rule.values.begin(), rule.values.end(), *request) != rule.values.end();
 }
 
-Result<std::string> readFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail("cannot read '" + path + "': " + std::strerror(errno));
-  std::string text;
-  char buffer[4096];
-  for (;;) {
-    ssize_t got = ::read(fd, buffer, sizeof buffer);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;
-    text.append(buffer, static_cast<std::size_t>(got));
-  }
-  ::close(fd);
+Result<std::string> readAclFile(const std::string& path) {
+  auto text = plexus::readFile(path);
+  if (!text) return fail("cannot read '" + path + "': " + text.error().message());
   return text;
 }
 
@@ -93,7 +82,7 @@ Result<Acls> Acls::load(std::string_view source) {
   std::size_t first = source.find_first_not_of(" \t\r\n");
   if (first != std::string_view::npos && source[first] == '{') return parse(source);
   std::string path(source.starts_with("file://") ? source.substr(7) : source);
-  auto text = readFile(path);
+  auto text = readAclFile(path);
   if (!text) return fail(text.error());
   auto acls = parse(*text);
   if (!acls) return fail(acls.error().context("'" + path + "'"));

@@ -12,6 +12,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include <plexus/file.hpp>
 #include <plexus/logging.hpp>
 
 #include "zk_client.hpp"
@@ -58,26 +59,9 @@ class FileStore final : public RegistryStore {
 
  private:
   Result<std::optional<std::string>> readNow() const {
-    int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      if (errno == ENOENT) return std::optional<std::string>();
-      return fail("cannot open " + path_ + ": " + errnoText());
-    }
-    std::string data;
-    char buffer[65536];
-    for (;;) {
-      ssize_t n = ::read(fd, buffer, sizeof(buffer));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        std::string why = errnoText();
-        ::close(fd);
-        return fail("cannot read " + path_ + ": " + why);
-      }
-      if (n == 0) break;
-      data.append(buffer, static_cast<size_t>(n));
-    }
-    ::close(fd);
-    return std::optional<std::string>(std::move(data));
+    auto data = readFileIfExists(path_);
+    if (!data) return fail("cannot read " + path_ + ": " + data.error().message());
+    return data;
   }
 
   // Writes next to the registry, fsyncs, renames over it and fsyncs the folder:

@@ -11,6 +11,8 @@
 #include <thread>
 #include <unistd.h>
 
+#include <plexus/file.hpp>
+
 namespace plexus::cgroups {
 
 namespace {
@@ -97,25 +99,9 @@ Mounts readMounts() {
   return text ? parseMountInfo(*text) : Mounts{};
 }
 
-// With open/read, not std::ifstream: libstdc++ throws when a read fails, and a
-// cgroup file read while the cgroup is being removed fails (ENODEV, ENOENT).
 Result<std::string> readFile(const fs::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail("cannot read " + path.string() + ": " + std::strerror(errno));
-  std::string text;
-  char buffer[4096];
-  for (;;) {
-    ssize_t got = ::read(fd, buffer, sizeof buffer);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) {
-      int error = errno;
-      ::close(fd);
-      return fail("cannot read " + path.string() + ": " + std::strerror(error));
-    }
-    if (got == 0) break;
-    text.append(buffer, static_cast<std::size_t>(got));
-  }
-  ::close(fd);
+  auto text = plexus::readFile(path.string());
+  if (!text) return fail("cannot read " + path.string() + ": " + text.error().message());
   return text;
 }
 

@@ -3,14 +3,13 @@
 #include <chrono>
 #include <csignal>
 #include <dirent.h>
-#include <fcntl.h>
-#include <unistd.h>
-#include <cerrno>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <sstream>
 #include <thread>
+
+#include <plexus/file.hpp>
 
 namespace plexus::posix {
 
@@ -27,20 +26,9 @@ bool isPidName(const char* name) {
 // With open/read, not std::ifstream: libstdc++ throws when a read fails, and reading
 // /proc/<pid>/* fails with ESRCH when the process exits meanwhile.
 std::optional<std::string> slurp(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  std::string text;
-  char buffer[4096];
-  for (;;) {
-    ssize_t got = ::read(fd, buffer, sizeof buffer);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) {
-      ::close(fd);
-      if (got < 0) return std::nullopt;
-      return text;
-    }
-    text.append(buffer, static_cast<std::size_t>(got));
-  }
+  auto text = readFile(path);
+  if (!text) return std::nullopt;
+  return std::move(*text);
 }
 
 }  // namespace

@@ -1,12 +1,9 @@
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
 #include <set>
 #include <string>
-#include <unistd.h>
 
 #include <plexus/base64.hpp>
 #include <plexus/credentials.hpp>
+#include <plexus/file.hpp>
 #include <plexus/json.hpp>
 
 namespace plexus {
@@ -27,23 +24,11 @@ Result<std::pair<std::string, std::string>> readSource(std::string_view source) 
   if (text.front() == '{')
     return std::pair<std::string, std::string>{std::string(text), "inline JSON"};
   std::string path(text.starts_with("file://") ? text.substr(7) : text);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail("cannot read credentials file '" + path + "': " + std::strerror(errno));
-  std::string contents;
-  char buffer[4096];
-  for (;;) {
-    ssize_t got = ::read(fd, buffer, sizeof buffer);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) {
-      int error = errno;
-      ::close(fd);
-      return fail("cannot read credentials file '" + path + "': " + std::strerror(error));
-    }
-    if (got == 0) break;
-    contents.append(buffer, static_cast<std::size_t>(got));
+  auto contents = readFile(path);
+  if (!contents) {
+    return fail("cannot read credentials file '" + path + "': " + contents.error().message());
   }
-  ::close(fd);
-  return std::pair<std::string, std::string>{std::move(contents), "'" + path + "'"};
+  return std::pair<std::string, std::string>{std::move(*contents), "'" + path + "'"};
 }
 
 // Mesos's text format: "principal secret" per line.
