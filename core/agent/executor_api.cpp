@@ -9,6 +9,7 @@
 #include <plexus/task_state.hpp>
 
 #include "agent/agent.hpp"
+#include "api/v1_encoding.hpp"
 
 namespace plexus::agent {
 
@@ -126,6 +127,10 @@ void Agent::executorApi(http::Request request, http::Responder responder) {
     }
   } else if (!call.ParseFromString(request.body)) {
     responder.respond(http::text(400, "Failed to parse body into Call protobuf"));
+    return;
+  }
+  if (auto refused = api::validateText(call)) {
+    responder.respond(http::text(400, "Failed to validate executor::Call: " + *refused));
     return;
   }
   if (call.type() == Call::HEARTBEAT) {

@@ -33,7 +33,7 @@ json::object executorObject(const v1::ExecutorInfo& info, const ContainerId& con
                    {"directory", directory},
                    {"type", v1::ExecutorInfo::Type_Name(info.type())},
                    {"resources", resourcesObject(info.resources())}};
-  if (info.has_labels()) out["labels"] = api::messageValue(info.labels()).at("labels");
+  if (info.has_labels()) out["labels"] = api::labelsArray(info.labels());
   return out;
 }
 

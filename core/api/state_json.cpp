@@ -39,7 +39,18 @@ json::object resourcesObject(const google::protobuf::RepeatedPtrField<v1::Resour
 }
 
 json::value messageValue(const google::protobuf::Message& message) {
-  return json::parse(toJson(message));
+  // toJson() writes valid UTF-8 at any depth; Boost's default limit (32) is below
+  // what a call may legally nest (kJsonMaxDepth, protobuf's 100), so lift it.
+  json::parse_options options;
+  options.max_depth = 1024;
+  return json::parse(toJson(message), {}, options);
+}
+
+json::array labelsArray(const v1::Labels& labels) {
+  json::array out;
+  for (const v1::Label& label : labels.labels())
+    out.push_back(messageValue(label));
+  return out;
 }
 
 json::object taskObject(const v1::Task& task) {
@@ -58,13 +69,13 @@ json::object taskObject(const v1::Task& task) {
   for (const auto& status : task.statuses()) {
     json::object entry{{"state", v1::TaskState_Name(status.state())},
                        {"timestamp", status.timestamp()}};
-    if (status.has_labels()) entry["labels"] = messageValue(status.labels()).at("labels");
+    if (status.has_labels()) entry["labels"] = labelsArray(status.labels());
     if (status.has_container_status())
       entry["container_status"] = messageValue(status.container_status());
     statuses.push_back(std::move(entry));
   }
   out["statuses"] = std::move(statuses);
-  if (task.has_labels()) out["labels"] = messageValue(task.labels()).at("labels");
+  if (task.has_labels()) out["labels"] = labelsArray(task.labels());
   if (task.has_container()) out["container"] = messageValue(task.container());
   if (task.has_health_check()) out["health_check"] = messageValue(task.health_check());
   return out;

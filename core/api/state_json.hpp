@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <google/protobuf/message.h>
@@ -24,6 +25,9 @@ boost::json::object resourcesObject(
 
 // `message` in the v1 JSON mapping, as a value.
 boost::json::value messageValue(const google::protobuf::Message& message);
+
+// Labels as Mesos's /state prints them: [{"key": ..., "value": ...}], [] when empty.
+boost::json::array labelsArray(const v1::Labels& labels);
 
 // A task as Mesos's /state lists it (id, name, framework_id, executor_id,
 // slave_id, state, resources, role, statuses, labels, container, health_check).

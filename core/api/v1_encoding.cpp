@@ -4,6 +4,7 @@
 
 #include <plexus/json.hpp>
 #include <plexus/recordio.hpp>
+#include <plexus/utf8.hpp>
 
 namespace plexus::api {
 namespace {
@@ -75,18 +76,27 @@ ApiResult<void> parseBody(std::string_view body, Encoding encoding,
       return std::unexpected(HttpError{400, "Failed to parse body into " + message->GetTypeName() +
                                                 ": " + parsed.error().message()});
     }
-    return {};
+  } else {
+    if (!message->ParsePartialFromArray(body.data(), static_cast<int>(body.size()))) {
+      return std::unexpected(HttpError{400, "Failed to parse body into " + message->GetTypeName() +
+                                                ": not a valid protobuf message"});
+    }
+    if (!message->IsInitialized()) {
+      return std::unexpected(HttpError{
+          400, "Failed to parse body into " + message->GetTypeName() +
+                   ": missing required field(s): " + message->InitializationErrorString()});
+    }
   }
-  if (!message->ParsePartialFromArray(body.data(), static_cast<int>(body.size()))) {
-    return std::unexpected(HttpError{400, "Failed to parse body into " + message->GetTypeName() +
-                                              ": not a valid protobuf message"});
-  }
-  if (!message->IsInitialized()) {
+  if (auto refused = validateText(*message)) {
     return std::unexpected(
-        HttpError{400, "Failed to parse body into " + message->GetTypeName() +
-                           ": missing required field(s): " + message->InitializationErrorString()});
+        HttpError{400, "Failed to parse body into " + message->GetTypeName() + ": " + *refused});
   }
   return {};
+}
+
+std::optional<std::string> validateText(const google::protobuf::Message& message) {
+  if (auto field = invalidUtf8Field(message)) return "'" + *field + "' is not valid UTF-8";
+  return std::nullopt;
 }
 
 std::string_view contentType(Encoding encoding) {

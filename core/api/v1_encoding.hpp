@@ -7,6 +7,7 @@
 // Stateless functions; safe on any thread.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -41,9 +42,14 @@ ApiResult<Encoding> requestEncoding(const http::Request& request);
 ApiResult<Encoding> responseEncoding(const http::Request& request);
 
 // Parses `body` into `message` (400 with the parser's message on failure,
-// including missing required fields).
+// including missing required fields, and a string field that is not valid UTF-8,
+// which proto2 parsing lets through: nothing invalid is stored or served back).
 ApiResult<void> parseBody(std::string_view body, Encoding encoding,
                           google::protobuf::Message* message);
+
+// Why a decoded call cannot be accepted as text ("'subscribe.framework_info.name' is
+// not valid UTF-8"), or nullopt; for endpoints that decode with their own messages.
+std::optional<std::string> validateText(const google::protobuf::Message& message);
 
 std::string_view contentType(Encoding encoding);
 

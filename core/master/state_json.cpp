@@ -153,7 +153,7 @@ std::string StateWriter::state() const {
     }
     if (framework.unregisteredTime)
       object["unregistered_time"] = seconds(*framework.unregisteredTime);
-    if (fi.has_labels()) object["labels"] = messageValue(fi.labels()).at("labels");
+    if (fi.has_labels()) object["labels"] = api::labelsArray(fi.labels());
     return object;
   };
   json::array frameworks, completedFrameworks;

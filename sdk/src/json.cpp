@@ -21,6 +21,7 @@
 
 #include <plexus/base64.hpp>
 #include <plexus/json.hpp>
+#include <plexus/utf8.hpp>
 
 namespace plexus {
 
@@ -35,29 +36,6 @@ namespace {
 
 // ---------------------------------------------------------------------------
 // Writing.
-
-// Length of the valid UTF-8 sequence at the start of `s`, or 0 if it is not one
-// (overlong forms, surrogates and code points above U+10FFFF are invalid).
-std::size_t utf8SequenceLength(std::string_view s) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const auto continuation = [&](std::size_t i) { return i < s.size() && (byte(i) & 0xc0) == 0x80; };
-  const unsigned char b0 = byte(0);
-  if (b0 < 0x80) return 1;
-  if (b0 >= 0xc2 && b0 <= 0xdf) return continuation(1) ? 2 : 0;
-  if (b0 >= 0xe0 && b0 <= 0xef) {
-    if (!continuation(1) || !continuation(2)) return 0;
-    if (b0 == 0xe0 && byte(1) < 0xa0) return 0;   // overlong
-    if (b0 == 0xed && byte(1) >= 0xa0) return 0;  // surrogate
-    return 3;
-  }
-  if (b0 >= 0xf0 && b0 <= 0xf4) {
-    if (!continuation(1) || !continuation(2) || !continuation(3)) return 0;
-    if (b0 == 0xf0 && byte(1) < 0x90) return 0;   // overlong
-    if (b0 == 0xf4 && byte(1) >= 0x90) return 0;  // above U+10FFFF
-    return 4;
-  }
-  return 0;
-}
 
 void appendQuoted(std::string_view s, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
