@@ -116,8 +116,9 @@ Executor& Agent::startExecutor(Framework& framework, const v1::ExecutorInfo& inf
   executor.framework = frameworkId;
   executor.info = info;
   executor.commandExecutor = !info.has_command() || info.command().value().empty();
-  if (executor.commandExecutor && !info.has_command()) {
-    // A task group's DEFAULT executor: run the built-in one.
+  if (executor.commandExecutor && info.command().value().empty()) {
+    // A task group's DEFAULT executor: run the built-in one (as its command's user,
+    // when it names one).
     executor.info.mutable_command()->set_shell(false);
     executor.info.mutable_command()->set_value(executorPath_);
     executor.info.mutable_command()->add_arguments("plexus-executor");

@@ -50,13 +50,28 @@ std::optional<http::Response> Master::authorizeSubscribe(const v1::FrameworkInfo
 std::optional<std::string> Master::authorizeTask(const FrameworkRecord& framework,
                                                  const v1::TaskInfo& task,
                                                  const v1::ExecutorInfo* executor) const {
-  // As Mesos: the task's command user, else its executor's, else the framework's.
-  std::string user = framework.info.user();
-  if (task.has_command() && task.command().has_user())
-    user = task.command().user();
-  else if (executor != nullptr && executor->command().has_user())
-    user = executor->command().user();
-  return aclRefusal("run_tasks", principalOf(framework.info), user);
+  // The users the agent runs processes as (agent/executors.cpp): an executor runs
+  // as its command's user, else the framework's; a command task's executor, built
+  // by the agent, as the task's command user, else the framework's; the tasks of a
+  // custom or default executor run inside it. Mesos authorises only the task's user
+  // (its command's, else its executor's, else the framework's), so a task group's
+  // executor could run as any user: every one of them is authorised here.
+  const std::string& frameworkUser = framework.info.user();
+  std::string executorUser = executor != nullptr && executor->command().has_user()
+                                 ? executor->command().user()
+                                 : frameworkUser;
+  std::string taskUser = task.has_command() && task.command().has_user() ? task.command().user()
+                         : executor != nullptr                           ? executorUser
+                                                                         : frameworkUser;
+  const auto principal = principalOf(framework.info);
+  if (executor != nullptr) {
+    if (auto refused = aclRefusal("run_tasks", principal, executorUser)) {
+      return *refused + ": '" + executorUser + "' is the user of executor '" +
+             executor->executor_id().value() + "'";
+    }
+    if (taskUser == executorUser) return std::nullopt;
+  }
+  return aclRefusal("run_tasks", principal, taskUser);
 }
 
 std::optional<std::string> Master::authorizeReservation(

@@ -177,7 +177,8 @@ class Master {
                                         const std::optional<std::string>& object) const;
   // register_frameworks, for every role of `info` (principal: info.principal()): a 403.
   std::optional<http::Response> authorizeSubscribe(const v1::FrameworkInfo& info) const;
-  // run_tasks, for the user the task runs as.
+  // run_tasks, for every user the launch of `task` can run a process as: the task's
+  // and, when it has one (custom, or the task group's), its executor's.
   std::optional<std::string> authorizeTask(const FrameworkRecord& framework,
                                            const v1::TaskInfo& task,
                                            const v1::ExecutorInfo* executor) const;

@@ -100,6 +100,110 @@ TEST_F(AclTest, OperatorCallsAndEndpointsAreRefusedWith403) {
   EXPECT_EQ(masterJson("/state").is_null(), false);
 }
 
+// run_tasks allows only `nobody`: every user a launch can run as is checked, the
+// executor's as well as the task's.
+class RunTasksAclTest : public ClusterFixture {
+ protected:
+  std::vector<std::string> masterFlags() const override {
+    return {"--acls=" + dir_.write("acls.json", R"({"permissive": false,
+      "register_frameworks": [{"principals": {"type": "ANY"}, "roles": {"type": "ANY"}}],
+      "run_tasks": [{"principals": {"type": "ANY"}, "users": {"values": ["nobody"]}}]})")};
+  }
+
+  static v1::ExecutorInfo executorAs(v1::ExecutorInfo::Type type, const std::string& user) {
+    v1::ExecutorInfo info;
+    info.set_type(type);
+    info.mutable_executor_id()->set_value("as-" + user);
+    if (type == v1::ExecutorInfo::CUSTOM) info.mutable_command()->set_value("id -un");
+    info.mutable_command()->set_user(user);
+    executorResources(&info);
+    return info;
+  }
+
+  // The first update of `task`, past none.
+  static std::optional<v1::TaskStatus> updateOf(Scheduler& scheduler, const std::string& task) {
+    for (;;) {
+      auto status = nextUpdate(scheduler);
+      if (!status || status->task_id().value() == task) return status;
+    }
+  }
+};
+
+TEST_F(RunTasksAclTest, AnExecutorAsADeniedUserIsRefusedWhateverItsTasksUser) {
+  Scheduler scheduler(port_, Wire::kJson);
+  ASSERT_EQ(scheduler.subscribe(framework()), 200u) << master_->err();
+  v1::Offer offer;
+  // Each launch uses an offer of its own (a refused one gives its resources back).
+  auto nextOffer = [&] {
+    auto offers = scheduler.next(Event::OFFERS);
+    if (offers) offer = offers->offers().offers(0);
+    return offers.has_value();
+  };
+
+  // LAUNCH_GROUP: a default executor as root, its task as nobody.
+  ASSERT_TRUE(nextOffer()) << logs();
+  v1::TaskInfo grouped = commandTask(offer, "grouped", "id -un");
+  grouped.mutable_command()->set_user("nobody");
+  ASSERT_EQ(
+      scheduler.call(launchGroup(offer, executorAs(v1::ExecutorInfo::DEFAULT, "root"), {grouped}))
+          .status,
+      202u);
+  auto status = updateOf(scheduler, "grouped");
+  ASSERT_TRUE(status) << logs();
+  EXPECT_EQ(status->state(), v1::TASK_ERROR);
+  // As Mesos, a task group refused by an ACL is REASON_TASK_GROUP_UNAUTHORIZED.
+  EXPECT_EQ(status->reason(), v1::TaskStatus::REASON_TASK_GROUP_UNAUTHORIZED)
+      << v1::TaskStatus::Reason_Name(status->reason());
+  EXPECT_NE(status->message().find("may not run_tasks 'root' (refused by the ACLs' default "
+                                   "(permissive: false) of --acls): 'root' is the user of executor "
+                                   "'as-root'"),
+            std::string::npos)
+      << status->message();
+
+  // LAUNCH: a custom executor as root.
+  ASSERT_TRUE(nextOffer()) << logs();
+  v1::TaskInfo custom = commandTask(offer, "custom", "");
+  custom.clear_command();
+  *custom.mutable_executor() = executorAs(v1::ExecutorInfo::CUSTOM, "root");
+  ASSERT_EQ(scheduler.call(launch(offer, {custom})).status, 202u);
+  status = updateOf(scheduler, "custom");
+  ASSERT_TRUE(status) << logs();
+  EXPECT_EQ(status->state(), v1::TASK_ERROR);
+  EXPECT_EQ(status->reason(), v1::TaskStatus::REASON_TASK_UNAUTHORIZED)
+      << v1::TaskStatus::Reason_Name(status->reason());
+  EXPECT_NE(status->message().find("may not run_tasks 'root'"), std::string::npos)
+      << status->message();
+
+  // A group whose task asks for root under an executor as nobody: refused too.
+  ASSERT_TRUE(nextOffer()) << logs();
+  v1::TaskInfo rootTask = commandTask(offer, "root-task", "id -un");
+  rootTask.mutable_command()->set_user("root");
+  ASSERT_EQ(
+      scheduler
+          .call(launchGroup(offer, executorAs(v1::ExecutorInfo::DEFAULT, "nobody"), {rootTask}))
+          .status,
+      202u);
+  status = updateOf(scheduler, "root-task");
+  ASSERT_TRUE(status) << logs();
+  EXPECT_EQ(status->reason(), v1::TaskStatus::REASON_TASK_GROUP_UNAUTHORIZED);
+  EXPECT_NE(status->message().find("may not run_tasks 'root'"), std::string::npos)
+      << status->message();
+
+  for (size_t i = 0; i < agents_.size(); ++i)
+    EXPECT_TRUE(findInAgent(i, "stdout").empty()) << "a container ran on agent " << i;
+
+  // Everything as nobody (the executor's user defaulting to the framework's) runs.
+  ASSERT_TRUE(nextOffer()) << logs();
+  v1::TaskInfo allowed = commandTask(offer, "allowed", "sleep 30");
+  allowed.mutable_command()->set_user("nobody");
+  v1::ExecutorInfo defaultExecutor = executorAs(v1::ExecutorInfo::DEFAULT, "nobody");
+  defaultExecutor.mutable_command()->clear_user();
+  ASSERT_EQ(scheduler.call(launchGroup(offer, defaultExecutor, {allowed})).status, 202u);
+  status = updateOf(scheduler, "allowed");
+  ASSERT_TRUE(status) << logs();
+  EXPECT_NE(status->state(), v1::TASK_ERROR) << status->message();
+}
+
 TEST(Acls, DecideAsMesossLocalAuthorizer) {
   auto acls = auth::Acls::parse(R"({"permissive": false,
     "register_frameworks": [{"principals": {"values": ["a"]}, "roles": {"type": "ANY"}},
