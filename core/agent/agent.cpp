@@ -83,6 +83,7 @@ Result<void> Agent::start() {
   executorPath_ = defaultExecutorPath(flags_.launcherDir);
   ip_ = advertisedIp(context_.flags.ip, context_.flags.hostname);
   PLEXUS_TRY(paths::createDirectories(context_.flags.workDir));
+  PLEXUS_TRY(loadExecutorSecretKey());
 
   updates_ = std::make_unique<StatusUpdateManager>(
       context_.runtime,

@@ -33,6 +33,7 @@
 #include "agent/state.hpp"
 #include "agent/status_update_manager.hpp"
 #include "agent_protocol.pb.h"
+#include "auth/jwt.hpp"
 #include "daemon/daemon.hpp"
 #include "hooks/hook_chain.hpp"
 #include "http/client.hpp"
@@ -134,6 +135,22 @@ class Agent {
   std::string stateJson() const;
   std::string flagsJson() const;
 
+  // --- executor_auth.cpp: executor authentication (--jwt_secret_key,
+  // --authenticate_http_executors), as Mesos's agent does it ---
+  // Reads --jwt_secret_key, else the work dir's key, creating it the first time.
+  [[nodiscard]] Result<void> loadExecutorSecretKey();
+  // The token for MESOS_EXECUTOR_AUTHENTICATION_TOKEN: claims fid, eid and cid.
+  std::string executorToken(const Executor& executor) const;
+  // With --authenticate_http_executors, a call to /api/v1/executor must carry a
+  // valid token: its claims, or the 401 to answer with. Without: no claims.
+  std::expected<std::optional<auth::JwtClaims>, http::Response> authenticateExecutor(
+      const http::Request& request) const;
+  // The 403 when `claims` are not those of `executor` (framework, executor and
+  // container), which the call names.
+  std::optional<http::Response> verifyExecutorClaims(const auth::JwtClaims& claims,
+                                                     const v1::executor::Call& call,
+                                                     const Executor& executor) const;
+
   // --- executor_api.cpp ---
   void executorApi(http::Request request, http::Responder responder);
   void subscribeExecutor(Executor& executor, const v1::executor::Call& call, bool json,
@@ -153,6 +170,7 @@ class Agent {
   std::string ip_;        // the address executors and the master reach us at
   std::string endpoint_;  // ip:port
   std::string executorPath_;
+  std::string executorSecretKey_;  // signs executors' tokens; never logged
   v1::AgentInfo info_;
   // The total detected or given by --resources, before dynamic reservations.
   google::protobuf::RepeatedPtrField<v1::Resource> detectedResources_;

@@ -67,7 +67,18 @@ void addAgentFlags(Flags& flags, AgentFlags* v) {
       "credential", maybeEmpty(&v->credential),
       "This agent's credential for a master that authenticates agents "
       "(--authenticate_agents): a file (or file:// URL) holding {\"principal\": ..., "
-      "\"secret\": ...} or 'principal secret', or that JSON inline. Sent as HTTP Basic.");
+      "\"secret\": ...} or 'principal secret', or that JSON inline. Sent as HTTP Basic.")(
+      "jwt_secret_key", maybeEmpty(&v->jwtSecretKey),
+      "Path to a file holding the key that signs (HMAC-SHA256) the JWT each executor gets in "
+      "MESOS_EXECUTOR_AUTHENTICATION_TOKEN. Empty: a random key the agent creates once in "
+      "<work_dir>/jwt_secret_key (mode 0600), so tokens survive agent restarts.")(
+      "executor_secret_key", maybeEmpty(&v->executorSecretKey),
+      "Deprecated name of --jwt_secret_key (as in Mesos).")(
+      "authenticate_http_executors",
+      po::value<bool>(&v->authenticateHttpExecutors)->default_value(false)->implicit_value(true),
+      "Only executors with their token may call /api/v1/executor (Authorization: Bearer "
+      "<token>; 401 without a valid one), and each only for its own framework, executor and "
+      "container (403 otherwise). Off (as in Mesos): anyone who can reach the agent may call it.");
 }
 
 Result<void> validateAgentFlags(AgentFlags* v) {
@@ -106,6 +117,11 @@ Result<void> validateAgentFlags(AgentFlags* v) {
   if (v->zkSessionTimeout <= Duration::zero()) return fail("--zk_session_timeout must be positive");
   if (v->maxCompletedExecutorsPerFramework < 0) {
     return fail("--max_completed_executors_per_framework must not be negative");
+  }
+  if (!v->executorSecretKey.empty()) {
+    if (!v->jwtSecretKey.empty() && v->jwtSecretKey != v->executorSecretKey)
+      return fail("--executor_secret_key is the deprecated name of --jwt_secret_key: give one");
+    v->jwtSecretKey = v->executorSecretKey;
   }
   if (!v->credential.empty()) {
     auto credential = loadCredential(v->credential);

@@ -45,6 +45,12 @@ struct AgentFlags {
   bool switchUser = true;
   // The agent's own credential for the master (path, file:// URL or inline JSON).
   std::string credential;
+  // Executor authentication (docs/security.md): the file holding the key that signs
+  // each executor's token (empty: a key the agent keeps in its work dir), the
+  // deprecated name of the same flag, and whether /api/v1/executor requires a token.
+  std::string jwtSecretKey;
+  std::string executorSecretKey;
+  bool authenticateHttpExecutors = false;
 
   // Parsed by validateAgentFlags().
   Duration executorRegistrationTimeout{};

@@ -101,6 +101,12 @@ std::optional<std::string> validate(const v1::executor::Call& call) {
 
 void Agent::executorApi(http::Request request, http::Responder responder) {
   using Call = v1::executor::Call;
+  // Before anything else, as Mesos's authenticator runs before the handler.
+  auto claims = authenticateExecutor(request);
+  if (!claims) {
+    responder.respond(std::move(claims.error()));
+    return;
+  }
   if (request.method != "POST") {
     responder.respond(http::methodNotAllowed({"POST"}));
     return;
@@ -155,6 +161,12 @@ void Agent::executorApi(http::Request request, http::Responder responder) {
   if (executor == nullptr) {
     responder.respond(http::text(400, "Executor cannot be found"));
     return;
+  }
+  if (*claims) {
+    if (auto refused = verifyExecutorClaims(**claims, call, *executor)) {
+      responder.respond(std::move(*refused));
+      return;
+    }
   }
 
   if (call.type() == Call::SUBSCRIBE) {

@@ -209,6 +209,9 @@ std::map<std::string, std::string> Agent::executorEnvironment(const Framework& f
     if (variable.type() != v1::Environment::Variable::SECRET)
       env[variable.name()] = variable.value();
   }
+  // After the hooks' variables, so that none replaces it. The executor's libraries
+  // read it and take it out of their environment before starting tasks.
+  env["MESOS_EXECUTOR_AUTHENTICATION_TOKEN"] = executorToken(executor);
   if (!env.contains("PATH")) env["PATH"] = kDefaultPath;
   return env;
 }

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <sys/wait.h>
@@ -57,7 +58,19 @@ Result<ExecutorConfig> ExecutorConfig::fromEnvironment() {
   PLEXUS_TRY(duration("MESOS_RECOVERY_TIMEOUT", &config.recoveryTimeout));
   PLEXUS_TRY(duration("MESOS_SUBSCRIPTION_BACKOFF_MAX", &config.subscriptionBackoffMax));
   config.checkpoint = env("MESOS_CHECKPOINT") == "1" || env("MESOS_CHECKPOINT") == "true";
+  // As Mesos's executors: kept, then erased, so that tasks started from this
+  // process's environment cannot speak for the executor.
+  config.authenticationToken = env("MESOS_EXECUTOR_AUTHENTICATION_TOKEN");
+  ::unsetenv("MESOS_EXECUTOR_AUTHENTICATION_TOKEN");
   return config;
+}
+
+http::Headers CommandExecutor::callHeaders(bool subscribe) const {
+  http::Headers headers{{"Content-Type", kProtobuf}};
+  if (subscribe) headers.set("Accept", kProtobuf);
+  if (!config_.authenticationToken.empty())
+    headers.set("Authorization", "Bearer " + config_.authenticationToken);
+  return headers;
 }
 
 CommandExecutor::CommandExecutor(boost::asio::io_context& io, ExecutorConfig config)
@@ -117,7 +130,7 @@ void CommandExecutor::subscribe() {
       config_.agentHost, config_.agentPort,
       {.method = "POST",
        .target = "/api/v1/executor",
-       .headers = {{"Content-Type", kProtobuf}, {"Accept", kProtobuf}},
+       .headers = callHeaders(true),
        .body = call.SerializeAsString()},
       {.onHead =
            [this](const http::Response& head) {
@@ -443,7 +456,7 @@ void CommandExecutor::sendNext() {
   client_.request(config_.agentHost, config_.agentPort,
                   {.method = "POST",
                    .target = "/api/v1/executor",
-                   .headers = {{"Content-Type", kProtobuf}},
+                   .headers = callHeaders(false),
                    .body = outbox_.front().SerializeAsString()},
                   [this](Result<http::Response> response) {
                     sending_ = false;

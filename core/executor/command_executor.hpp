@@ -60,6 +60,9 @@ struct ExecutorConfig {
   bool checkpoint = false;
   Duration recoveryTimeout = std::chrono::minutes(15);
   Duration subscriptionBackoffMax = std::chrono::seconds(2);
+  // MESOS_EXECUTOR_AUTHENTICATION_TOKEN, sent as `Authorization: Bearer` on every
+  // call (empty: none); taken out of the environment so tasks never see it.
+  std::string authenticationToken;
 
   // Reads the MESOS_* environment; the error names the missing variable.
   [[nodiscard]] static Result<ExecutorConfig> fromEnvironment();
@@ -84,6 +87,8 @@ class CommandExecutor {
   };
 
   void subscribe();
+  // Content-Type (and Accept for SUBSCRIBE), and the token when there is one.
+  http::Headers callHeaders(bool subscribe) const;
   void onData(std::string_view bytes);
   void onDisconnected(const std::string& why);
   void handle(const v1::executor::Event& event);

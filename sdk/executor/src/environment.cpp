@@ -64,15 +64,19 @@ Result<ExecutorEnvironment> ExecutorEnvironment::parse(const Lookup& lookup) {
       duration(lookup, "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", false, &env.shutdownGracePeriod));
   env.directory = lookup("MESOS_DIRECTORY").value_or("");
   env.sandbox = lookup("MESOS_SANDBOX").value_or(env.directory);
+  env.authenticationToken = lookup("MESOS_EXECUTOR_AUTHENTICATION_TOKEN").value_or("");
   return env;
 }
 
 Result<ExecutorEnvironment> ExecutorEnvironment::fromProcess() {
-  return parse([](const std::string& name) -> std::optional<std::string> {
+  auto env = parse([](const std::string& name) -> std::optional<std::string> {
     const char* value = std::getenv(name.c_str());
     if (value == nullptr) return std::nullopt;
     return std::string(value);
   });
+  // As Mesos's library: the token is not left for processes the executor starts.
+  if (env) ::unsetenv("MESOS_EXECUTOR_AUTHENTICATION_TOKEN");
+  return env;
 }
 
 }  // namespace plexus::executor

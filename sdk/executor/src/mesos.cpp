@@ -126,11 +126,20 @@ class Mesos::Impl {
     return contentType_ == ContentType::kJson ? toJson(call) : call.SerializeAsString();
   }
 
+  // Every call's headers: the encoding both ways, and the executor's token if any.
+  http::Headers headers() const {
+    http::Headers out{{"Content-Type", std::string(mediaType())},
+                      {"Accept", std::string(mediaType())}};
+    if (!env_.authenticationToken.empty())
+      out.set("Authorization", "Bearer " + env_.authenticationToken);
+    return out;
+  }
+
   void connect() {
     if (stopping_ || state_ == State::kStopped) return;
     state_ = State::kConnecting;
     probe_ = client_.request(env_.agentHost, env_.agentPort,
-                             {.method = "GET", .target = std::string(kPath)},
+                             {.method = "GET", .target = std::string(kPath), .headers = headers()},
                              [this](Result<http::Response> answer) {
                                if (state_ != State::kConnecting) return;
                                if (!answer) {
@@ -283,11 +292,8 @@ class Mesos::Impl {
 
   void post(const Call& call) {
     std::uint64_t generation = generation_;
-    http::ClientRequest request{.method = "POST",
-                                .target = std::string(kPath),
-                                .headers = {{"Content-Type", std::string(mediaType())},
-                                            {"Accept", std::string(mediaType())}},
-                                .body = encode(call)};
+    http::ClientRequest request{
+        .method = "POST", .target = std::string(kPath), .headers = headers(), .body = encode(call)};
     client_.request(env_.agentHost, env_.agentPort, std::move(request),
                     [this, call, generation](Result<http::Response> answer) {
                       if (stopping_) return;
@@ -306,11 +312,8 @@ class Mesos::Impl {
     std::uint64_t generation = ++generation_;
     auto status = std::make_shared<unsigned>(0);
     auto body = std::make_shared<std::string>();
-    http::ClientRequest request{.method = "POST",
-                                .target = std::string(kPath),
-                                .headers = {{"Content-Type", std::string(mediaType())},
-                                            {"Accept", std::string(mediaType())}},
-                                .body = encode(call)};
+    http::ClientRequest request{
+        .method = "POST", .target = std::string(kPath), .headers = headers(), .body = encode(call)};
     stream_ = client_.stream(
         env_.agentHost, env_.agentPort, std::move(request),
         {.onHead =

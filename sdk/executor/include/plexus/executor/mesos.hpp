@@ -66,6 +66,10 @@ struct ExecutorEnvironment {
   Duration shutdownGracePeriod = std::chrono::seconds(5);  // MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD
   std::string directory;                                   // MESOS_DIRECTORY (optional)
   std::string sandbox;  // MESOS_SANDBOX, else MESOS_DIRECTORY (optional)
+  // MESOS_EXECUTOR_AUTHENTICATION_TOKEN (optional): sent as `Authorization: Bearer`
+  // on every call, for an agent with --authenticate_http_executors. fromProcess()
+  // takes it out of the process's environment, so tasks the executor starts lack it.
+  std::string authenticationToken;
 
   // Reads the variables through `lookup` (nullopt: unset). The error names the
   // variable and what is wrong with it. Durations use Mesos's syntax ("5secs").
