@@ -21,6 +21,16 @@ Result<AgentId> Master::registerAgent(const internal::AgentCall& call, Subscript
 
   AgentRecord* agent = nullptr;
   if (reregister && info.has_id()) agent = findAgent(AgentId::fromWire(info.id()));
+  // As Mesos: an agent that comes back from unreachable, or that this master never
+  // knew (neither registered nor awaited from the registry), has its tasks announced.
+  std::string rejoined;
+  if (reregister && info.has_id()) {
+    AgentId claimed = AgentId::fromWire(info.id());
+    if ((agent != nullptr && agent->unreachable) || unreachableInRegistry(claimed))
+      rejoined = "Unreachable agent re-reregistered";  // sic, Mesos's words
+    else if (agent == nullptr && !awaitedAgents_.contains(claimed))
+      rejoined = "Unknown agent reregistered";
+  }
   if (agent == nullptr) {
     AgentId id = reregister && info.has_id()
                      ? AgentId::fromWire(info.id())
@@ -82,12 +92,14 @@ Result<AgentId> Master::registerAgent(const internal::AgentCall& call, Subscript
   // REGISTERED only once the registry holds the agent: it is then admitted for good.
   AgentId id = agent->id;
   std::string streamId = agent->subscription.streamId;
-  admitAgent(*agent,
-             [this, id, streamId, reregister] { finishRegistration(id, streamId, reregister); });
+  admitAgent(*agent, [this, id, streamId, reregister, rejoined] {
+    finishRegistration(id, streamId, reregister, rejoined);
+  });
   return id;
 }
 
-void Master::finishRegistration(const AgentId& id, const std::string& streamId, bool reregister) {
+void Master::finishRegistration(const AgentId& id, const std::string& streamId, bool reregister,
+                                const std::string& rejoined) {
   AgentRecord* agent = findAgent(id);
   // A newer registration of the same agent (or its removal) supersedes this one.
   if (agent == nullptr || agent->subscription.streamId != streamId || agent->unreachable) return;
@@ -105,6 +117,7 @@ void Master::finishRegistration(const AgentId& id, const std::string& streamId, 
   PLEXUS_LOG(Info) << "Agent " << id << " at " << agent->endpoint << " (" << agent->info.hostname()
                    << ") " << (reregister ? "re-registered" : "registered") << " with "
                    << agent->total;
+  if (!rejoined.empty()) announceRejoinedTasks(*agent, rejoined);
   if (!agent->subscription.open()) {
     // It went away while the registry was written: it is disconnected now.
     agentDisconnected(id, streamId);
@@ -193,6 +206,39 @@ void Master::reportUnreachableTasks(const AgentId& id) {
     }
   }
   agent->used.clear();
+}
+
+void Master::announceRejoinedTasks(const AgentRecord& agent, const std::string& message) {
+  for (auto& [frameworkId, framework] : frameworks_) {
+    for (const auto& [taskId, record] : framework->tasks) {
+      const v1::Task& task = record.task;
+      if (task.agent_id().value() != agent.id.value()) continue;
+      v1::scheduler::Event event;
+      event.set_type(v1::scheduler::Event::UPDATE);
+      v1::TaskStatus* status = event.mutable_update()->mutable_status();
+      // The health, check and container status the task last reported go along.
+      if (task.statuses_size() > 0) {
+        const v1::TaskStatus& latest = *task.statuses().rbegin();
+        if (latest.has_healthy()) status->set_healthy(latest.healthy());
+        if (latest.has_check_status()) *status->mutable_check_status() = latest.check_status();
+        if (latest.has_container_status())
+          *status->mutable_container_status() = latest.container_status();
+      }
+      *status->mutable_task_id() = task.task_id();
+      status->set_state(task.state());
+      status->set_source(v1::TaskStatus::SOURCE_MASTER);
+      status->set_reason(v1::TaskStatus::REASON_AGENT_REREGISTERED);
+      status->set_message(message);
+      status->set_timestamp(
+          std::chrono::duration<double>(context_.runtime.wallNow().time_since_epoch()).count());
+      *status->mutable_agent_id() = task.agent_id();
+      if (task.has_executor_id()) *status->mutable_executor_id() = task.executor_id();
+      PLEXUS_LOG(Info) << "Announcing task " << taskId << " of framework " << frameworkId << " ("
+                       << v1::TaskState_Name(task.state()) << ") on agent " << agent.id << ": "
+                       << message;
+      sendEvent(*framework, event);
+    }
+  }
 }
 
 void Master::executorExited(AgentRecord& agent, const internal::AgentCall::ExecutorExited& exited) {

@@ -136,7 +136,13 @@ class Master {
   // agents.cpp
   Result<AgentId> registerAgent(const internal::AgentCall& call, Subscription subscription);
   // Once the registry admits it: hands the agent to the allocator, sends REGISTERED.
-  void finishRegistration(const AgentId& id, const std::string& streamId, bool reregister);
+  // `rejoined`: why the agent's tasks are announced to their frameworks once it is
+  // admitted again (it was unreachable, or unknown to this master), or empty.
+  void finishRegistration(const AgentId& id, const std::string& streamId, bool reregister,
+                          const std::string& rejoined);
+  // As Mesos 1.11: the latest state of each task of a rejoined agent, sent to its
+  // framework (partition-aware or not) with REASON_AGENT_REREGISTERED.
+  void announceRejoinedTasks(const AgentRecord& agent, const std::string& message);
   // The frameworks hear of the tasks of an agent marked unreachable.
   void reportUnreachableTasks(const AgentId& id);
   void sendToAgent(AgentRecord& agent, const internal::AgentEvent& event);
