@@ -195,5 +195,26 @@ TEST_F(ExecutorAuthTest, AnExecutorBuiltOnTheSdkLibrarySendsItsToken) {
   EXPECT_EQ(status->state(), v1::TASK_FINISHED) << status->message() << logs();
 }
 
+TEST(Jwt, OnlyTheKeysOwnUntamperedTokensVerify) {
+  std::string token = auth::createJwt({{"fid", "f"}, {"eid", "e"}, {"cid", "c"}}, kKey);
+  auto claims = auth::verifyJwt(token, kKey);
+  ASSERT_TRUE(claims) << claims.error().message();
+  EXPECT_EQ(*claims, (auth::JwtClaims{{"cid", "c"}, {"eid", "e"}, {"fid", "f"}}));
+
+  EXPECT_NE(auth::verifyJwt(token, "another key").error().message().find("signature"),
+            std::string::npos);
+  // The payload of another token with this one's signature.
+  std::string other = auth::createJwt({{"fid", "g"}, {"eid", "e"}, {"cid", "c"}}, "another key");
+  std::string spliced = token.substr(0, token.find('.')) + other.substr(other.find('.'));
+  spliced = spliced.substr(0, spliced.rfind('.')) + token.substr(token.rfind('.'));
+  EXPECT_FALSE(auth::verifyJwt(spliced, kKey));
+  // Unsigned ("alg": "none") and malformed tokens.
+  std::string none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0" + token.substr(token.find('.'));
+  EXPECT_NE(auth::verifyJwt(none, kKey).error().message().find("HS256"), std::string::npos);
+  EXPECT_FALSE(auth::verifyJwt("", kKey));
+  EXPECT_FALSE(auth::verifyJwt("a.b", kKey));
+  EXPECT_FALSE(auth::verifyJwt(token + ".x", kKey));
+}
+
 }  // namespace
 }  // namespace plexus::testing
