@@ -199,6 +199,7 @@ void Agent::runTask(const internal::AgentEvent::RunTask& run) {
                                                   : commandExecutorInfo(framework.info, task);
   if (!info.has_framework_id()) *info.mutable_framework_id() = run.framework_info().id();
   QueuedLaunch launch;
+  launch.commandTask = !run.has_executor_info() && !task.has_executor();
   *launch.tasks.add_tasks() = task;
   launchOnExecutor(framework, info, std::move(launch));
 }

@@ -72,7 +72,10 @@ void Agent::launchOnExecutor(Framework& framework, const v1::ExecutorInfo& info,
     return fail(v1::TaskStatus::REASON_EXECUTOR_TERMINATED, "The executor is shutting down");
   }
   const bool joining = executor != nullptr;
-  if (executor == nullptr) executor = &startExecutor(framework, info, launch.tasks);
+  if (executor == nullptr) {
+    executor = &startExecutor(framework, info, launch.tasks);
+    executor->generatedForCommandTask = launch.commandTask;
+  }
 
   for (auto& taskInfo : *launch.tasks.mutable_tasks())
     hooks_.agentRunTaskLabels(taskInfo, info, framework.info, info_);
@@ -88,6 +91,8 @@ void Agent::launchOnExecutor(Framework& framework, const v1::ExecutorInfo& info,
     if (taskInfo.has_labels()) *task.mutable_labels() = taskInfo.labels();
     if (taskInfo.has_kill_policy()) *task.mutable_kill_policy() = taskInfo.kill_policy();
     if (taskInfo.has_container()) *task.mutable_container() = taskInfo.container();
+    if (taskInfo.has_discovery()) *task.mutable_discovery() = taskInfo.discovery();
+    *task.mutable_limits() = taskInfo.limits();
     executor->tasks[TaskId::fromWire(taskInfo.task_id())] = std::move(task);
   }
   executor->queued.push_back(std::move(launch));
@@ -312,15 +317,19 @@ void Agent::removeExecutor(Framework& framework, Executor& executor, std::option
   if (executor.shutdownTimer != 0) context_.runtime.cancel(executor.shutdownTimer);
   if (executor.stream) executor.stream->close();
 
-  internal::AgentCall call;
-  call.set_type(internal::AgentCall::EXECUTOR_EXITED);
-  auto* exited = call.mutable_executor_exited();
-  *exited->mutable_framework_id() = framework.info.id();
-  *exited->mutable_executor_id() = executor.info.executor_id();
-  if (status) exited->set_status(*status);
-  if (!sendToMaster(std::move(call))) {
-    PLEXUS_LOG(Warning) << "Not connected: the master will learn of the exit of executor "
-                        << executor.info.executor_id().value() << " when the agent re-registers";
+  // As Mesos: the exit of an executor made for a command task is not reported;
+  // the task's own terminal update says how it ended.
+  if (!executor.generatedForCommandTask) {
+    internal::AgentCall call;
+    call.set_type(internal::AgentCall::EXECUTOR_EXITED);
+    auto* exited = call.mutable_executor_exited();
+    *exited->mutable_framework_id() = framework.info.id();
+    *exited->mutable_executor_id() = executor.info.executor_id();
+    if (status) exited->set_status(*status);
+    if (!sendToMaster(std::move(call))) {
+      PLEXUS_LOG(Warning) << "Not connected: the master will learn of the exit of executor "
+                          << executor.info.executor_id().value() << " when the agent re-registers";
+    }
   }
   hooks_.agentRemoveExecutor(framework.info, executor.info);
   FrameworkId frameworkId = executor.framework;

@@ -25,6 +25,8 @@ internal::AgentCall Agent::makeRegisterCall() const {
     *reg->mutable_agent_info() = info_;
     reg->set_endpoint(endpoint_);
     reg->set_version(kPlexusVersion);
+    for (auto capability : kAgentCapabilities)
+      reg->add_capabilities()->set_type(capability);
     return call;
   }
   call.set_type(internal::AgentCall::REREGISTER);
@@ -34,10 +36,12 @@ internal::AgentCall Agent::makeRegisterCall() const {
   agentId_->toWire(rereg->mutable_agent_info()->mutable_id());
   rereg->set_endpoint(endpoint_);
   rereg->set_version(kPlexusVersion);
+  for (auto capability : kAgentCapabilities)
+    rereg->add_capabilities()->set_type(capability);
   for (const auto& [frameworkId, framework] : frameworks_) {
     *rereg->add_frameworks() = framework.info;
     for (const auto& [executorId, executor] : framework.executors) {
-      if (!executor.commandExecutor) {
+      if (!executor.commandExecutor && !executor.generatedForCommandTask) {
         v1::ExecutorInfo* info = rereg->add_executors();
         *info = executor.info;
         frameworkId.toWire(info->mutable_framework_id());

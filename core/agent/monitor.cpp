@@ -11,7 +11,6 @@
 // from the loop when it is back. Containers that cannot be measured are left out.
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
 
 #include <plexus/logging.hpp>
 #include <plexus/task_state.hpp>
@@ -53,7 +52,8 @@ void Agent::monitorStatistics(http::Request request, http::Responder responder) 
   }
   containerizer_->usage(
       std::move(containers),
-      [responder, entries = std::move(entries)](std::vector<Result<v1::ResourceStatistics>> usage) {
+      [request = std::move(request), responder,
+       entries = std::move(entries)](std::vector<Result<v1::ResourceStatistics>> usage) {
         boost::json::array body;
         for (std::size_t i = 0; i < entries.size() && i < usage.size(); ++i) {
           if (!usage[i]) {
@@ -67,7 +67,7 @@ void Agent::monitorStatistics(http::Request request, http::Responder responder) 
                                              {"source", entries[i].source},
                                              {"statistics", api::messageValue(*usage[i])}});
         }
-        responder.respond(http::json(200, boost::json::serialize(body)));
+        responder.respond(http::jsonOk(request, http::serializeJson(body)));
       });
 }
 
@@ -128,8 +128,8 @@ void Agent::metricsSnapshot(http::Request request, http::Responder responder) {
   // The isolators' usage() of every running container, summed (what
   // /monitor/statistics lists per executor).
   containerizer_->usage(
-      std::move(containers),
-      [responder, out = std::move(out)](std::vector<Result<v1::ResourceStatistics>> usage) mutable {
+      std::move(containers), [request = std::move(request), responder, out = std::move(out)](
+                                 std::vector<Result<v1::ResourceStatistics>> usage) mutable {
         double user = 0, system = 0, rss = 0, limit = 0, processes = 0, threads = 0;
         for (const auto& statistics : usage) {
           if (!statistics) continue;
@@ -146,7 +146,7 @@ void Agent::metricsSnapshot(http::Request request, http::Responder responder) {
         out["containers/mem_limit_bytes"] = limit;
         out["containers/processes"] = processes;
         out["containers/threads"] = threads;
-        responder.respond(http::json(200, boost::json::serialize(out)));
+        responder.respond(http::jsonOk(request, http::serializeJson(out)));
       });
 }
 

@@ -9,6 +9,7 @@
 // Touched only on the agent's loop.
 #pragma once
 
+#include <array>
 #include <deque>
 #include <map>
 #include <memory>
@@ -27,6 +28,8 @@ namespace plexus::agent {
 // Tasks waiting for their executor to subscribe: one LAUNCH or one LAUNCH_GROUP.
 struct QueuedLaunch {
   bool group = false;
+  // A task with a plain CommandInfo: its executor is the one the agent makes for it.
+  bool commandTask = false;
   v1::TaskGroupInfo tasks;  // one task when !group
 };
 
@@ -38,6 +41,9 @@ struct Executor {
   ContainerId container;
   std::string directory;
   bool commandExecutor = false;  // the built-in plexus-executor
+  // Made by the agent for one command task (Mesos's isGeneratedForCommandTask): the
+  // master does not know it, so its exit is not reported (no FAILURE event).
+  bool generatedForCommandTask = false;
   State state = State::kRegistering;
   pid_t pid = 0;
 
@@ -72,6 +78,12 @@ struct CompletedExecutor {
   std::vector<v1::Task> tasks;          // not terminal when it ended
   std::deque<v1::Task> completedTasks;  // terminal
 };
+
+// What this agent can do, as it tells the master (GET_AGENTS, /state) and lists in
+// its own /state: Mesos's AgentInfo.Capability names for what Plexus honours.
+inline constexpr std::array kAgentCapabilities = {
+    v1::AgentInfo::Capability::MULTI_ROLE, v1::AgentInfo::Capability::HIERARCHICAL_ROLE,
+    v1::AgentInfo::Capability::RESERVATION_REFINEMENT};
 
 // How much of the past /state keeps, as Mesos's agent does.
 inline constexpr std::size_t kMaxCompletedTasksPerExecutor = 200;

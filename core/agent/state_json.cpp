@@ -12,6 +12,7 @@
 
 #include "agent/agent.hpp"
 #include "common/build_info.hpp"
+#include "http/types.hpp"
 
 namespace plexus::agent {
 namespace {
@@ -114,7 +115,10 @@ std::string Agent::stateJson() const {
   out["pid"] = "slave(1)@" + endpoint_;
   out["hostname"] = info_.hostname();
   out["port"] = info_.port();
-  out["capabilities"] = json::array{"MULTI_ROLE", "HIERARCHICAL_ROLE", "RESERVATION_REFINEMENT"};
+  json::array capabilities;
+  for (auto capability : kAgentCapabilities)
+    capabilities.push_back(json::string(v1::AgentInfo::Capability::Type_Name(capability)));
+  out["capabilities"] = std::move(capabilities);
   auto total = Resources::fromWire(info_.resources());
   Resources resources = total ? *total : Resources();
   out["resources"] = resourcesObject(resources);
@@ -134,11 +138,11 @@ std::string Agent::stateJson() const {
     completedFrameworks.push_back(frameworkObject(framework));
   out["frameworks"] = std::move(frameworks);
   out["completed_frameworks"] = std::move(completedFrameworks);
-  return json::serialize(out);
+  return http::serializeJson(out);
 }
 
 std::string Agent::flagsJson() const {
-  return json::serialize(json::object{{"flags", api::flagsObject(context_.allFlags.values())}});
+  return http::serializeJson(json::object{{"flags", api::flagsObject(context_.allFlags.values())}});
 }
 
 }  // namespace plexus::agent

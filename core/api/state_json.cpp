@@ -61,6 +61,12 @@ json::object taskObject(const v1::Task& task) {
                    {"slave_id", task.agent_id().value()},
                    {"state", v1::TaskState_Name(task.state())},
                    {"resources", resourcesObject(task.resources())}};
+  if (!task.limits().empty()) {
+    json::object limits;
+    for (const auto& [name, scalar] : task.limits())
+      limits[name] = scalar.value();
+    out["limits"] = std::move(limits);
+  }
   auto resources = Resources::fromWire(task.resources());
   if (resources && resources->begin() != resources->end() && resources->begin()->allocationRole()) {
     out["role"] = *resources->begin()->allocationRole();
@@ -72,10 +78,13 @@ json::object taskObject(const v1::Task& task) {
     if (status.has_labels()) entry["labels"] = labelsArray(status.labels());
     if (status.has_container_status())
       entry["container_status"] = messageValue(status.container_status());
+    if (status.has_healthy()) entry["healthy"] = status.healthy();
     statuses.push_back(std::move(entry));
   }
   out["statuses"] = std::move(statuses);
+  if (task.has_user()) out["user"] = task.user();
   if (task.has_labels()) out["labels"] = labelsArray(task.labels());
+  if (task.has_discovery()) out["discovery"] = messageValue(task.discovery());
   if (task.has_container()) out["container"] = messageValue(task.container());
   if (task.has_health_check()) out["health_check"] = messageValue(task.health_check());
   return out;

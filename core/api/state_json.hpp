@@ -30,7 +30,8 @@ boost::json::value messageValue(const google::protobuf::Message& message);
 boost::json::array labelsArray(const v1::Labels& labels);
 
 // A task as Mesos's /state lists it (id, name, framework_id, executor_id,
-// slave_id, state, resources, role, statuses, labels, container, health_check).
+// slave_id, state, resources, limits, role, statuses, user, labels, discovery,
+// container, health_check).
 boost::json::object taskObject(const v1::Task& task);
 
 // Attributes as an object: scalars as numbers, text as strings, the rest as messages.

@@ -77,7 +77,7 @@ void serveBasics(http::Server& server) {
                              {"build_date", build::kDate},
                              {"build_time", build::kTime},
                              {"build_user", build::kUser}};
-    responder.respond(http::json(200, boost::json::serialize(body)));
+    responder.respond(http::jsonOk(request, http::serializeJson(body)));
   };
   for (const char* path : {"/health", "/master/health", "/slave(1)/health"}) {
     (void)server.route(path, health);

@@ -47,7 +47,7 @@ Handler jsonGetHandler(std::function<std::string()> produce) {
     if (request.method != "GET" && request.method != "HEAD") {
       return responder.respond(methodNotAllowed({"GET"}));
     }
-    responder.respond(json(200, produce()));
+    responder.respond(jsonOk(request, produce()));
   };
 }
 

@@ -59,7 +59,8 @@ using Handler = std::function<void(Request request, Responder responder)>;
 using Gate = std::function<void(Request request, Responder responder, const Handler& handler)>;
 
 // A read-only JSON endpoint (/state, /flags, /metrics/snapshot): GET and HEAD get
-// 200 with what `produce` returns, other methods 405.
+// 200 with what `produce` returns (wrapped as `callback(...)` for `?jsonp=callback`,
+// as Mesos: see jsonOk), other methods 405.
 Handler jsonGetHandler(std::function<std::string()> produce);
 
 }  // namespace plexus::http

@@ -52,6 +52,9 @@ Result<AgentId> Master::registerAgent(const internal::AgentCall& call, Subscript
   agent->info = info;
   agent->endpoint = endpoint;
   agent->version = reregister ? call.reregister().version() : call.register_().version();
+  const auto& capabilities =
+      reregister ? call.reregister().capabilities() : call.register_().capabilities();
+  agent->capabilities.assign(capabilities.begin(), capabilities.end());
   agent->total = *total;
   agent->subscription = std::move(subscription);
   agent->connected = true;
@@ -249,17 +252,21 @@ void Master::executorExited(AgentRecord& agent, const internal::AgentCall::Execu
   FrameworkRecord* framework = findFramework(frameworkId);
   if (framework == nullptr) return;
   auto executors = framework->executors.find(agent.id);
-  if (executors != framework->executors.end()) {
-    auto executor = executors->second.find(executorId);
-    if (executor != executors->second.end()) {
-      auto resources = Resources::fromWire(executor->second.resources());
-      if (resources && !resources->empty()) {
-        agent.used[frameworkId] -= *resources;
-        allocator_.recoverResources(frameworkId, agent.id, *resources, std::nullopt, true);
-      }
-      executors->second.erase(executor);
-    }
+  auto executor = executors != framework->executors.end()
+                      ? executors->second.find(executorId)
+                      : std::map<ExecutorId, v1::ExecutorInfo>::iterator();
+  if (executors == framework->executors.end() || executor == executors->second.end()) {
+    // As Mesos: only the framework's own executors are reported (FAILURE); the one
+    // an agent made for a command task is not the framework's.
+    PLEXUS_LOG(Info) << "Ignoring the exit of unknown executor " << executorId;
+    return;
   }
+  auto resources = Resources::fromWire(executor->second.resources());
+  if (resources && !resources->empty()) {
+    agent.used[frameworkId] -= *resources;
+    allocator_.recoverResources(frameworkId, agent.id, *resources, std::nullopt, true);
+  }
+  executors->second.erase(executor);
   v1::scheduler::Event event;
   event.set_type(v1::scheduler::Event::FAILURE);
   agent.id.toWire(event.mutable_failure()->mutable_agent_id());

@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <plexus/ids.hpp>
 #include <plexus/resources.hpp>
@@ -70,6 +71,7 @@ struct AgentRecord {
   v1::AgentInfo info;    // with id, resources and attributes
   std::string endpoint;  // "ip:port" of its HTTP server
   std::string version;
+  std::vector<v1::AgentInfo::Capability> capabilities;  // as the agent registered them
   Subscription subscription;
   Resources total;
   bool connected = false;

@@ -4,6 +4,84 @@
 #include "master/master.hpp"
 
 namespace plexus::master {
+namespace {
+
+// Every resource of `operation` that lacks an allocation_info gets `allocation`, as
+// Mesos's master does for every ACCEPT (protobuf::injectAllocationInfo): frameworks
+// that are not MULTI_ROLE capable are offered resources without it and send them
+// back so. LAUNCH and LAUNCH_GROUP (tasks and executors), RESERVE, UNRESERVE,
+// CREATE and DESTROY.
+void injectAllocationInfo(v1::Offer::Operation* operation,
+                          const v1::Resource::AllocationInfo& allocation) {
+  auto inject = [&](google::protobuf::RepeatedPtrField<v1::Resource>* resources) {
+    for (v1::Resource& resource : *resources) {
+      if (!resource.has_allocation_info()) *resource.mutable_allocation_info() = allocation;
+    }
+  };
+  auto injectTask = [&](v1::TaskInfo& task) {
+    inject(task.mutable_resources());
+    if (task.has_executor()) inject(task.mutable_executor()->mutable_resources());
+  };
+  switch (operation->type()) {
+    case v1::Offer::Operation::LAUNCH:
+      for (v1::TaskInfo& task : *operation->mutable_launch()->mutable_task_infos())
+        injectTask(task);
+      break;
+    case v1::Offer::Operation::LAUNCH_GROUP:
+      if (operation->launch_group().has_executor())
+        inject(operation->mutable_launch_group()->mutable_executor()->mutable_resources());
+      for (v1::TaskInfo& task :
+           *operation->mutable_launch_group()->mutable_task_group()->mutable_tasks())
+        injectTask(task);
+      break;
+    case v1::Offer::Operation::RESERVE:
+      inject(operation->mutable_reserve()->mutable_resources());
+      break;
+    case v1::Offer::Operation::UNRESERVE:
+      inject(operation->mutable_unreserve()->mutable_resources());
+      break;
+    case v1::Offer::Operation::CREATE:
+      inject(operation->mutable_create()->mutable_volumes());
+      break;
+    case v1::Offer::Operation::DESTROY:
+      inject(operation->mutable_destroy()->mutable_volumes());
+      break;
+    default:
+      break;
+  }
+}
+
+// The offer as `framework` reads it (Mesos's Master::offer): without allocation_info
+// for a framework that is not MULTI_ROLE capable, and reservations in the
+// pre-refinement format (`role` and `reservation`; unreserved ones with role "*")
+// for one without RESERVATION_REFINEMENT (the allocator offers it no refined ones).
+v1::Offer offerFor(const FrameworkRecord& framework, v1::Offer offer) {
+  if (!framework.hasCapability(v1::FrameworkInfo::Capability::MULTI_ROLE)) {
+    offer.clear_allocation_info();
+    for (v1::Resource& resource : *offer.mutable_resources())
+      resource.clear_allocation_info();
+  }
+  if (!framework.hasCapability(v1::FrameworkInfo::Capability::RESERVATION_REFINEMENT)) {
+    for (v1::Resource& resource : *offer.mutable_resources()) {
+      if (resource.reservations_size() > 1) continue;  // never offered to it
+      if (resource.reservations_size() == 0) {
+        resource.set_role("*");
+        continue;
+      }
+      const v1::Resource::ReservationInfo only = resource.reservations(0);
+      resource.clear_reservations();
+      resource.set_role(only.role());
+      if (only.type() == v1::Resource::ReservationInfo::DYNAMIC) {
+        v1::Resource::ReservationInfo* legacy = resource.mutable_reservation();
+        if (only.has_principal()) legacy->set_principal(only.principal());
+        if (only.has_labels()) *legacy->mutable_labels() = only.labels();
+      }
+    }
+  }
+  return offer;
+}
+
+}  // namespace
 
 void Master::offer(const FrameworkId& frameworkId, const OfferedResources& offered) {
   FrameworkRecord* framework = findFramework(frameworkId);
@@ -53,7 +131,7 @@ void Master::offer(const FrameworkId& frameworkId, const OfferedResources& offer
           }
         });
       }
-      *event.mutable_offers()->add_offers() = offer;
+      *event.mutable_offers()->add_offers() = offerFor(*framework, offer);
       framework->offers.insert(id);
       agent->offers.insert(id);
       offers_.emplace(id, std::move(record));
@@ -116,6 +194,7 @@ void Master::accept(FrameworkRecord& framework, const v1::scheduler::Call::Accep
   // Every offer must exist, belong to this framework and be on one agent.
   std::optional<std::string> invalid;
   std::optional<AgentId> agentId;
+  std::optional<v1::Resource::AllocationInfo> allocationInfo;
   Resources available;
   std::vector<OfferRecord> taken;
   std::set<OfferId> seen;
@@ -137,7 +216,12 @@ void Master::accept(FrameworkRecord& framework, const v1::scheduler::Call::Accep
     if (agentId && *agentId != it->second.agent) {
       invalid = "Offers span more than one agent";
     }
+    const v1::Resource::AllocationInfo& allocation = it->second.offer.allocation_info();
+    if (allocationInfo && allocationInfo->role() != allocation.role()) {
+      invalid = "Aggregated offers must be allocated to the same role";
+    }
     agentId = it->second.agent;
+    allocationInfo = allocation;
     OfferRecord record = std::move(it->second);
     offers_.erase(it);
     if (record.timeoutTimer) context_.runtime.cancel(*record.timeoutTimer);
@@ -171,7 +255,8 @@ void Master::accept(FrameworkRecord& framework, const v1::scheduler::Call::Accep
   }
 
   Resources offered = available;
-  for (const v1::Offer::Operation& operation : accept.operations()) {
+  for (v1::Offer::Operation operation : accept.operations()) {
+    injectAllocationInfo(&operation, *allocationInfo);
     switch (operation.type()) {
       case v1::Offer::Operation::LAUNCH:
       case v1::Offer::Operation::LAUNCH_GROUP:

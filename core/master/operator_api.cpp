@@ -332,6 +332,8 @@ Response::GetAgents OperatorApi::agents() const {
       offered += master_.offers_.at(offer).resources;
     used.toWire(entry->mutable_allocated_resources());
     offered.toWire(entry->mutable_offered_resources());
+    for (const auto& capability : agent->capabilities)
+      *entry->add_capabilities() = capability;
   }
   // Admitted in the registry, not re-registered since the election.
   for (const auto& [id, info] : master_.awaitedAgents_)
@@ -399,39 +401,82 @@ Response::GetTasks OperatorApi::tasks() const {
   return out;
 }
 
-Response::GetRoles OperatorApi::roles() const {
-  // Known roles: weighted, with quota, subscribed to, or holding reservations.
-  std::map<std::string, v1::Role> roles;
-  auto role = [&](const std::string& name) -> v1::Role& {
-    v1::Role& entry = roles[name];
-    entry.set_name(name);
-    auto weight = master_.weights_.find(name);
-    entry.set_weight(weight == master_.weights_.end() ? 1.0 : weight->second);
-    return entry;
+std::map<std::string, OperatorApi::RoleBreakdown> OperatorApi::roleBreakdowns() const {
+  // Known roles, as Mesos's Master::knownRoles: weighted, with quota, subscribed to,
+  // holding reservations, and their ancestors.
+  std::map<std::string, RoleBreakdown> roles;
+  auto known = [&](const std::string& name) -> RoleBreakdown& {
+    for (size_t slash = name.find('/'); slash != std::string::npos;
+         slash = name.find('/', slash + 1))
+      roles[name.substr(0, slash)];
+    return roles[name];
   };
   for (const auto& [name, weight] : master_.weights_)
-    role(name);
+    known(name);
   for (const auto& [name, config] : master_.quotas_)
-    role(name);
+    known(name);
   for (const auto& [id, framework] : master_.frameworks_) {
     for (const std::string& name : framework->roles())
-      id.toWire(role(name).add_frameworks());
+      known(name).frameworks.push_back(id);
   }
   for (const auto& [id, agent] : master_.agents_) {
     for (const auto& [name, reserved] : agent->total.reservations())
-      role(name);
+      known(name);
   }
-  std::map<std::string, Resources> allocated;
-  for (const auto& [id, agent] : master_.agents_) {
-    for (const auto& [framework, used] : agent->used) {
-      for (const auto& [name, entry] : roles)
-        allocated[name] += used.allocatedTo(name);
+  // As Mesos's RoleResourceBreakdown: each role counts its whole subtree.
+  auto inSubtree = [](const std::string& role, const std::string& root) {
+    return role == root || Resources::isStrictSubrole(role, root);
+  };
+  auto allocatedToSubtree = [&](const Resources& resources, const std::string& root) {
+    return resources.filter([&](const Resource& resource) {
+      return resource.allocationRole() && inSubtree(*resource.allocationRole(), root);
+    });
+  };
+  auto reservedToSubtree = [&](const Resources& resources, const std::string& root) {
+    return resources.filter([&](const Resource& resource) {
+      return resource.isReserved() && inSubtree(resource.reservationRole(), root);
+    });
+  };
+  for (auto& [name, role] : roles) {
+    ResourceQuantities unallocatedReservation;
+    for (const auto& [id, agent] : master_.agents_) {
+      if (agent->unreachable) continue;
+      ResourceQuantities reserved = reservedToSubtree(agent->total, name).quantities();
+      role.reserved += reserved;
+      ResourceQuantities usedReservation;
+      for (const auto& [framework, used] : agent->used) {
+        role.allocated += allocatedToSubtree(used, name).quantities();
+        usedReservation += reservedToSubtree(used, name).quantities();
+      }
+      for (const OfferId& offer : agent->offers)
+        role.offered += allocatedToSubtree(master_.offers_.at(offer).resources, name).quantities();
+      unallocatedReservation += reserved - usedReservation;
     }
+    role.consumedQuota = role.allocated + unallocatedReservation;
   }
+  return roles;
+}
+
+Response::GetRoles OperatorApi::roles() const {
   Response::GetRoles out;
-  for (auto& [name, entry] : roles) {
-    allocated[name].toWire(entry.mutable_resources());
-    *out.add_roles() = std::move(entry);
+  for (const auto& [name, breakdown] : roleBreakdowns()) {
+    v1::Role* role = out.add_roles();
+    role->set_name(name);
+    auto weight = master_.weights_.find(name);
+    role->set_weight(weight == master_.weights_.end() ? 1.0 : weight->second);
+    for (const FrameworkId& id : breakdown.frameworks)
+      id.toWire(role->add_frameworks());
+    // As Mesos 1.11: `resources` holds what is allocated and offered, cpus, mem,
+    // disk and gpus only (Role has no other resource fields; /roles has the breakdown).
+    for (const auto& quantity : breakdown.allocated + breakdown.offered) {
+      const std::string& resource = quantity.name;
+      if (resource != "cpus" && resource != "mem" && resource != "disk" && resource != "gpus")
+        continue;
+      v1::Resource* wire = role->add_resources();
+      wire->set_name(resource);
+      wire->set_type(v1::Value::SCALAR);
+      wire->mutable_scalar()->set_value(quantity.value());
+    }
   }
   return out;
 }
@@ -453,25 +498,48 @@ Response::GetQuota OperatorApi::quota() const {
 }
 
 std::string OperatorApi::rolesJson() const {
+  // As Mesos's /roles: a quota object (with `guarantee`, `limit` and `consumed`,
+  // singular as QuotaInfo named them), the allocated, offered and reserved
+  // quantities of the role's subtree, and `resources` (allocated and offered).
+  auto quantitiesObject = [](const ResourceQuantities& quantities) {
+    boost::json::object out;
+    for (const auto& quantity : quantities)
+      out[quantity.name] = quantity.value();
+    return out;
+  };
   boost::json::array out;
-  const Response::GetRoles known = roles();
-  for (const v1::Role& role : known.roles()) {
+  for (const auto& [name, role] : roleBreakdowns()) {
     boost::json::array frameworks;
-    for (const auto& id : role.frameworks())
+    for (const FrameworkId& id : role.frameworks)
       frameworks.push_back(boost::json::string(id.value()));
-    out.push_back(boost::json::object{{"name", role.name()},
-                                      {"weight", role.weight()},
-                                      {"frameworks", std::move(frameworks)},
-                                      {"resources", api::resourcesObject(role.resources())}});
+    auto weight = master_.weights_.find(name);
+    auto quota = master_.quotas_.find(name);
+    ResourceQuantities guarantees, limits;
+    if (quota != master_.quotas_.end()) {
+      guarantees = quantities(quota->second.guarantees());
+      limits = quantities(quota->second.limits());
+    }
+    out.push_back(boost::json::object{
+        {"name", name},
+        {"weight", weight == master_.weights_.end() ? 1.0 : weight->second},
+        {"quota", boost::json::object{{"role", name},
+                                      {"guarantee", quantitiesObject(guarantees)},
+                                      {"limit", quantitiesObject(limits)},
+                                      {"consumed", quantitiesObject(role.consumedQuota)}}},
+        {"resources", quantitiesObject(role.allocated + role.offered)},
+        {"allocated", quantitiesObject(role.allocated)},
+        {"offered", quantitiesObject(role.offered)},
+        {"reserved", quantitiesObject(role.reserved)},
+        {"frameworks", std::move(frameworks)}});
   }
-  return boost::json::serialize(boost::json::object{{"roles", std::move(out)}});
+  return http::serializeJson(boost::json::object{{"roles", std::move(out)}});
 }
 
 std::string OperatorApi::weightsJson() const {
   boost::json::array out;
   for (const auto& [role, weight] : master_.weights_)
     out.push_back(boost::json::object{{"role", role}, {"weight", weight}});
-  return boost::json::serialize(out);
+  return http::serializeJson(out);
 }
 
 std::string OperatorApi::quotaJson() const {

@@ -12,9 +12,12 @@
 // draining) answer 501 naming the call. Runs on the master's loop.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include <plexus/ids.hpp>
 #include <plexus/resources.hpp>
 #include <plexus/v1/master.pb.h>
 
@@ -54,6 +57,12 @@ class OperatorApi {
   v1::master::Response::GetFrameworks frameworks() const;
   v1::master::Response::GetExecutors executors() const;
   v1::master::Response::GetTasks tasks() const;
+  // What each known role (and its subtree) holds, as Mesos's RoleResourceBreakdown.
+  struct RoleBreakdown {
+    std::vector<FrameworkId> frameworks;  // subscribed to the role itself
+    ResourceQuantities allocated, offered, reserved, consumedQuota;
+  };
+  std::map<std::string, RoleBreakdown> roleBreakdowns() const;
   v1::master::Response::GetRoles roles() const;
   v1::master::Response::GetQuota quota() const;
 

@@ -8,6 +8,7 @@
 
 #include "api/state_json.hpp"
 #include "common/build_info.hpp"
+#include "http/types.hpp"
 #include "master/master.hpp"
 
 namespace plexus::master {
@@ -59,6 +60,10 @@ std::string StateWriter::state() const {
     for (const auto& [role, resources] : agent->total.reservations())
       reserved[role] = resourcesObject(resources);
     std::string ip = agent->endpoint.substr(0, agent->endpoint.rfind(':'));
+    json::array capabilities;
+    for (const auto& capability : agent->capabilities) {
+      capabilities.push_back(json::string(v1::AgentInfo::Capability::Type_Name(capability.type())));
+    }
     slaves.push_back(
         json::object{{"id", id.value()},
                      {"hostname", agent->info.hostname()},
@@ -74,7 +79,7 @@ std::string StateWriter::state() const {
                      {"active", agent->connected},
                      {"deactivated", false},
                      {"version", agent->version},
-                     {"capabilities", json::array{"MULTI_ROLE", "HIERARCHICAL_ROLE"}}});
+                     {"capabilities", capabilities}});
     if (agent->reregisteredTime)
       slaves.back().as_object()["reregistered_time"] = seconds(*agent->reregisteredTime);
   }
@@ -166,7 +171,7 @@ std::string StateWriter::state() const {
   out["completed_frameworks"] = std::move(completedFrameworks);
   out["orphan_tasks"] = json::array();
   out["unregistered_frameworks"] = json::array();
-  return json::serialize(out);
+  return http::serializeJson(out);
 }
 
 std::string StateWriter::metrics() const {
@@ -247,11 +252,11 @@ std::string StateWriter::metrics() const {
   out["master/event_queue_http_requests"] = 0;
   for (const auto& [call, count] : m.metrics_.schedulerCalls)
     out["master/messages_" + call] = count;
-  return json::serialize(out);
+  return http::serializeJson(out);
 }
 
 std::string StateWriter::flags() const {
-  return json::serialize(
+  return http::serializeJson(
       json::object{{"flags", api::flagsObject(master_.context_.allFlags.values())}});
 }
 

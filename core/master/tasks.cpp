@@ -176,6 +176,7 @@ void Master::launch(FrameworkRecord& framework, AgentRecord& agent,
     if (task.has_health_check()) *wire.mutable_health_check() = task.health_check();
     if (task.has_kill_policy()) *wire.mutable_kill_policy() = task.kill_policy();
     if (task.has_discovery()) *wire.mutable_discovery() = task.discovery();
+    *wire.mutable_limits() = task.limits();
     const v1::ExecutorInfo* taskExecutor =
         group ? &*executor : (task.has_executor() ? &task.executor() : nullptr);
     if (taskExecutor) {

@@ -852,6 +852,14 @@ class Reader {
 
 // ---------------------------------------------------------------------------
 
+void appendJsonNumber(double value, std::string* out) {
+  appendFloating(value, out);
+}
+
+void appendJsonString(std::string_view text, std::string* out) {
+  appendQuoted(text, out);
+}
+
 void appendJson(const Message& message, std::string* out) {
   Writer(out).message(message);
 }

@@ -191,7 +191,7 @@ TEST_P(OperatorApiTest, WeightsAreValidatedStoredAndShown) {
   ASSERT_EQ(weights.weight_infos_size(), 1);
   EXPECT_EQ(weights.weight_infos(0).role(), "eng");
   EXPECT_EQ(weights.weight_infos(0).weight(), 2.5);
-  EXPECT_EQ(get("/weights"), R"([{"role":"eng","weight":2.5E0}])");
+  EXPECT_EQ(get("/weights"), R"([{"role":"eng","weight":2.5}])");
 
   info->set_weight(0);
   auto zero = send(update);

@@ -139,7 +139,13 @@ TEST_P(OfferCycleTest, SubscribeOfferLaunchUpdateAcknowledge) {
   const v1::Offer& offer = offers->offers().offers(0);
   EXPECT_EQ(offer.agent_id().value(), agent.agentId());
   EXPECT_EQ(offer.hostname(), "fake-agent");
-  EXPECT_EQ(offer.allocation_info().role(), "*");
+  // Not MULTI_ROLE capable: as Mesos, no allocation_info, and unreserved resources
+  // in the pre-refinement format (role "*").
+  EXPECT_FALSE(offer.has_allocation_info());
+  for (const auto& resource : offer.resources()) {
+    EXPECT_FALSE(resource.has_allocation_info());
+    EXPECT_EQ(resource.role(), "*");
+  }
   auto offered = Resources::fromWire(offer.resources());
   ASSERT_TRUE(offered);
   EXPECT_EQ(offered->cpus(), 2.0);
@@ -325,6 +331,23 @@ TEST_F(MasterTest, ExecutorExitBecomesFailure) {
   ASSERT_TRUE(agent.registerWith("cpus:2;mem:512"));
   Scheduler scheduler(port_, Wire::kJson);
   ASSERT_EQ(scheduler.subscribe(framework()), 200u);
+  auto offers = scheduler.next(Event::OFFERS);
+  ASSERT_TRUE(offers);
+  // A command task's executor is the agent's: its exit is no FAILURE (as Mesos).
+  internal::AgentCall unknown;
+  unknown.set_type(internal::AgentCall::EXECUTOR_EXITED);
+  unknown.mutable_executor_exited()->mutable_framework_id()->set_value(scheduler.frameworkId());
+  unknown.mutable_executor_exited()->mutable_executor_id()->set_value("command-task");
+  EXPECT_EQ(agent.call(unknown).status, 202u);
+  // The framework's own executor: its exit is.
+  Call call = launchCall(offers->offers().offers(0), "t1", "cpus:1;mem:64");
+  auto* task =
+      call.mutable_accept()->mutable_operations(0)->mutable_launch()->mutable_task_infos(0);
+  task->clear_command();
+  task->mutable_executor()->mutable_executor_id()->set_value("e1");
+  task->mutable_executor()->mutable_command()->set_value("executor");
+  EXPECT_EQ(scheduler.call(call).status, 202u);
+  ASSERT_TRUE(agent.next(internal::AgentEvent::RUN_TASK));
   internal::AgentCall exited;
   exited.set_type(internal::AgentCall::EXECUTOR_EXITED);
   exited.mutable_executor_exited()->mutable_framework_id()->set_value(scheduler.frameworkId());

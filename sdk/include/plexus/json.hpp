@@ -71,6 +71,12 @@ void appendJson(const google::protobuf::Message& message, std::string* out);
 // error *out is left cleared.
 [[nodiscard]] Result<void> fromJson(std::string_view json, google::protobuf::Message* out);
 
+// The pieces toJson() writes with, for JSON a caller builds itself (the daemons'
+// /state): `value` as toJson writes a double ("4.0", "4.5", "1e+21", "NaN" quoted),
+// and `text` as a quoted, escaped JSON string.
+void appendJsonNumber(double value, std::string* out);
+void appendJsonString(std::string_view text, std::string* out);
+
 // Shorthand: `auto call = fromJson<scheduler::Call>(body);`.
 template <typename T>
 [[nodiscard]] Result<T> fromJson(std::string_view json) {

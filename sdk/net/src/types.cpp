@@ -3,8 +3,9 @@
 #include <algorithm>
 
 #include <boost/beast/http/status.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+
+#include <plexus/json.hpp>
 
 namespace plexus::http {
 
@@ -65,7 +66,73 @@ Response json(unsigned status, std::string body) {
 }
 
 Response jsonValue(unsigned status, const boost::json::value& value) {
-  return json(status, boost::json::serialize(value));
+  return json(status, serializeJson(value));
+}
+
+namespace {
+
+void appendValue(const boost::json::value& value, std::string* out) {
+  switch (value.kind()) {
+    case boost::json::kind::null:
+      out->append("null");
+      break;
+    case boost::json::kind::bool_:
+      out->append(value.get_bool() ? "true" : "false");
+      break;
+    case boost::json::kind::int64:
+      out->append(std::to_string(value.get_int64()));
+      break;
+    case boost::json::kind::uint64:
+      out->append(std::to_string(value.get_uint64()));
+      break;
+    case boost::json::kind::double_:
+      appendJsonNumber(value.get_double(), out);
+      break;
+    case boost::json::kind::string:
+      appendJsonString(value.get_string(), out);
+      break;
+    case boost::json::kind::array: {
+      out->push_back('[');
+      bool first = true;
+      for (const boost::json::value& element : value.get_array()) {
+        if (!first) out->push_back(',');
+        first = false;
+        appendValue(element, out);
+      }
+      out->push_back(']');
+      break;
+    }
+    case boost::json::kind::object: {
+      out->push_back('{');
+      bool first = true;
+      for (const auto& member : value.get_object()) {
+        if (!first) out->push_back(',');
+        first = false;
+        appendJsonString(member.key(), out);
+        out->push_back(':');
+        appendValue(member.value(), out);
+      }
+      out->push_back('}');
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+std::string serializeJson(const boost::json::value& value) {
+  std::string out;
+  appendValue(value, &out);
+  return out;
+}
+
+Response jsonOk(const Request& request, std::string body) {
+  auto callback = request.param("jsonp");
+  if (!callback) return json(200, std::move(body));
+  std::string wrapped;
+  wrapped.reserve(callback->size() + body.size() + 2);
+  wrapped.append(*callback).append("(").append(body).append(")");
+  return response(200, std::move(wrapped), "text/javascript");
 }
 
 Response redirect(std::string_view location) {

@@ -101,6 +101,13 @@ Response json(unsigned status, std::string body);
 // `status` with an application/json body serialised from `value`. (Not an overload
 // of json(): a string literal would convert to either.)
 Response jsonValue(unsigned status, const boost::json::value& value);
+// `value` as JSON text the way Mesos writes it: doubles as plexus::toJson writes
+// them ("4.0", "4.5"; never Boost.JSON's "4E0"), integers and strings as usual.
+// Every JSON answer the daemons build from Boost.JSON values goes through it.
+std::string serializeJson(const boost::json::value& value);
+// 200 with the JSON `body`; when the request's query has `jsonp=<callback>`, the
+// body is `callback(<body>)` as text/javascript instead (Mesos's OK(JSON, jsonp)).
+Response jsonOk(const Request& request, std::string body);
 // 307 Temporary Redirect to `location` (e.g. "//host:5050/api/v1/scheduler").
 Response redirect(std::string_view location);
 // 405 Method Not Allowed with `Allow: GET, POST` built from `allowed`.
