@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package that Plexus needs to build and to run its tests.
-# Idempotent: packages already present are left alone, so a second run is fast.
+# Installs every Debian 12 package that Plexus needs to build and to run its tests,
+# then (scripts/install-compat-deps.sh) Node.js and the npm packages of the
+# compatibility suite. Idempotent: what is already present is left alone, so a
+# second run is fast.
 set -euo pipefail
 
 packages=(
@@ -23,14 +25,16 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages already installed"
-  exit 0
+else
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get -o DPkg::Lock::Timeout=600 update -q
+  $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
+  echo "install-deps: done"
 fi
 
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get -o DPkg::Lock::Timeout=600 update -q
-$sudo apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
-echo "install-deps: done"
+# The compatibility suite's third-party client library (Node.js and npm packages).
+"$(dirname "$0")/install-compat-deps.sh"
