@@ -34,7 +34,7 @@ TEST_F(NodeFrameworkTest, MesosFrameworkLibraryRunsEveryCheck) {
     }
   }
   EXPECT_EQ(status, 0) << framework.out() << framework.err() << logs() << sandboxes;
-  EXPECT_NE(framework.out().find(" passed, 0 failed"), std::string::npos) << framework.out();
+  EXPECT_NE(framework.out().find(" ok, 0 not ok"), std::string::npos) << framework.out();
   std::cout << framework.out();
 }
 
