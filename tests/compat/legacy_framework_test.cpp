@@ -169,6 +169,26 @@ TEST_F(LegacyFrameworkTest, RoleAndOldReservationFormatWithoutAllocationInfo) {
   })) << masterJson("/state");
 }
 
+// LAUNCH_GROUP: neither the tasks' nor the executor's resources carry
+// allocation_info; the master adds the offer's to both.
+TEST_F(LegacyFrameworkTest, LaunchGroupWithoutAllocationInfo) {
+  Scheduler scheduler(port_, Wire::kJson);
+  ASSERT_EQ(scheduler.subscribe(legacyFramework()), 200u);
+  auto offers = offersFromEveryAgent(scheduler);
+  ASSERT_EQ(offers.size(), 2u) << logs();
+  v1::ExecutorInfo executor;
+  executor.set_type(v1::ExecutorInfo::DEFAULT);
+  executor.mutable_executor_id()->set_value("group");
+  Resources::parse("cpus:0.1;mem:32")->toWire(executor.mutable_resources());
+  v1::TaskInfo task = commandTask(offers[0], "in-group", "true");
+  for (auto& resource : *task.mutable_resources())
+    resource.clear_allocation_info();
+  ASSERT_EQ(scheduler.call(launchGroup(offers[0], executor, {task})).status, 202u);
+  std::optional<v1::TaskStatus> status = terminalUpdate(scheduler);
+  ASSERT_TRUE(status) << logs();
+  EXPECT_EQ(status->state(), v1::TASK_FINISHED) << status->message();
+}
+
 // Mesos sends FAILURE only for the framework's own executors: a command task's
 // executor (made by the agent) exits without one, a custom executor's exit is one.
 TEST_F(LegacyFrameworkTest, CommandTasksEndWithoutFailureEvent) {
