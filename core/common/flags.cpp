@@ -68,7 +68,12 @@ Result<void> Flags::parse(int argc, const char* const argv[]) {
         args.emplace_back(arg);
       }
     }
-    po::store(po::command_line_parser(args).options(all).run(), values_);
+    // Only a flag's full name matches: Boost's default style also takes an unambiguous
+    // prefix (`--recover` for --recovery_timeout), which would run a flag the operator
+    // did not name. Mesos's flags match whole names only.
+    constexpr int kExactNames =
+        po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+    po::store(po::command_line_parser(args).options(all).style(kExactNames).run(), values_);
     // The environment fills in what the command line left unset.
     std::vector<std::string> known;
     for (const auto& option : options_.options())

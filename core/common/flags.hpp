@@ -2,8 +2,9 @@
 //
 // Built on Boost.Program_options. Each flag `--some_flag` may instead be given as
 // the environment variable PLEXUS_SOME_FLAG; the command line wins when both are
-// set. `--help` prints every flag with its default. parse() never exits the
-// process: it returns the error (an unknown flag, a bad value) for main() to print.
+// set. `--help` prints every flag with its default. A flag matches by its full name
+// only (no prefix guessing, as in Mesos). parse() never exits the process: it returns
+// the error (an unknown flag, naming it, or a bad value) for main() to print.
 //
 //   Flags flags("plexus-master", "Usage: plexus-master [options]");
 //   flags.add()("port", po::value<int>(&port)->default_value(5050), "Port to listen on");

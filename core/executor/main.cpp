@@ -23,6 +23,10 @@ int main(int argc, char** argv) {
                    "exits within MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD plus 1s.\n";
       return 0;
     }
+    // Nothing else is read from the command line: an argument is refused, not ignored.
+    std::cerr << "plexus-executor: unrecognised option '" << arg
+              << "': it takes no flags (see plexus-executor --help)\n";
+    return 1;
   }
   auto config = plexus::executor::ExecutorConfig::fromEnvironment();
   if (!config) {

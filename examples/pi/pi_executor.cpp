@@ -196,11 +196,14 @@ class PiExecutor {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
+  if (argc > 1) {  // it takes no flags: --help prints this, anything else is refused
+    const std::string arg = argv[1];
+    if (arg != "--help" && arg != "-h")
+      std::cerr << "plexus-pi-executor: unrecognised option '" << arg << "'\n";
     std::cout << "Usage: plexus-pi-executor\n"
                  "The executor of the pi example, started by an agent with Mesos's executor\n"
                  "environment (MESOS_AGENT_ENDPOINT, MESOS_FRAMEWORK_ID, MESOS_EXECUTOR_ID).\n";
-    return 0;
+    return arg == "--help" || arg == "-h" ? 0 : 2;
   }
   return PiExecutor().run();
 }

@@ -340,7 +340,13 @@ int main(int argc, char** argv) {
       "Give up (exit 1) after this long (Mesos duration syntax).");
   po::variables_map values;
   try {
-    po::store(po::parse_command_line(argc, argv, options), values);
+    // Whole flag names only: no guessing of a flag from its prefix.
+    po::store(
+        po::command_line_parser(argc, argv)
+            .options(options)
+            .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
+            .run(),
+        values);
     po::notify(values);
   } catch (const po::error& error) {
     std::cerr << "plexus-pi: " << error.what() << "\n";

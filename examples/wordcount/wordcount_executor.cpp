@@ -178,7 +178,9 @@ class WordCountExecutor {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1) {
+  if (argc > 1) {  // it takes no flags: --help prints this, anything else is refused
+    if (std::string(argv[1]) != "--help")
+      std::cerr << "plexus-wordcount-executor: unrecognised option '" << argv[1] << "'\n";
     std::cout << "Usage: plexus-wordcount-executor\n"
                  "The map side of the wordcount example, started by an agent with Mesos's\n"
                  "executor environment (MESOS_AGENT_ENDPOINT, MESOS_FRAMEWORK_ID, ...).\n";

@@ -349,8 +349,14 @@ int main(int argc, char** argv) {
   all.add(options).add(hidden);
   po::variables_map values;
   try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(),
-              values);
+    // Whole flag names only: no guessing of a flag from its prefix.
+    po::store(
+        po::command_line_parser(argc, argv)
+            .options(all)
+            .positional(positional)
+            .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
+            .run(),
+        values);
     po::notify(values);
   } catch (const std::exception& e) {
     std::cerr << "plexus-wordcount: " << e.what() << "\n" << options << std::endl;

@@ -27,6 +27,11 @@ int usage() {
   return 2;
 }
 
+int unrecognised(const std::string& flag) {
+  std::cerr << "plexus-module-info: unrecognised option '" << flag << "'\n";
+  return usage();
+}
+
 const char* orNone(const char* text) {
   return text != nullptr ? text : "(none)";
 }
@@ -34,10 +39,12 @@ const char* orNone(const char* text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool parametersOnly = argc == 3 && std::strcmp(argv[1], "--parameters") == 0;
-  if (argc != 2 + (parametersOnly ? 1 : 0) || std::strcmp(argv[argc - 1], "--help") == 0)
-    return usage();
+  if (argc < 2 || argc > 3 || std::strcmp(argv[argc - 1], "--help") == 0) return usage();
+  // Only the whole name --parameters is a flag: anything else is refused, naming it.
+  if (argc == 3 && std::strcmp(argv[1], "--parameters") != 0) return unrecognised(argv[1]);
   const std::string path = argv[argc - 1];
+  if (path.starts_with("-")) return unrecognised(path);
+  const bool parametersOnly = argc == 3;
 
   boost::dll::shared_library library;
   boost::dll::fs::error_code error;
