@@ -38,6 +38,15 @@ v1::ExecutorInfo Agent::commandExecutorInfo(const v1::FrameworkInfo& framework,
   info.set_name("Command Executor (Task: " + task.task_id().value() + ") (Command: " + command +
                 ")");
   if (task.has_labels()) *info.mutable_labels() = task.labels();
+  // The task runs in the executor's container, so the container is the task's (its
+  // rlimits, for one), and a kill policy's grace period is not cut short by the
+  // executor's shutdown grace period (plus a second for the last update), as Mesos.
+  if (task.has_container()) *info.mutable_container() = task.container();
+  if (task.kill_policy().has_grace_period()) {
+    info.mutable_shutdown_grace_period()->set_nanoseconds(
+        task.kill_policy().grace_period().nanoseconds() +
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::seconds(1)).count());
+  }
   v1::CommandInfo* executorCommand = info.mutable_command();
   if (task.command().has_user()) executorCommand->set_user(task.command().user());
   executorCommand->set_shell(false);

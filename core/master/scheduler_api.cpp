@@ -5,6 +5,7 @@
 
 #include "api/v1_encoding.hpp"
 #include "master/master.hpp"
+#include "master/validation.hpp"
 
 namespace plexus::master {
 namespace {
@@ -103,6 +104,11 @@ void SchedulerApi::handle(const http::Request& request, const http::Responder& r
   }
   if (auto invalid = validate(call)) {
     return responder.respond(http::text(400, "Failed to validate scheduler::Call: " + *invalid));
+  }
+  // Nothing silently ignored: a field Plexus does not honour refuses the call.
+  if (auto supported = validation::callSupported(call); !supported) {
+    return responder.respond(
+        http::text(400, "Failed to validate scheduler::Call: " + supported.error().message()));
   }
   master_.metrics_.schedulerCalls[lower(Call::Type_Name(call.type()))]++;
   if (call.type() == Call::SUBSCRIBE) {

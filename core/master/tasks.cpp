@@ -3,6 +3,7 @@
 #include <plexus/task_state.hpp>
 
 #include "master/master.hpp"
+#include "master/validation.hpp"
 
 namespace plexus::master {
 namespace {
@@ -55,6 +56,11 @@ void Master::launch(FrameworkRecord& framework, AgentRecord& agent,
   for (v1::TaskInfo& task : tasks)
     hooks_.masterLaunchTaskResources(task, *available);
 
+  // The user a group's executor runs as: the built-in executor runs its tasks as it.
+  const v1::ExecutorInfo& groupExecutor = operation.launch_group().executor();
+  const std::string groupExecutorUser =
+      groupExecutor.command().has_user() ? groupExecutor.command().user() : framework.info.user();
+
   // Validates one task against what is left; the reason it is invalid, or "".
   std::set<std::string> idsInCall;
   auto validateTask = [&](const v1::TaskInfo& task, Resources* need) -> std::string {
@@ -71,6 +77,9 @@ void Master::launch(FrameworkRecord& framework, AgentRecord& agent,
     if (!group && task.has_executor() == task.has_command()) {
       return "A task must have exactly one of 'executor' and 'command'";
     }
+    // Nothing silently ignored: a field Plexus does not honour refuses the task.
+    if (auto supported = validation::taskSupported(task, group, groupExecutorUser); !supported)
+      return supported.error().message();
     auto resources = Resources::fromWire(task.resources());
     if (!resources) return "Invalid resources: " + resources.error().message();
     if (resources->empty()) return "Task uses no resources";
@@ -91,7 +100,9 @@ void Master::launch(FrameworkRecord& framework, AgentRecord& agent,
   if (executor) {
     if (!executor->has_framework_id()) framework.id.toWire(executor->mutable_framework_id());
     auto resources = Resources::fromWire(executor->resources());
-    if (!resources)
+    if (auto supported = validation::executorSupported(*executor); !supported)
+      groupError = supported.error().message();
+    else if (!resources)
       groupError = "Invalid executor resources: " + resources.error().message();
     else if (!launchedExecutor(*executor))
       executorResources = *resources;
