@@ -279,13 +279,14 @@ bool DrfAllocator::tryOffer(Visit& visit, PairIdx pair, Stage stage) {
     const QVec* lacking = tree_.unsatisfied(role);
     const QVec* guaranteed = stage == Stage::kQuotaGuarantees ? tree_.guarantee(role) : nullptr;
     const QVec& required = tree_.requiredHeadroom();
+    // What is held back for guarantees that do not cover this role.
+    const QVec* own = tree_.ownNeed(role);
     bool needsChop = false;
     for (std::size_t slot = 0; slot < cap.size(); ++slot) {
       if (guaranteed != nullptr && at(*guaranteed, slot) > 0) {
         cap[slot] = std::min(cap[slot], lacking != nullptr ? at(*lacking, slot) : 0);
       } else if (at(required, slot) > 0) {
-        const std::int64_t others =
-            at(required, slot) - (lacking != nullptr ? at(*lacking, slot) : 0);
+        const std::int64_t others = at(required, slot) - (own != nullptr ? at(*own, slot) : 0);
         cap[slot] =
             std::min(cap[slot], std::max<std::int64_t>(0, at(availableUnreserved_, slot) - others));
       }

@@ -208,7 +208,6 @@ void RoleTree::setQuota(const std::string& role, const QVec& guarantee, const QV
   const bool hadQuota = n.hasGuarantee || n.hasLimit;
   // Drop the old guarantee's contribution first.
   if (n.hasGuarantee) {
-    subtractFrom(requiredHeadroom_, n.unsatisfied);
     if (!isZero(n.unsatisfied)) --unsatisfiedNodes_;
     n.unsatisfied.clear();
     quotaOrder_.erase(std::remove(quotaOrder_.begin(), quotaOrder_.end(), index),
@@ -222,6 +221,7 @@ void RoleTree::setQuota(const std::string& role, const QVec& guarantee, const QV
   refreshLimit(index);
   if (hasQuota && !hadQuota) ++quotaNodes_;
   if (!hasQuota && hadQuota) --quotaNodes_;
+  propagateNeed(index);  // without the old guarantee
   if (n.hasGuarantee) {
     refreshUnsatisfied(index);
     n.quotaKey = n.sortShare;
@@ -259,6 +259,14 @@ const QVec* RoleTree::unsatisfied(NodeIdx node) const {
     if (nodes_[n].hasGuarantee) return &nodes_[n].unsatisfied;
   }
   return nullptr;
+}
+
+const QVec* RoleTree::ownNeed(NodeIdx node) const {
+  const QVec* need = nullptr;
+  for (NodeIdx n = node; n != kRoot && n != kNone; n = nodes_[n].parent) {
+    if (nodes_[n].hasGuarantee) need = &nodes_[n].need;
+  }
+  return need;
 }
 
 const QVec* RoleTree::guarantee(NodeIdx node) const {
@@ -305,11 +313,31 @@ void RoleTree::refreshUnsatisfied(NodeIdx index) {
   }
   const bool was = !isZero(n.unsatisfied);
   const bool is = !isZero(lacking);
-  subtractFrom(requiredHeadroom_, n.unsatisfied);
-  addTo(requiredHeadroom_, lacking);
   n.unsatisfied = std::move(lacking);
   if (was && !is) --unsatisfiedNodes_;
   if (!was && is) ++unsatisfiedNodes_;
+  propagateNeed(index);
+}
+
+void RoleTree::propagateNeed(NodeIdx index) {
+  // Up from `index`, each node's need from its own lack and its children's needs;
+  // a parent learns the change through its childNeed. Stops where nothing changed.
+  for (NodeIdx i = index; i != kNone; i = nodes_[i].parent) {
+    Node& n = nodes_[i];
+    QVec need = n.childNeed;
+    if (n.hasGuarantee) {
+      if (need.size() < n.unsatisfied.size()) need.resize(n.unsatisfied.size(), 0);
+      for (std::size_t slot = 0; slot < n.unsatisfied.size(); ++slot)
+        need[slot] = std::max(need[slot], n.unsatisfied[slot]);
+    }
+    if (need == n.need && i != index) return;
+    if (n.parent != kNone) {
+      QVec& parentNeed = nodes_[n.parent].childNeed;
+      subtractFrom(parentNeed, n.need);
+      addTo(parentNeed, need);
+    }
+    n.need = std::move(need);
+  }
 }
 
 const std::vector<RoleTree::NodeIdx>& RoleTree::quotaOrder() {

@@ -22,9 +22,12 @@
 // Quota: a node may have a guarantee and a limit (scalar quantities). Its
 // consumption is what is reserved to its subtree (on every agent's total) plus
 // the unreserved, non-revocable resources its subtree holds (Mesos's consumed
-// quota). The tree keeps the sum over guaranteed nodes of what their guarantees
-// still lack (requiredHeadroom) and, for stage 1 of a cycle, the guaranteed
-// nodes in sort order (quotaOrder).
+// quota), so a limit caps the whole subtree, reservations included. A child's
+// guarantee counts inside its parent's, not on top of it: what a guaranteed node
+// needs held back is the larger of what its own guarantee lacks and what its
+// children need; the tree keeps the sum of that over the top of the tree
+// (requiredHeadroom) and, for stage 1 of a cycle, the guaranteed nodes in sort
+// order (quotaOrder).
 //
 // Levels are the priority allocator's: every node inherits its parent's level
 // unless one is set for it. The DRF allocator leaves every level at 0.
@@ -109,7 +112,11 @@ class RoleTree {
   const QVec* unsatisfied(NodeIdx node) const;
   // The guarantee of `node`'s nearest guaranteed ancestor-or-self, or nullptr.
   const QVec* guarantee(NodeIdx node) const;
-  const QVec& requiredHeadroom() const { return requiredHeadroom_; }
+  // What every guarantee still needs held back from the unreserved resources.
+  const QVec& requiredHeadroom() const { return nodes_[kRoot].need; }
+  // The part of requiredHeadroom() that `node`'s topmost guaranteed ancestor-or-self
+  // needs (its guarantee covers `node`), or nullptr when no guarantee covers it.
+  const QVec* ownNeed(NodeIdx node) const;
   std::size_t unsatisfiedNodes() const { return unsatisfiedNodes_; }
   QVec consumed(NodeIdx node) const;
   // Bit s set: some limit on `node` or an ancestor leaves no room in slot s (< 64).
@@ -169,6 +176,8 @@ class RoleTree {
     QVec reservedTotal;              // reserved to the subtree, on all agents
     QVec unreservedHeld;             // unreserved non-revocable held by the subtree
     QVec unsatisfied;                // guarantee - consumption, floored
+    QVec childNeed;                  // sum of the children's `need`
+    QVec need;                       // max(unsatisfied, childNeed), or childNeed
     std::uint64_t limitReached = 0;  // slots where consumption >= limit
     bool touched = false;
     bool selfTouched = false;
@@ -185,6 +194,7 @@ class RoleTree {
   void repositionPair(PairIdx pair);
   void repositionQuota(NodeIdx node);
   void refreshUnsatisfied(NodeIdx node);
+  void propagateNeed(NodeIdx node);
   void refreshLimit(NodeIdx node);
   void applyLevel(NodeIdx node);
   void markTouched(NodeIdx node, bool self);
@@ -199,7 +209,6 @@ class RoleTree {
   std::vector<NodeIdx> touchedNodes_;
   std::vector<char> pairTouched_;
   QVec total_;
-  QVec requiredHeadroom_;
   std::size_t unsatisfiedNodes_ = 0;
   std::size_t quotaNodes_ = 0;
   std::vector<NodeIdx> quotaOrder_;  // guaranteed nodes by (level, share, path)
