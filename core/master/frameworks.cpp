@@ -5,6 +5,7 @@
 
 #include "api/v1_encoding.hpp"
 #include "master/master.hpp"
+#include "master/validation.hpp"
 
 namespace plexus::master {
 namespace {
@@ -145,6 +146,10 @@ void Master::completeSubscription(const v1::scheduler::Call::Subscribe& call,
   FrameworkOptions options;
   options.suppressedRoles = {call.suppressed_roles().begin(), call.suppressed_roles().end()};
   framework->suppressedRoles = options.suppressedRoles;
+  // Validated before the subscription began (SchedulerApi::subscribe).
+  options.offerConstraints = validation::offerConstraints(call.offer_constraints(), info)
+                                 .value_or(OfferConstraintsFilter());
+  framework->offerConstraints = options.offerConstraints;
   bool wasActive = framework->active;
   if (!failover) {
     framework->info = info;
@@ -306,6 +311,8 @@ Result<void> Master::updateFramework(FrameworkRecord& framework,
                                      const v1::scheduler::Call::UpdateFramework& update) {
   const v1::FrameworkInfo& info = update.framework_info();
   PLEXUS_TRY(validateFrameworkInfo(info));
+  auto constraints = validation::offerConstraints(update.offer_constraints(), info);
+  if (!constraints) return fail(constraints.error());
   if (info.principal() != framework.info.principal()) {
     return fail("Updating 'FrameworkInfo.principal' is unsupported");
   }
@@ -319,6 +326,8 @@ Result<void> Master::updateFramework(FrameworkRecord& framework,
   FrameworkOptions options;
   options.suppressedRoles = {update.suppressed_roles().begin(), update.suppressed_roles().end()};
   framework.suppressedRoles = options.suppressedRoles;
+  options.offerConstraints = *constraints;
+  framework.offerConstraints = *constraints;
   allocator_.updateFramework(framework.id, framework.info, options);
   for (const auto& [agentId, agent] : agents_) {
     if (agent->used.count(framework.id) == 0) continue;

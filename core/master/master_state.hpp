@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <plexus/ids.hpp>
+#include <plexus/offer_constraints.hpp>
 #include <plexus/resources.hpp>
 #include <plexus/runtime.hpp>
 #include <plexus/v1/mesos.pb.h>
@@ -49,6 +50,7 @@ struct FrameworkRecord {
   Subscription subscription;
   bool active = false;  // connected and receiving offers
   std::set<std::string> suppressedRoles;
+  OfferConstraintsFilter offerConstraints;  // SUBSCRIBE / UPDATE_FRAMEWORK
   std::set<OfferId> offers;
   std::map<TaskId, TaskRecord> tasks;             // not yet terminal
   std::map<TaskId, TaskRecord> completedTasks;    // terminal, most recent kept

@@ -95,6 +95,15 @@ void Master::offer(const FrameworkId& frameworkId, const OfferedResources& offer
         allocator_.recoverResources(frameworkId, agentId, resources, std::nullopt, false);
         continue;
       }
+      if (framework->offerConstraints.isAgentExcluded(role, agent->info)) {
+        // An allocator module that does not honour offer constraints: the resources
+        // go back (held from this framework for the default 5 s), never offered.
+        PLEXUS_LOG(Warning) << "The allocator offered agent " << agentId << " to role '" << role
+                            << "' of framework " << frameworkId
+                            << ", which its offer constraints exclude; giving it back";
+        allocator_.recoverResources(frameworkId, agentId, resources, v1::Filters(), false);
+        continue;
+      }
       OfferId id(info_.id() + "-O" + std::to_string(nextOfferId_++));
       OfferRecord record;
       record.framework = frameworkId;

@@ -362,6 +362,8 @@ Response::GetFrameworks OperatorApi::frameworks() const {
     }
     used.toWire(entry->mutable_allocated_resources());
     offered.toWire(entry->mutable_offered_resources());
+    if (!framework.offerConstraints.empty())
+      *entry->mutable_offer_constraints() = framework.offerConstraints.constraints();
   };
   for (const auto& [id, framework] : master_.frameworks_)
     fill(*framework, out.add_frameworks());

@@ -169,6 +169,12 @@ void SchedulerApi::subscribe(const http::Request& request, const http::Responder
     return responder.respond(
         http::text(400, "Failed to validate scheduler::Call: " + valid.error().message()));
   }
+  if (auto constraints = validation::offerConstraints(call.subscribe().offer_constraints(),
+                                                      call.subscribe().framework_info());
+      !constraints) {
+    return responder.respond(
+        http::text(400, "Failed to validate scheduler::Call: " + constraints.error().message()));
+  }
   Subscription subscription;
   subscription.streamId = randomUuidString();
   subscription.encoding = *encoding == api::Encoding::kJson ? Encoding::kJson : Encoding::kProtobuf;

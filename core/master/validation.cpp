@@ -1,5 +1,7 @@
 #include "master/validation.hpp"
 
+#include <algorithm>
+
 namespace plexus::master::validation {
 namespace {
 
@@ -158,20 +160,27 @@ Result<void> operationSupported(const Offer::Operation& operation) {
   return fail("'Offer.Operation.type' is missing or unknown");
 }
 
+Result<OfferConstraintsFilter> offerConstraints(const v1::scheduler::OfferConstraints& constraints,
+                                                const v1::FrameworkInfo& info) {
+  bool multiRole = false;
+  for (const auto& capability : info.capabilities())
+    multiRole = multiRole || capability.type() == v1::FrameworkInfo::Capability::MULTI_ROLE;
+  for (const auto& [role, unused] : constraints.role_constraints()) {
+    const auto& roles = info.roles();
+    const bool subscribed = multiRole ? std::find(roles.begin(), roles.end(), role) != roles.end()
+                                      : role == info.role();
+    if (!subscribed) {
+      return fail("'offer_constraints' name role '" + role +
+                  "', which the framework does not subscribe to");
+    }
+  }
+  auto filter = OfferConstraintsFilter::create(constraints);
+  if (!filter) return fail(filter.error().context("invalid 'offer_constraints'"));
+  return filter;
+}
+
 Result<void> callSupported(const Call& call) {
   switch (call.type()) {
-    case Call::SUBSCRIBE:
-      if (call.subscribe().has_offer_constraints()) {
-        return unsupported("subscribe.offer_constraints",
-                           "offers would not be restricted by agent attributes");
-      }
-      return {};
-    case Call::UPDATE_FRAMEWORK:
-      if (call.update_framework().has_offer_constraints()) {
-        return unsupported("update_framework.offer_constraints",
-                           "offers would not be restricted by agent attributes");
-      }
-      return {};
     case Call::ACCEPT:
       for (int i = 0; i < call.accept().operations_size(); ++i) {
         if (auto supported = operationSupported(call.accept().operations(i)); !supported)

@@ -17,14 +17,21 @@
 #include <string_view>
 
 #include <plexus/error.hpp>
+#include <plexus/offer_constraints.hpp>
 #include <plexus/v1/mesos.pb.h>
 #include <plexus/v1/scheduler.pb.h>
 
 namespace plexus::master::validation {
 
-// A scheduler call's own fields: offer constraints in SUBSCRIBE and UPDATE_FRAMEWORK,
-// and in ACCEPT every operation's type and OperationID (tasks are checked at launch).
+// A scheduler call's own fields: in ACCEPT every operation's type and OperationID
+// (tasks are checked at launch).
 [[nodiscard]] Result<void> callSupported(const v1::scheduler::Call& call);
+
+// The offer constraints of a SUBSCRIBE or UPDATE_FRAMEWORK with `info`, compiled;
+// refused when they name a role the framework does not subscribe to, or are
+// malformed (OfferConstraintsFilter::create says how).
+[[nodiscard]] Result<OfferConstraintsFilter> offerConstraints(
+    const v1::scheduler::OfferConstraints& constraints, const v1::FrameworkInfo& info);
 
 // One operation of an ACCEPT: LAUNCH, LAUNCH_GROUP, RESERVE and UNRESERVE are
 // implemented, without operation feedback (no `id`).

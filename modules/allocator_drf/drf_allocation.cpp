@@ -263,6 +263,11 @@ bool DrfAllocator::tryOffer(Visit& visit, PairIdx pair, Stage stage) {
     }
   }
   const RoleTree::NodeIdx role = tree_.pair(pair).node;
+  // The framework's offer constraints rule the agent out for this role.
+  if (!framework.offerConstraints.empty() &&
+      framework.offerConstraints.isAgentExcluded(pairInfo_[pair].role, agent.info)) {
+    return true;
+  }
   if (stage == Stage::kQuotaGuarantees) {
     const QVec* lacking = tree_.unsatisfied(role);
     if (lacking == nullptr || isZero(*lacking)) return true;

@@ -249,6 +249,7 @@ void DrfAllocator::addFramework(const FrameworkId& id, const v1::FrameworkInfo& 
                              (framework.capabilities.sharedResources ? 2 : 0) |
                              (framework.capabilities.reservationRefinement ? 4 : 0);
   framework.active = active;
+  framework.offerConstraints = std::move(options.offerConstraints);
   framework.minAllocatableResources = minAllocatableOf(info);
   if (!framework.minAllocatableResources.empty()) ++frameworksWithOwnMinimum_;
   for (const auto& role : options.suppressedRoles) {
@@ -365,6 +366,7 @@ void DrfAllocator::updateFramework(const FrameworkId& id, const v1::FrameworkInf
   clearOfferFilters(framework, revived);
   framework.roles = newRoles;
   framework.suppressedRoles = std::move(suppressed);
+  framework.offerConstraints = std::move(options.offerConstraints);
   framework.capabilities = {hasCapability(info, Capability::GPU_RESOURCES),
                             hasCapability(info, Capability::REVOCABLE_RESOURCES),
                             hasCapability(info, Capability::SHARED_RESOURCES),

@@ -176,6 +176,8 @@ class DrfAllocator : public Allocator {
     std::uint8_t capabilityMask = 0;
     // FrameworkInfo.offer_filters: per role, overrides the global minimum.
     std::map<std::string, std::vector<ResourceQuantities>> minAllocatableResources;
+    // Offer constraints: agents it excludes for a role are never offered to that role.
+    OfferConstraintsFilter offerConstraints;
     // Every role it subscribes to or holds resources in -> its pair in the tree.
     std::map<std::string, PairIdx> pairs;
     std::map<AgentId, std::map<FilterId, Runtime::TimerId>> inverseOfferFilters;

@@ -53,10 +53,17 @@ bool EventLoop::waitFor(const std::function<bool()>& done, std::chrono::millisec
 }
 
 unsigned Scheduler::subscribe(const v1::FrameworkInfo& info) {
+  v1::scheduler::Call::Subscribe subscribe;
+  *subscribe.mutable_framework_info() = info;
+  return this->subscribe(std::move(subscribe));
+}
+
+unsigned Scheduler::subscribe(v1::scheduler::Call::Subscribe subscribe) {
+  const v1::FrameworkInfo& info = subscribe.framework_info();
   v1::scheduler::Call call;
   call.set_type(v1::scheduler::Call::SUBSCRIBE);
-  *call.mutable_subscribe()->mutable_framework_info() = info;
   if (info.has_id()) *call.mutable_framework_id() = info.id();
+  *call.mutable_subscribe() = std::move(subscribe);
   http::ClientRequest request{
       .method = "POST",
       .target = "/api/v1/scheduler",

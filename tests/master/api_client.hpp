@@ -50,6 +50,8 @@ class Scheduler : public EventLoop {
   void authorize(std::string authorization) { authorization_ = std::move(authorization); }
   // Subscribes; returns the HTTP status of the answer (200 on success).
   unsigned subscribe(const v1::FrameworkInfo& info);
+  // The same with the whole Subscribe message (suppressed roles, offer constraints).
+  unsigned subscribe(v1::scheduler::Call::Subscribe subscribe);
   // Waits for the next event of `type` (earlier events of other types are kept).
   std::optional<v1::scheduler::Event> next(
       v1::scheduler::Event::Type type,

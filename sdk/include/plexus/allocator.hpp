@@ -31,6 +31,7 @@
 #include <plexus/error.hpp>
 #include <plexus/ids.hpp>
 #include <plexus/module.hpp>
+#include <plexus/offer_constraints.hpp>
 #include <plexus/resource_conversions.hpp>
 #include <plexus/resources.hpp>
 #include <plexus/runtime.hpp>
@@ -62,11 +63,16 @@ struct AllocatorOptions {
 struct FrameworkOptions {
   // Roles the framework has suppressed offers for.
   std::set<std::string> suppressedRoles;
+  // Its offer constraints (SUBSCRIBE / UPDATE_FRAMEWORK), validated by the master:
+  // offer none of an agent's resources to (framework, role) when
+  // offerConstraints.isAgentExcluded(role, agentInfo). An allocator that ignores
+  // them still never makes such an offer: the master gives it straight back.
+  // Default: no constraints.
+  OfferConstraintsFilter offerConstraints;
 };
 
 // Offered resources for one framework: role -> agent -> resources.
 using OfferedResources = std::map<std::string, std::map<AgentId, Resources>>;
-
 
 struct AllocatorCallbacks {
   // Hands `framework` these resources; the master makes one Offer per agent and role.
@@ -88,8 +94,8 @@ struct AllocatorCallbacks {
   // Allocator::recoverResources(..., isAllocated = true) as usual; the
   // allocator's books do not change at the call. May be left empty, in which
   // case nothing is revoked.
-  std::function<void(const FrameworkId& framework, const AgentId& agent,
-                     const Resources& resources, const ResourceQuantities& atMost)>
+  std::function<void(const FrameworkId& framework, const AgentId& agent, const Resources& resources,
+                     const ResourceQuantities& atMost)>
       reclaim;
 };
 

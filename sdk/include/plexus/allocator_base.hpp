@@ -7,7 +7,8 @@
 // AllocatorOptions::allocationInterval while not paused. The policy calls offer()
 // for each agent it hands out; offer() gives the agent's free resources whole,
 // allocated to the framework's role, and books them. REVIVE clears a framework's
-// filters; SUPPRESS stops its offers until then.
+// filters; SUPPRESS stops its offers until then; canOffer() honours the
+// framework's offer constraints.
 //
 // What it does not do (a policy that needs them overrides the methods): quota,
 // weights, maintenance (inverse offers), operator RESERVE/UNRESERVE on free
@@ -73,6 +74,7 @@ class AllocatorBase : public Allocator {
     std::map<AgentId, Runtime::TimePoint> refusedUntil;
     bool active = true;
     bool suppressed = false;
+    OfferConstraintsFilter offerConstraints;
 
     // The scalar `name` (e.g. "cpus") the framework holds on all agents.
     double holds(std::string_view name) const {
@@ -125,6 +127,7 @@ class AllocatorBase : public Allocator {
     framework.info = info;
     framework.role = detail::firstRole(info);
     framework.suppressed = options.suppressedRoles.contains(framework.role);
+    framework.offerConstraints = std::move(options.offerConstraints);
   }
 
   void addAgent(const AgentId& id, const v1::AgentInfo& info,
@@ -230,6 +233,10 @@ class AllocatorBase : public Allocator {
   bool canOffer(const FrameworkId& id, const AgentId& agent) const {
     auto framework = frameworks_.find(id);
     if (framework == frameworks_.end() || !framework->second.active || framework->second.suppressed)
+      return false;
+    if (auto state = agents_.find(agent);
+        state != agents_.end() && framework->second.offerConstraints.isAgentExcluded(
+                                      framework->second.role, state->second.info))
       return false;
     auto refused = framework->second.refusedUntil.find(agent);
     return refused == framework->second.refusedUntil.end() || refused->second <= runtime_->now();
