@@ -259,6 +259,7 @@ http::Response OperatorApi::updateQuota(const Call::UpdateQuota& update) {
       return http::text(400, "Failed to validate master::Call: " + *invalid);
     }
   }
+  if (auto refused = refuseLimitsBelowConsumption(update)) return *refused;
   // Unless forced, the guarantees (the new ones with the others kept) must fit in
   // the cluster, as Mesos checks.
   if (!update.force()) {
@@ -290,6 +291,7 @@ http::Response OperatorApi::updateQuota(const Call::UpdateQuota& update) {
     master_.allocator_.updateQuota(config.role(), quota);
     PLEXUS_LOG(Info) << "Quota of role '" << config.role() << "' set to guarantees "
                      << quota.guarantees << ", limits " << quota.limits;
+    rescindOffersAboveLimits(config);
   }
   master_.persistWeightsAndQuota();
   return http::response(200, "", "text/plain");

@@ -70,6 +70,16 @@ class OperatorApi {
   http::Response updateQuota(const v1::master::Call::UpdateQuota& update);
   http::Response reservation(const v1::AgentID& agent, const v1::Offer::Operation& operation);
 
+  // quota_enforcement.cpp: limits over a role's subtree, as Mesos enforces them.
+  // What the subtree of `role` consumes: what its frameworks use plus the
+  // reservations to it nobody uses.
+  ResourceQuantities consumedQuota(const std::string& role) const;
+  // A 400 for a limit below what its role already consumes, unless `force`.
+  std::optional<http::Response> refuseLimitsBelowConsumption(
+      const v1::master::Call::UpdateQuota& update) const;
+  // Rescinds offers to the role's subtree until consumed plus offered fit its limits.
+  void rescindOffersAboveLimits(const v1::quota::QuotaConfig& config);
+
   Master& master_;
 };
 
