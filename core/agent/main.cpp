@@ -5,6 +5,7 @@
 #include <plexus/hook.hpp>
 #include <plexus/isolator.hpp>
 #include <plexus/master_detector.hpp>
+#include <plexus/redact.hpp>
 
 #include "agent/agent.hpp"
 #include "agent/agent_flags.hpp"
@@ -34,7 +35,7 @@ plexus::Result<std::vector<std::shared_ptr<void>>> start(plexus::daemon::DaemonC
   if (flags.masterDetector != kStandalone) detector.push_back(flags.masterDetector);
   if (plexus::daemon::isZooKeeperUrl(flags.master)) {
     if (!detector.empty()) {
-      return plexus::fail("--master=" + flags.master +
+      return plexus::fail("--master=" + plexus::redactUrls(flags.master) +
                           " cannot be combined with --master_detector=" + flags.masterDetector +
                           ": use one or the other");
     }

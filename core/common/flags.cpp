@@ -6,6 +6,8 @@
 
 #include <boost/any.hpp>
 
+#include <plexus/redact.hpp>
+
 namespace plexus {
 namespace po = boost::program_options;
 
@@ -109,14 +111,9 @@ std::map<std::string, std::string> Flags::values() const {
   for (const auto& option : options_.options()) {
     auto it = values_.find(option->long_name());
     if (it == values_.end()) continue;
-    std::string text = valueText(it->second.value());
-    // Inline credentials hold secrets: never in the log or /flags (a path is fine).
+    // Secrets never reach the log, /flags, /state or GET_FLAGS (plexus/redact.hpp).
     const std::string& name = option->long_name();
-    if ((name == "credential" || name == "credentials") &&
-        text.find_first_not_of(" \t\r\n") != std::string::npos &&
-        text[text.find_first_not_of(" \t\r\n")] == '{')
-      text = "(inline JSON, not shown)";
-    out[name] = std::move(text);
+    out[name] = redactFlag(name, valueText(it->second.value()));
   }
   return out;
 }

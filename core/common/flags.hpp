@@ -43,8 +43,9 @@ class Flags {
   // Every flag with its effective value, as " --name=value" (for the start-up log).
   std::string effectiveValues() const;
 
-  // Every flag with its effective value, by name (for /flags). Inline JSON given to
-  // --credential or --credentials is shown as "(inline JSON, not shown)".
+  // Every flag with its effective value, by name (for /flags), secrets redacted by
+  // plexus::redactFlag: inline JSON given to --credential or --credentials is shown as
+  // "(inline JSON, not shown)", a URL's password (zk://user:pass@...) as "***".
   std::map<std::string, std::string> values() const;
 
  private:

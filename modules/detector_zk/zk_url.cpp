@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <plexus/redact.hpp>
+
 namespace plexus::detector_zk {
 namespace {
 
@@ -69,14 +71,14 @@ std::string ZkUrl::user() const {
 
 std::string ZkUrl::redacted() const {
   std::string out(kZkScheme);
-  if (credentials) out += user() + ":***@";
+  if (credentials) out += user() + ":" + std::string(kRedacted) + "@";
   return out + servers + path;
 }
 
 Result<ZkUrl> parseZkUrl(std::string_view text) {
   std::string_view s = trim(text);
   if (!s.starts_with(kZkScheme)) {
-    return fail("expected 'zk://' at the start of the URL, got '" + std::string(s) + "'");
+    return fail("expected 'zk://' at the start of the URL, got '" + redactUrls(s) + "'");
   }
   s.remove_prefix(kZkScheme.size());
 

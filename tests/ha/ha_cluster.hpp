@@ -32,7 +32,10 @@ class HaCluster : public ::testing::Test {
   bool startZooKeeper(bool ensemble, std::string* error);
   // Runs `zk-test-server <command> <dir> [args]`; returns its exit status.
   int zkCommand(const std::string& command, const std::string& args = "");
-  std::string zkUrl() const { return "zk://" + zkAddress_ + "/plexus"; }
+  // The group's URL, with zkCredentials_ ("user:pass") for digest authentication.
+  std::string zkUrl() const {
+    return "zk://" + (zkCredentials_.empty() ? "" : zkCredentials_ + "@") + zkAddress_ + "/plexus";
+  }
 
   // Starts master number `index` (a new process each time; the old one must be gone).
   // Returns its port, or -1.
@@ -70,6 +73,7 @@ class HaCluster : public ::testing::Test {
 
   TempDir dir_;
   std::string zkAddress_;
+  std::string zkCredentials_;
   bool zkStarted_ = false;
   std::vector<std::unique_ptr<Process>> masters_;  // by index; null when not running
   std::vector<int> masterPorts_;

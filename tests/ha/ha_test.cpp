@@ -141,6 +141,39 @@ TEST_F(HaCluster, NonLeadersRedirectToTheLeaderWhichZooKeeperNames) {
   }
 }
 
+// A ZooKeeper digest password in --zk and --master=zk:// is never printed: not in
+// the start-up log, /flags, /state or GET_FLAGS of the master, nor in the agent's
+// log, /flags or /state (plexus/redact.hpp). Before, all of them showed it.
+TEST_F(HaCluster, ZooKeeperPasswordIsNeverPrinted) {
+  START_ZOOKEEPER(false);
+  const std::string secret = "s3cr3tZkPassw0rd";
+  zkCredentials_ = "ops:" + secret;
+  auto leader = startMastersAndWaitForLeader(1);
+  ASSERT_TRUE(leader);
+  int port = masterPorts_[*leader];
+  auto agents = startAgentsAndWait(1, "cpus:1;mem:128", port);
+  ASSERT_EQ(agents.size(), 1u);
+  int agentPort = agents_[0]->waitForPort();
+  ASSERT_GT(agentPort, 0);
+
+  std::vector<std::pair<std::string, std::string>> seen = {
+      {"master /flags", get(port, "/flags").body},
+      {"master /master/flags", get(port, "/master/flags").body},
+      {"master /state", get(port, "/state").body},
+      {"master GET_FLAGS",
+       post(port, "/api/v1", "application/json", R"({"type":"GET_FLAGS"})").body},
+      {"agent /flags", get(agentPort, "/flags").body},
+      {"agent /state", get(agentPort, "/state").body},
+      {"master log", masters_[*leader]->err()},
+      {"agent log", agents_[0]->err()}};
+  for (const auto& [where, text] : seen)
+    EXPECT_EQ(text.find(secret), std::string::npos) << where << " shows the password: " << text;
+  // What is shown instead: the user and the servers, the password masked.
+  const std::string masked = "zk://ops:***@" + zkAddress_ + "/plexus";
+  for (const auto& [where, text] : seen)
+    EXPECT_NE(text.find(masked), std::string::npos) << where << " lacks " << masked << ": " << text;
+}
+
 TEST_F(HaCluster, NoLeaderKnownAnswers503) {
   // Nothing listens on port 1: the master never reaches ZooKeeper, so no leader is known.
   zkAddress_ = "127.0.0.1:1";
