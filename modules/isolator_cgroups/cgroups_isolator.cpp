@@ -82,6 +82,7 @@ Result<std::unique_ptr<CgroupsIsolator>> CgroupsIsolator::create(const Parameter
   options.mount = parameters.string("mount");
   options.cfsQuota = parameters.boolean("cfs_quota");
   options.pidsMax = parameters.integer("pids_max");
+  options.pidsMaxGiven = parameters.given("pids_max");
   options.oomPollInterval = parameters.duration("oom_poll_interval");
   if (options.pidsMax < 0) return fail("parameter 'pids_max' must not be negative");
   if (options.oomPollInterval <= Duration::zero()) {
@@ -94,7 +95,13 @@ Result<std::unique_ptr<CgroupsIsolator>> CgroupsIsolator::make(CgroupsOptions op
   auto layout = chooseLayout(options, options.mount.empty() ? readMounts() : Mounts{});
   if (!layout) return fail(layout.error());
   if (options.pidsMax > 0 && !layout->has("pids")) {
-    return fail("parameter 'pids_max' needs the pids controller, which is not available");
+    if (options.pidsMaxGiven) {
+      return fail("parameter 'pids_max' needs the pids controller, which is not available");
+    }
+    PLEXUS_LOG(Warning) << "isolator_cgroups: no pids controller, so the default pids_max="
+                        << options.pidsMax
+                        << " is not applied: containers' processes are not limited";
+    options.pidsMax = 0;
   }
   for (const fs::path& root : layout->distinctRoots()) {
     std::error_code error;

@@ -13,7 +13,7 @@
 //     oom_kill counter as a backstop; v2: memory.events oom_kill, polled) is
 //     reported once through watch() as REASON_CONTAINER_LIMITATION_MEMORY, the
 //     message saying the limit and the peak usage.
-//   - pids: pids.max from `pids_max` (0: no limit).
+//   - pids: pids.max from `pids_max` (default kDefaultPidsMax; 0: no limit).
 //   - usage(): cpu time (cpuacct.stat / cpu.stat), throttling, memory usage and
 //     its breakdown (memory.stat), processes and threads.
 //   - cleanup(): freezes (v1 freezer) and SIGKILLs every process, or writes
@@ -46,6 +46,12 @@ namespace plexus::cgroups {
 
 enum class Version { kV1, kV2 };
 
+// The default `pids_max`: a container that forks without end (a fork bomb) stops at
+// this many processes and threads instead of taking the machine's pid space
+// (kernel.pid_max is 32768 on most machines). Near systemd's default TasksMax (15%
+// of pid_max) and far above what a task's threads need.
+inline constexpr std::int64_t kDefaultPidsMax = 4096;
+
 struct CgroupsOptions {
   std::string root = "plexus";
   std::string version = "auto";  // auto, v1, v2
@@ -53,7 +59,10 @@ struct CgroupsOptions {
   // folder holding one mount per v1 controller, named after it (v1).
   std::string mount;
   bool cfsQuota = false;
-  std::int64_t pidsMax = 0;
+  std::int64_t pidsMax = kDefaultPidsMax;
+  // False when pidsMax is only the default: without a pids controller the isolator
+  // then starts, saying the limit is not applied, instead of refusing to load.
+  bool pidsMaxGiven = false;
   Duration oomPollInterval = std::chrono::milliseconds(250);
 };
 

@@ -18,8 +18,9 @@ constexpr plexus::ParameterSpec kParameters[] = {
      "v1 controller (v1). Empty: read from /proc/self/mountinfo."},
     {"cfs_quota", plexus::ParameterType::Bool, "false",
      "Also cap each container's cpu time at its cpus (CFS quota), not only weight it."},
-    {"pids_max", plexus::ParameterType::Int, "0",
-     "Most processes and threads a container may hold (pids controller); 0: no limit."},
+    {"pids_max", plexus::ParameterType::Int, "4096",
+     "Most processes and threads a container may hold (pids controller), so a fork bomb "
+     "stays inside its container; 0: no limit."},
     {"oom_poll_interval", plexus::ParameterType::Duration, "250ms",
      "How often OOM-kill counters are read (v2's memory.events; v1's backstop to its eventfd)."},
 };

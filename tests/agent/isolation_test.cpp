@@ -4,6 +4,9 @@
 // (isolator_posix with memory enforcement, and isolator_cgroups on real cgroups
 // where the machine has them, as root); and /monitor/statistics reports usage in
 // Mesos's format.
+#include <filesystem>
+#include <thread>
+
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
@@ -17,6 +20,7 @@
 namespace plexus::testing {
 namespace {
 
+namespace fs = std::filesystem;
 using internal::AgentCall;
 using internal::AgentEvent;
 
@@ -60,14 +64,15 @@ class AgentIsolationTest : public ::testing::Test {
     if (!cgroupRoot_.empty()) cgroups::testing::removeRootEverywhere(cgroupRoot_);
   }
 
-  void startAgent(const std::string& isolation, const std::string& modules) {
+  void startAgent(const std::string& isolation, const std::string& modules,
+                  const std::string& resources = "cpus:2;mem:1024;disk:2048") {
     std::vector<std::string> args = {
         "--master=" + master_.address(),
         "--status_update_retry_interval=200ms",
         "--registration_backoff_factor=10ms",
         "--executor_registration_timeout=20secs",
         "--executor_shutdown_grace_period=1secs",
-        "--resources=cpus:2;mem:1024;disk:2048",
+        "--resources=" + resources,
         "--isolation=" + isolation,
     };
     if (!modules.empty()) args.push_back("--modules=" + modules);
@@ -196,6 +201,55 @@ TEST_F(AgentIsolationTest, CgroupsOomFailsOnlyTheHog) {
   EXPECT_EQ(agent_->stop(), 0) << agent_->log();
   agent_.reset();
   EXPECT_TRUE(cgroups::testing::leftoverContainers(cgroupRoot_).empty());
+}
+
+// isolator_cgroups limits a container's processes by default (pids_max 4096): a
+// task that forks without end is held at the limit, its forks refused, while the
+// machine keeps its pid space. Without a default limit (pids_max 0, before) the
+// bomb below reached its own cap of 6000 processes.
+TEST_F(AgentIsolationTest, CgroupsDefaultPidsMaxHoldsAForkBomb) {
+  if (auto why = cgroups::testing::realCgroupsSkipReason()) GTEST_SKIP() << *why;
+  cgroupRoot_ = cgroups::testing::uniqueRoot("bomb");
+  cgroups::CgroupsOptions options;
+  options.root = cgroupRoot_;
+  auto layout = cgroups::chooseLayout(options, cgroups::readMounts());
+  ASSERT_TRUE(layout) << layout.error().message();
+  if (!layout->has("pids")) GTEST_SKIP() << "the pids controller is needed";
+  startAgent("isolator_cgroups",
+             R"({"libraries": [{"name": "isolator_cgroups", "modules": [{"name": "isolator_cgroups",
+                 "parameters": [{"key": "root", "value": ")" +
+                 cgroupRoot_ + R"("}]}]}]})",
+             "cpus:2;mem:4096;disk:2048");
+  // Forks sleepers until a fork fails (or 6000, so that an unlimited machine survives
+  // the test), then stays.
+  runTask(task("bomb",
+               "perl -e 'for (1..6000) { my $p = fork; last unless defined $p;"
+               " if (!$p) { exec \"sleep\", \"300\"; } } sleep 300'",
+               "cpus:0.5;mem:4096"));
+  ASSERT_TRUE(master_.waitFor(isUpdate("bomb", v1::TASK_RUNNING))) << agent_->log();
+
+  const fs::path pids = layout->roots.at("pids");
+  std::uint64_t current = 0;
+  std::uint64_t refused = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto containers = cgroups::childCgroups(pids);
+    if (containers.size() == 1) {
+      fs::path cgroup = pids / containers.front();
+      current = cgroups::readNumber(cgroup / "pids.current").value_or(0).value_or(0);
+      auto events = cgroups::readFile(cgroup / "pids.events");
+      refused = events ? cgroups::parseKeyValues(*events)["max"] : 0;
+      if (refused > 0 || current >= 6000) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  std::cout << "[ fork bomb ] " << current << " processes in the container, " << refused
+            << " forks refused at pids.max\n";
+  EXPECT_GT(refused, 0u) << "the bomb was not held: " << current << " processes";
+  EXPECT_LE(current, static_cast<std::uint64_t>(cgroups::kDefaultPidsMax));
+  EXPECT_GE(current, static_cast<std::uint64_t>(cgroups::kDefaultPidsMax) - 16);
+  // The bomb is held, not ended: its task is still running.
+  EXPECT_FALSE(master_.waitFor(isTerminalUpdateOf("bomb"), std::chrono::milliseconds(10)));
 }
 
 }  // namespace
