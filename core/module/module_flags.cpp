@@ -13,8 +13,8 @@ void addModuleFlags(Flags& flags, ModuleFlags* values) {
               "Module libraries to load, in Mesos's --modules JSON format: inline JSON, a "
               "path, or a file:// URL.")(
       "modules_dir", po::value<std::string>(&values->modulesDir)->default_value("", "\"\""),
-      "Load every *.json file in this folder (sorted by name) as a --modules config. "
-      "Not together with --modules.")(
+      "Load every *.json file in this folder (sorted by name) as a --modules config; a "
+      "*.json entry that is not a regular file is refused. Not together with --modules.")(
       "module_path", po::value<std::string>(&values->modulePath)->default_value("", "\"\""),
       "Colon-separated folders searched for libraries given by \"name\", after the "
       "installed modules folder (" PLEXUS_INSTALLED_MODULES_DIR ").");

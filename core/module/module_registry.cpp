@@ -155,10 +155,14 @@ Result<void> ModuleRegistry::addModule(const LibraryEntry& library, const fs::pa
     return fail("unknown module kind '" + std::string(found->kind) + "' (known: " + kinds + ")");
   }
   if (const LoadedModule* existing = find(entry.name)) {
+    // Even the same entry twice is refused (Mesos lets it pass): a copy left in a
+    // second file is a mistake waiting for the two copies to drift apart.
     bool identical = existing->manifest == found && existing->givenParameters == entry.parameters;
-    if (identical) return {};  // The same module listed again, as Mesos allows.
-    return fail("duplicate module name: already loaded from library '" + existing->libraryPath +
-                "' (" + existing->source + ")");
+    return fail(std::string(identical ? "duplicate module entry: the same module, with the same "
+                                        "parameters, is already loaded"
+                                      : "duplicate module name: already loaded") +
+                " from library '" + existing->libraryPath + "' (" + existing->source +
+                "); list each module once");
   }
   auto parameters =
       Parameters::validate({found->parameters, found->parameterCount}, entry.parameters);

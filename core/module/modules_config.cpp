@@ -158,6 +158,18 @@ Result<ModulesConfig> readModulesDir(const std::filesystem::path& dir) {
     if (entry.path().extension() == ".json") files.push_back(entry.path());
   }
   if (ec) return fail("cannot list --modules_dir '" + dir.string() + "': " + ec.message());
+  // Mesos fails to start on an entry of --modules_dir it cannot read as a file;
+  // so do we, saying what the entry is rather than calling it malformed JSON.
+  for (const auto& file : files) {
+    if (std::filesystem::is_directory(file, ec)) {
+      return fail("--modules_dir '" + dir.string() + "': '" + file.string() +
+                  "' is a directory, not a modules file (remove or rename it)");
+    }
+    if (!std::filesystem::is_regular_file(file, ec)) {
+      return fail("--modules_dir '" + dir.string() + "': '" + file.string() +
+                  "' is not a regular file (remove or rename it)");
+    }
+  }
   std::sort(files.begin(), files.end());
   ModulesConfig merged;
   for (const auto& file : files) {

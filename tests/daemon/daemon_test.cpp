@@ -167,6 +167,34 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{"UnknownFlag", {"--no_such_flag=1"}, "{}", {"no_such_flag", "--help"}}),
     [](const testing::TestParamInfo<Refusal>& info) { return info.param.name; });
 
+// --modules_dir: the same module entry in two files is refused naming the second
+// file and the module (it was silently accepted), and a folder named like a config
+// (x.json/) is refused as a folder (it was reported as malformed JSON).
+TEST(Daemon, ModulesDirRefusesADuplicateEntryAndAFolder) {
+  TempDir dir;
+  fs::create_directories(dir.path() / "twice");
+  std::string first = dir.write("twice/a.json", modulesJson("fixture_hook"));
+  std::string second = dir.write("twice/b.json", modulesJson("fixture_hook"));
+  Process twice("plexus-master", {"--modules_dir=" + (dir.path() / "twice").string()}, dir.path());
+  EXPECT_EQ(twice.wait(), 1);
+  std::string last = twice.lastErrLine();
+  for (const std::string& expected : {second, std::string("module 'fixture_hook'"),
+                                      std::string("duplicate module entry"), "(" + first + ")"}) {
+    EXPECT_NE(last.find(expected), std::string::npos) << "missing '" << expected << "' in " << last;
+  }
+
+  fs::create_directories(dir.path() / "folder" / "x.json");
+  Process folder("plexus-master", {"--modules_dir=" + (dir.path() / "folder").string()},
+                 dir.path());
+  EXPECT_EQ(folder.wait(), 1);
+  last = folder.lastErrLine();
+  EXPECT_NE(last.find("'" + (dir.path() / "folder" / "x.json").string() +
+                      "' is a directory, not a modules file"),
+            std::string::npos)
+      << last;
+  EXPECT_EQ(last.find("malformed"), std::string::npos) << last;
+}
+
 TEST(Daemon, MasterAndAgentServeHealthAndVersionAndStopOnSigterm) {
   TempDir dir;
   std::string config = dir.write("modules.json", modulesJson("fixture_hook"));

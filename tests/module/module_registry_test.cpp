@@ -81,10 +81,14 @@ TEST(ModuleRegistry, ResolvesLibraryNameOnSearchPath) {
   EXPECT_EQ(registry.find("fixture_isolator")->libraryPath, fixture("good_modules"));
 }
 
-TEST(ModuleRegistry, SameModuleListedTwiceIsHarmless) {
+TEST(ModuleRegistryRefuses, SameModuleListedTwice) {
   std::string once =
       R"({"file":")" + fixture("good_modules") + R"(","modules":[{"name":"fixture_isolator"}]})";
-  EXPECT_EQ(loadError(R"({"libraries":[)" + once + "," + once + "]}"), "");
+  EXPECT_EQ(loadError(R"({"libraries":[)" + once + "," + once + "]}"),
+            "modules.json: library '" + fixture("good_modules") +
+                "', module 'fixture_isolator': duplicate module entry: the same module, with the "
+                "same parameters, is already loaded from library '" +
+                fixture("good_modules") + "' (modules.json); list each module once");
 }
 
 TEST(ModuleRegistryRefuses, MissingFile) {
@@ -171,7 +175,8 @@ TEST(ModuleRegistryRefuses, DuplicateModuleName) {
   EXPECT_EQ(loadError(json), "modules.json: library '" + fixture("duplicate_name") +
                                  "', module 'fixture_hook': duplicate module name: already "
                                  "loaded from library '" +
-                                 fixture("good_modules") + "' (modules.json)");
+                                 fixture("good_modules") +
+                                 "' (modules.json); list each module once");
 }
 
 TEST(ModuleRegistryRefuses, SameNameWithOtherParameters) {
