@@ -158,16 +158,16 @@ void onChildren(int rc, const String_vector* strings, const Stat* stat, const vo
   post(static_cast<const Impl::Op*>(data), std::move(reply));
 }
 
+// The C client's own lines, errors included, go to DEBUG: while ZooKeeper is
+// unreachable it reports every failed connection attempt, about a hundred lines a
+// second, which drowned plexus-execute's output. What matters (the session lost,
+// expired or refused) the contender and the detector say once themselves;
+// --logging_level=DEBUG shows the client's lines too.
 void logLine(const char* message) {
   std::string_view text(message != nullptr ? message : "");
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
     text.remove_suffix(1);
-  if (text.find("ZOO_ERROR") != std::string_view::npos ||
-      text.find("ZOO_WARN") != std::string_view::npos) {
-    PLEXUS_LOG(Warning) << "ZooKeeper client: " << text;
-  } else {
-    PLEXUS_LOG(Debug) << "ZooKeeper client: " << text;
-  }
+  PLEXUS_LOG(Debug) << "ZooKeeper client: " << text;
 }
 
 }  // namespace

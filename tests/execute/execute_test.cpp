@@ -1,5 +1,6 @@
 // plexus-execute end to end: a real master, a fake agent driven by the test.
 #include <filesystem>
+#include <iostream>
 #include <signal.h>
 #include <thread>
 
@@ -134,6 +135,33 @@ TEST_F(Execute, SigtermExitsAfterTheKillTimeoutWhenTheTaskNeverEnds) {
   auto state = http::fetch("127.0.0.1", static_cast<uint16_t>(port_), {.target = "/state"});
   ASSERT_TRUE(state.has_value());
   EXPECT_NE(state->body.find("\"completed_frameworks\":[{"), std::string::npos) << state->body;
+}
+
+// While ZooKeeper is unreachable, plexus-execute at its default log level does not
+// print the ZooKeeper C client's lines (it printed about 110 a second);
+// --logging_level=DEBUG shows them.
+TEST_F(Execute, ZooKeeperClientLinesOnlyAtDebugLevel) {
+  auto count = [](const std::string& text) {
+    size_t lines = 0;
+    for (size_t at = text.find("ZooKeeper client:"); at != std::string::npos;
+         at = text.find("ZooKeeper client:", at + 1))
+      ++lines;
+    return lines;
+  };
+  // Nothing listens on port 1: every connection attempt fails at once.
+  std::vector<std::string> args = {"--master=zk://127.0.0.1:1/plexus", "--command=true"};
+  auto quiet = std::make_unique<Process>("plexus-execute", args, dir_.path());
+  args.push_back("--logging_level=DEBUG");
+  auto loud = std::make_unique<Process>("plexus-execute", args, dir_.path());
+  ASSERT_TRUE(loud->waitForLog("ZooKeeper client:", 20s)) << loud->err();
+  // The loud one has seen the client fail; give the quiet one as long again.
+  std::this_thread::sleep_for(1s);
+  quiet->signal(SIGKILL);
+  loud->signal(SIGKILL);
+  std::cout << "[ ZooKeeper client lines ] default level: " << count(quiet->err())
+            << ", DEBUG: " << count(loud->err()) << "\n";
+  EXPECT_EQ(count(quiet->err()), 0u) << quiet->err().substr(0, 2000);
+  EXPECT_GT(count(loud->err()), 0u);
 }
 
 }  // namespace
