@@ -61,6 +61,8 @@ class Agent {
   void detectMaster(const std::optional<v1::MasterInfo>& previous);
   void masterDetected(Result<std::optional<v1::MasterInfo>> leader);
   void onMasterHead(std::uint64_t generation, const http::Response& head);
+  // A non-2xx answer to the registration: logged with the master's message, retried.
+  void onMasterRefused(std::uint64_t generation, const http::Response& answer);
   void onMasterData(std::uint64_t generation, std::string_view bytes);
   void onMasterEnd(std::uint64_t generation, const std::string& why);
   void scheduleReconnect();

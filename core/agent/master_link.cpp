@@ -134,24 +134,27 @@ void Agent::connect() {
                              if (*alive)
                                onMasterEnd(generation, end ? "the master closed the stream"
                                                            : end.error().message());
+                           },
+                       .onRefused =
+                           [this, alive, generation](const http::Response& answer) {
+                             if (*alive) onMasterRefused(generation, answer);
                            }});
 }
 
 void Agent::onMasterHead(std::uint64_t generation, const http::Response& head) {
   if (generation != generation_) return;
-  if (head.status == 401) {
-    PLEXUS_LOG(Warning) << "Master refused the registration with 401 Unauthorized: "
-                        << (flags_.authorization.empty()
-                                ? "it authenticates agents; give this agent --credential"
-                                : "it does not accept the credential of principal '" +
-                                      flags_.principal + "' (check --credential)");
-    return;  // onEnd follows and retries
-  }
-  if (head.status != 200) {
-    PLEXUS_LOG(Warning) << "Master refused the registration with " << head.status;
-    return;  // onEnd follows and retries
-  }
   if (auto id = head.header(kStreamIdHeader)) streamId_ = std::string(*id);
+}
+
+void Agent::onMasterRefused(std::uint64_t generation, const http::Response& answer) {
+  if (generation != generation_) return;
+  std::string why = "Master refused the registration with " + http::describeRefusal(answer);
+  if (answer.status == 401) {
+    why += flags_.authorization.empty() ? " (it authenticates agents; give this agent --credential)"
+                                        : " (it does not accept the credential of principal '" +
+                                              flags_.principal + "'; check --credential)";
+  }
+  onMasterEnd(generation, why);
 }
 
 void Agent::onMasterData(std::uint64_t generation, std::string_view bytes) {

@@ -132,16 +132,14 @@ void CommandExecutor::subscribe() {
        .target = "/api/v1/executor",
        .headers = callHeaders(true),
        .body = call.SerializeAsString()},
-      {.onHead =
-           [this](const http::Response& head) {
-             if (head.status != 200) {
-               PLEXUS_LOG(Warning) << "The agent refused SUBSCRIBE with " << head.status;
-             }
-           },
-       .onData = [this](std::string_view bytes) { onData(bytes); },
+      {.onData = [this](std::string_view bytes) { onData(bytes); },
        .onEnd =
            [this](Result<void> end) {
              onDisconnected(end ? "the agent closed the event stream" : end.error().message());
+           },
+       .onRefused =
+           [this](const http::Response& answer) {
+             onDisconnected("the agent refused SUBSCRIBE: " + http::describeRefusal(answer));
            }});
 }
 

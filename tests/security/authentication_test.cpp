@@ -154,8 +154,12 @@ TEST_F(AuthenticationTest, AnAgentWithoutACredentialIsNotAdmitted) {
           return args;
         }(),
         dir_.path());
-    EXPECT_TRUE(agent.waitForLog("Master refused the registration with 401 Unauthorized"))
+    // The master's own message, not the 401's body fed to the event decoder.
+    EXPECT_TRUE(
+        agent.waitForLog("Master refused the registration with 401 Unauthorized: "
+                         "Unauthorized: /internal/v1/agent needs credentials"))
         << agent.err();
+    EXPECT_EQ(agent.err().find("malformed RecordIO"), std::string::npos) << agent.err();
     EXPECT_NE(
         agent.err().find(credential.empty() ? "give this agent --credential" : "principal 'agent'"),
         std::string::npos)

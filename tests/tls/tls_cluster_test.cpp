@@ -3,6 +3,7 @@
 // clients), a task run through them, and clients that do not trust the CA failing
 // with a clear error.
 #include <cstdlib>
+#include <openssl/ssl.h>
 
 #include <gtest/gtest.h>
 
@@ -129,6 +130,50 @@ TEST_F(TlsTest, AClientThatDoesNotTrustTheCaFailsClearly) {
   auto state = masterJson("/state");
   ASSERT_TRUE(state.is_object());
   EXPECT_TRUE(state.at("frameworks").as_array().empty());
+}
+
+// TLS 1.2 with a CBC suite and SHA-1 MAC is refused by default (it was accepted);
+// AEAD suites are accepted; LIBPROCESS_SSL_CIPHERS, Mesos's variable, lets an
+// operator name other suites.
+TEST_F(TlsTest, Tls12CbcSha1SuitesAreRefusedUnlessConfigured) {
+  auto health = [](int port, const char* suite) {
+    http::TlsConfig config;
+    config.enabled = true;
+    config.caFile = dir() + "/plexus-ca.pem";
+    auto context = http::makeClientTlsContext(config);
+    EXPECT_TRUE(context) << context.error().message();
+    if (!context) return Result<http::Response>(fail("no context"));
+    ::SSL_CTX_set_max_proto_version((*context)->native_handle(), TLS1_2_VERSION);
+    EXPECT_EQ(::SSL_CTX_set_cipher_list((*context)->native_handle(), suite), 1) << suite;
+    return http::fetch("127.0.0.1", static_cast<uint16_t>(port),
+                       {.method = "GET", .target = "/health"},
+                       http::ClientOptions{.tls = *context});
+  };
+  auto cbc = health(port_, "ECDHE-ECDSA-AES128-SHA");
+  ASSERT_FALSE(cbc && cbc->status == 200) << "TLS 1.2 ECDHE-ECDSA-AES128-SHA was accepted";
+  EXPECT_NE(cbc.error().message().find("TLS handshake with 127.0.0.1"), std::string::npos)
+      << cbc.error().message();
+  auto gcm = health(port_, "ECDHE-ECDSA-AES128-GCM-SHA256");
+  ASSERT_TRUE(gcm) << gcm.error().message();
+  EXPECT_EQ(gcm->status, 200u);
+
+  Process master("plexus-master",
+                 {"--port=0", "--work_dir=" + (dir_.path() / "cbc-master").string()}, dir_.path(),
+                 {"LIBPROCESS_SSL_CIPHERS=ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA"});
+  int port = master.waitForPort();
+  ASSERT_GT(port, 0) << master.err();
+  auto chosen = health(port, "ECDHE-ECDSA-AES128-SHA");
+  ASSERT_TRUE(chosen) << chosen.error().message();
+  EXPECT_EQ(chosen->status, 200u);
+  master.signal(SIGTERM);
+  EXPECT_EQ(master.wait(), 0) << master.err();
+
+  Process unknown("plexus-master",
+                  {"--port=0", "--work_dir=" + (dir_.path() / "bad-master").string()}, dir_.path(),
+                  {"LIBPROCESS_SSL_CIPHERS=NO-SUCH-SUITE"});
+  EXPECT_EQ(unknown.wait(), 1);
+  EXPECT_NE(unknown.lastErrLine().find("LIBPROCESS_SSL_CIPHERS=NO-SUCH-SUITE"), std::string::npos)
+      << unknown.err();
 }
 
 // The --ssl_* flags turn TLS on by themselves (here over an environment that says

@@ -38,6 +38,16 @@ void Client::cancelAll() {
   shared_->pool.clear();
 }
 
+std::string describeRefusal(const Response& answer) {
+  std::string text = std::to_string(answer.status) + " " + std::string(reasonPhrase(answer.status));
+  std::string_view body = answer.body;
+  body = body.substr(0, body.find('\n'));
+  while (!body.empty() && (body.back() == '\r' || body.back() == ' '))
+    body.remove_suffix(1);
+  if (!body.empty()) text += ": " + std::string(body.substr(0, 1024));
+  return text;
+}
+
 Result<Response> fetch(std::string_view host, std::uint16_t port, ClientRequest request,
                        ClientOptions options) {
   boost::asio::io_context io;

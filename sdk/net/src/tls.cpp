@@ -46,6 +46,18 @@ Result<void> loadCa(ssl::context& context, const TlsConfig& config) {
   return {};
 }
 
+// TLS 1.2's suites from LIBPROCESS_SSL_CIPHERS (TLS 1.3's are all AEAD already).
+Result<void> setCiphers(ssl::context& context, const TlsConfig& config) {
+  if (::SSL_CTX_set_cipher_list(context.native_handle(), config.ciphers.c_str()) != 1) {
+    ::ERR_clear_error();
+    return fail("LIBPROCESS_SSL_CIPHERS=" + config.ciphers +
+                ": OpenSSL knows none of these cipher suites (expected names separated by ':', "
+                "e.g. " +
+                std::string(kDefaultTlsCiphers).substr(0, 29) + ")");
+  }
+  return {};
+}
+
 Result<void> loadIdentity(ssl::context& context, const TlsConfig& config) {
   boost::system::error_code error;
   context.use_certificate_chain_file(config.certFile, error);
@@ -74,6 +86,8 @@ Result<TlsConfig> TlsConfig::fromEnvironment() {
   config.keyFile = env("LIBPROCESS_SSL_KEY_FILE");
   config.caFile = env("LIBPROCESS_SSL_CA_FILE");
   config.caDir = env("LIBPROCESS_SSL_CA_DIR");
+  if (std::string ciphers = env("LIBPROCESS_SSL_CIPHERS"); !ciphers.empty())
+    config.ciphers = std::move(ciphers);
   auto verify = flag("LIBPROCESS_SSL_VERIFY_CERT", true);
   if (!verify) return fail(verify.error());
   config.verifyCert = *verify;
@@ -97,6 +111,7 @@ Result<std::shared_ptr<ssl::context>> makeServerTlsContext(const TlsConfig& conf
   auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
   context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  PLEXUS_TRY(setCiphers(*context, config));
   PLEXUS_TRY(loadIdentity(*context, config));
   if (config.requireCert) {
     PLEXUS_TRY(loadCa(*context, config));
@@ -111,6 +126,7 @@ Result<std::shared_ptr<ssl::context>> makeClientTlsContext(const TlsConfig& conf
   auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
   context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  PLEXUS_TRY(setCiphers(*context, config));
   if (config.verifyCert) {
     PLEXUS_TRY(loadCa(*context, config));
     context->set_verify_mode(ssl::verify_peer);

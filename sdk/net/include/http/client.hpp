@@ -85,7 +85,19 @@ struct StreamCallbacks {
   // Once at the end: success when the body completed, or the error (connection
   // lost, timeout, malformed response). Not called after cancel(). Optional.
   std::function<void(Result<void> end)> onEnd{};
+  // Optional. When set, an answer whose status is not 2xx (a 400 or 401 in place of
+  // an event stream) is read whole, its body cut at kMaxRefusalBody bytes, and
+  // handed here instead of to onHead, onData and onEnd: callers show the server's
+  // status and message rather than feeding an error text to a RecordIO decoder.
+  std::function<void(const Response& answer)> onRefused{};
 };
+
+// How much of a refusal's body StreamCallbacks::onRefused gets.
+inline constexpr std::size_t kMaxRefusalBody = 64 * 1024;
+
+// "401 Unauthorized: <the body's first line>" (or without ": ..." when the body is
+// empty), for messages about a refused call.
+std::string describeRefusal(const Response& answer);
 
 // A call in progress. Keep it to cancel; dropping it does not cancel.
 class ClientCall {

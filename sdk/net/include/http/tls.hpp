@@ -9,7 +9,11 @@
 //                                        host name (default **true**: unlike Mesos,
 //                                        verification is on unless set to false)
 //   LIBPROCESS_SSL_REQUIRE_CERT=false    servers require and verify client certificates
+//   LIBPROCESS_SSL_CIPHERS=a:b:...       TLS 1.2 cipher suites, OpenSSL's names (default
+//                                        kDefaultTlsCiphers: forward-secret AEAD suites
+//                                        only, unlike Mesos's CBC-SHA1 default)
 //
+// TLS 1.0 and 1.1 are always refused; TLS 1.3 uses OpenSSL's suites (all AEAD).
 // Daemons, plexus-execute, the SDK's scheduler and executor libraries and every
 // http::Client read the same variables, and the agent passes them on to executors,
 // so one environment turns a whole cluster to TLS. Plain HTTP stays the default.
@@ -26,6 +30,16 @@
 
 namespace plexus::http {
 
+// The TLS 1.2 suites offered and accepted unless LIBPROCESS_SSL_CIPHERS says
+// otherwise: ECDHE or DHE key exchange with AES-GCM or ChaCha20-Poly1305, as modern
+// servers do; no CBC suites (their SHA-1 MACs and padding oracles) and no RSA key
+// exchange.
+inline constexpr const char* kDefaultTlsCiphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+    "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384";
+
 struct TlsConfig {
   bool enabled = false;
   std::string certFile;
@@ -34,6 +48,7 @@ struct TlsConfig {
   std::string caDir;
   bool verifyCert = true;
   bool requireCert = false;
+  std::string ciphers = kDefaultTlsCiphers;
 
   // From the LIBPROCESS_SSL_* variables; an Error names the bad variable.
   [[nodiscard]] static Result<TlsConfig> fromEnvironment();

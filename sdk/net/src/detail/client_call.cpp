@@ -373,7 +373,12 @@ void StreamCall::onHead(const error_code& ec) {
   }
   armDeadline(shared_->options.streamIdleTimeout, "data on the stream of " + describe());
   auto self = shared_from_this();  // a callback may drop the last other reference
-  if (callbacks_.onHead) callbacks_.onHead(headOf(parser_->get().base()));
+  Response head = headOf(parser_->get().base());
+  if (callbacks_.onRefused && (head.status < 200 || head.status > 299)) {
+    refusal_ = std::move(head);
+  } else if (callbacks_.onHead) {
+    callbacks_.onHead(head);
+  }
   if (finished_) return;
   if (parser_->is_done()) {
     end({});
@@ -402,7 +407,16 @@ void StreamCall::onBody(const error_code& readError) {
   std::size_t got = chunk_.size() - parser_->get().body().size;
   if (got > 0) {
     armDeadline(shared_->options.streamIdleTimeout, "data on the stream of " + describe());
-    if (callbacks_.onData) callbacks_.onData(std::string_view(chunk_.data(), got));
+    if (refusal_) {
+      std::string& body = refusal_->body;
+      body.append(chunk_.data(), std::min(got, kMaxRefusalBody - body.size()));
+      if (body.size() == kMaxRefusalBody) {
+        end({});
+        return;
+      }
+    } else if (callbacks_.onData) {
+      callbacks_.onData(std::string_view(chunk_.data(), got));
+    }
     if (finished_) return;
   }
   if (parser_->is_done()) {
@@ -415,15 +429,16 @@ void StreamCall::onBody(const error_code& readError) {
 void StreamCall::end(Result<void> result) {
   if (!finish()) return;
   closeSocket();
-  auto onEnd = std::move(callbacks_.onEnd);
-  callbacks_ = {};
-  if (onEnd) onEnd(std::move(result));
+  auto callbacks = std::exchange(callbacks_, {});
+  if (refusal_ && callbacks.onRefused) return callbacks.onRefused(*refusal_);
+  if (callbacks.onEnd) callbacks.onEnd(std::move(result));
 }
 
 void StreamCall::deliverError(Error error) {
-  auto onEnd = std::move(callbacks_.onEnd);
-  callbacks_ = {};
-  if (onEnd) onEnd(fail(std::move(error)));
+  auto callbacks = std::exchange(callbacks_, {});
+  // A refusal whose body broke off is still the server's answer.
+  if (refusal_ && callbacks.onRefused) return callbacks.onRefused(*refusal_);
+  if (callbacks.onEnd) callbacks.onEnd(fail(std::move(error)));
 }
 
 }  // namespace plexus::http::detail

@@ -168,6 +168,8 @@ class StreamCall final : public ClientCallBase {
   StreamCallbacks callbacks_;
   std::optional<Parser> parser_;
   std::vector<char> chunk_;
+  // A non-2xx answer being read whole for callbacks_.onRefused.
+  std::optional<Response> refusal_;
 };
 
 // The status and headers of a parsed Beast response, as ours (body empty).
