@@ -95,31 +95,39 @@ Result<void> Agent::start() {
   containerizer_ = std::make_unique<Containerizer>(context_.io, context_.runtime, isolators_);
   client_ = std::make_unique<http::Client>(context_.io);
 
+  // Executors may use the server's reserved connections; endpoints without a body
+  // refuse one.
   for (const char* path : {"/api/v1/executor", "/slave(1)/api/v1/executor"}) {
-    PLEXUS_TRY(
-        context_.server.route(path, [this](http::Request request, http::Responder responder) {
-          executorApi(std::move(request), std::move(responder));
-        }));
+    PLEXUS_TRY(context_.server.route(path,
+                                     [this](http::Request request, http::Responder responder) {
+                                       executorApi(std::move(request), std::move(responder));
+                                     },
+                                     {.reserved = true}));
   }
+  const http::RouteOptions noBody{.maxBodyBytes = 0};
 
   for (const char* path : {"/monitor/statistics", "/monitor/statistics.json",
                            "/slave(1)/monitor/statistics", "/slave(1)/monitor/statistics.json"}) {
-    PLEXUS_TRY(
-        context_.server.route(path, [this](http::Request request, http::Responder responder) {
+    PLEXUS_TRY(context_.server.route(
+        path,
+        [this](http::Request request, http::Responder responder) {
           monitorStatistics(std::move(request), std::move(responder));
-        }));
+        },
+        noBody));
   }
 
-  PLEXUS_TRY(context_.server.route("/metrics/snapshot",
-                                   [this](http::Request request, http::Responder responder) {
-                                     metricsSnapshot(std::move(request), std::move(responder));
-                                   }));
+  PLEXUS_TRY(context_.server.route(
+      "/metrics/snapshot",
+      [this](http::Request request, http::Responder responder) {
+        metricsSnapshot(std::move(request), std::move(responder));
+      },
+      noBody));
 
   auto state = http::jsonGetHandler([this] { return stateJson(); });
   auto flags = http::jsonGetHandler([this] { return flagsJson(); });
   for (const char* prefix : {"", "/slave(1)"}) {
-    PLEXUS_TRY(context_.server.route(std::string(prefix) + "/state", state));
-    PLEXUS_TRY(context_.server.route(std::string(prefix) + "/flags", flags));
+    PLEXUS_TRY(context_.server.route(std::string(prefix) + "/state", state, noBody));
+    PLEXUS_TRY(context_.server.route(std::string(prefix) + "/flags", flags, noBody));
   }
 
   if (detector_ != nullptr) {

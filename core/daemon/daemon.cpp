@@ -3,6 +3,7 @@
 #include <csignal>
 #include <iostream>
 #include <sstream>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/asio/signal_set.hpp>
@@ -46,7 +47,34 @@ void addCommonFlags(Flags& flags, CommonFlags* values, const DaemonSpec& spec) {
       "empty); clients verify the server's certificate and host name.")(
       "ssl_require_client_cert",
       po::value<bool>(&values->sslRequireClientCert)->default_value(false)->implicit_value(true),
-      "Require and verify a certificate from every client (against --ssl_ca_file).");
+      "Require and verify a certificate from every client (against --ssl_ca_file).")(
+      "http_idle_timeout",
+      po::value<std::string>(&values->httpIdleTimeout)->default_value("60secs"),
+      "Close an HTTP connection that waits this long for its next request. Event streams "
+      "(schedulers', executors', agents') and requests being answered are never timed out.")(
+      "http_header_timeout",
+      po::value<std::string>(&values->httpHeaderTimeout)->default_value("10secs"),
+      "A request's line and headers (and a TLS handshake) must arrive within this; else 408 "
+      "and the connection closes (slow senders cannot hold connections).")(
+      "http_body_timeout",
+      po::value<std::string>(&values->httpBodyTimeout)->default_value("60secs"),
+      "A request's body must arrive within this of its headers; else 408 and the connection "
+      "closes.")(
+      "http_max_request_body",
+      po::value<std::string>(&values->httpMaxRequestBody)->default_value("64MB"),
+      "Largest request body; more gets 413 (endpoints that take no body, such as /health and "
+      "/state, refuse any).")(
+      "http_request_body_budget",
+      po::value<std::string>(&values->httpRequestBodyBudget)->default_value("256MB"),
+      "Memory for the request bodies of every connection together; a body that would go past "
+      "it gets 503 with Retry-After.")(
+      "http_max_connections", po::value<int>(&values->httpMaxConnections)->default_value(0),
+      "Most HTTP connections open at once; at the limit a new one closes the connection idle "
+      "the longest, or gets 503. 0: three quarters of the soft RLIMIT_NOFILE.")(
+      "http_reserved_connections",
+      po::value<int>(&values->httpReservedConnections)->default_value(0),
+      "The last connections below --http_max_connections, kept for agents, executors and the "
+      "calls of open event streams (one request each). 0: a tenth of --http_max_connections.");
   module::addModuleFlags(flags, &values->modules);
 }
 
@@ -67,6 +95,18 @@ Result<void> exportTlsFlags(const CommonFlags& flags) {
   return {};
 }
 
+Result<std::chrono::milliseconds> timeoutFlag(const std::string& name, const std::string& text) {
+  auto parsed = parseDuration(text);
+  if (!parsed) return fail(parsed.error().context("--" + name));
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*parsed);
+}
+
+Result<std::uint64_t> bytesFlag(const std::string& name, const std::string& text) {
+  auto parsed = parseBytes(text);
+  if (!parsed) return fail(parsed.error().context("--" + name));
+  return *parsed;
+}
+
 void serveBasics(http::Server& server) {
   auto health = [](http::Request request, http::Responder responder) {
     responder.respond(http::response(200, "", "text/plain"));
@@ -80,9 +120,9 @@ void serveBasics(http::Server& server) {
     responder.respond(http::jsonOk(request, http::serializeJson(body)));
   };
   for (const char* path : {"/health", "/master/health", "/slave(1)/health"}) {
-    (void)server.route(path, health);
+    (void)server.route(path, health, {.maxBodyBytes = 0});
   }
-  (void)server.route("/version", version);
+  (void)server.route("/version", version, {.maxBodyBytes = 0});
 }
 
 // Prints the refusal as the last line on stderr and returns the exit status.
@@ -161,7 +201,12 @@ int runDaemon(int argc, char** argv, const DaemonSpec& spec) {
     return refuse(spec, "refusing to start: " + exported.error().message());
   const auto& tls = http::tlsFromEnvironment();
   if (!tls) return refuse(spec, "refusing to start: " + tls.error().message());
-  http::ServerOptions serverOptions;
+  auto httpOptions = httpServerOptions(common);
+  if (!httpOptions) return refuse(spec, "refusing to start: " + httpOptions.error().message());
+  http::ServerOptions serverOptions = std::move(*httpOptions);
+  PLEXUS_LOG(Info) << "HTTP: at most " << serverOptions.maxConnections << " connections ("
+                   << serverOptions.reservedConnections
+                   << " of them kept for agents, executors and event streams' calls)";
   if (tls->enabled) {
     auto context = http::makeServerTlsContext(*tls);
     if (!context) return refuse(spec, "refusing to start: " + context.error().message());
@@ -212,6 +257,51 @@ int runDaemon(int argc, char** argv, const DaemonSpec& spec) {
   PLEXUS_LOG(Info) << spec.program << " stopped" << (exitStatus != 0 ? " (exit status " : "")
                    << (exitStatus != 0 ? std::to_string(exitStatus) + ")" : "");
   return exitStatus;
+}
+
+Result<http::ServerOptions> httpServerOptions(const CommonFlags& flags) {
+  http::ServerOptions options;
+  auto idle = timeoutFlag("http_idle_timeout", flags.httpIdleTimeout);
+  auto header = timeoutFlag("http_header_timeout", flags.httpHeaderTimeout);
+  auto body = timeoutFlag("http_body_timeout", flags.httpBodyTimeout);
+  auto maxBody = bytesFlag("http_max_request_body", flags.httpMaxRequestBody);
+  auto budget = bytesFlag("http_request_body_budget", flags.httpRequestBodyBudget);
+  for (const Error* error : {idle ? nullptr : &idle.error(), header ? nullptr : &header.error(),
+                             body ? nullptr : &body.error(), maxBody ? nullptr : &maxBody.error(),
+                             budget ? nullptr : &budget.error()}) {
+    if (error != nullptr) return fail(*error);
+  }
+  options.idleTimeout = *idle;
+  options.headerTimeout = *header;
+  options.bodyTimeout = *body;
+  options.maxBodyBytes = *maxBody;
+  options.bodyBudgetBytes = *budget;
+  if (options.bodyBudgetBytes < options.maxBodyBytes) {
+    return fail("--http_request_body_budget=" + flags.httpRequestBodyBudget +
+                " is less than --http_max_request_body=" + flags.httpMaxRequestBody +
+                ": one largest body must fit in the budget");
+  }
+  if (flags.httpMaxConnections < 0 || flags.httpReservedConnections < 0) {
+    return fail("--http_max_connections and --http_reserved_connections must not be negative");
+  }
+  std::size_t cap = static_cast<std::size_t>(flags.httpMaxConnections);
+  if (cap == 0) {
+    // Leave a quarter of the descriptors to everything else (the registry, the
+    // executors' pipes and logs, outgoing connections), so accept() does not run dry.
+    rlimit limit{};
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+    rlim_t soft = limit.rlim_cur == RLIM_INFINITY ? rlim_t(1) << 20 : limit.rlim_cur;
+    cap = std::max<std::size_t>(static_cast<std::size_t>(soft / 4 * 3), 16);
+  }
+  std::size_t reserved = static_cast<std::size_t>(flags.httpReservedConnections);
+  if (reserved == 0) reserved = std::max<std::size_t>(cap / 10, 1);
+  if (reserved >= cap) {
+    return fail("--http_reserved_connections=" + std::to_string(reserved) +
+                " must be less than --http_max_connections (" + std::to_string(cap) + ")");
+  }
+  options.maxConnections = cap;
+  options.reservedConnections = reserved;
+  return options;
 }
 
 bool isZooKeeperUrl(std::string_view address) {

@@ -42,8 +42,21 @@ struct CommonFlags {
   std::string sslKeyFile;
   std::string sslCaFile;
   bool sslRequireClientCert = false;
+  // The HTTP server's limits (docs/security.md, "Hardening"), as given.
+  std::string httpIdleTimeout;
+  std::string httpHeaderTimeout;
+  std::string httpBodyTimeout;
+  std::string httpMaxRequestBody;
+  std::string httpRequestBodyBudget;
+  int httpMaxConnections = 0;
+  int httpReservedConnections = 0;
   module::ModuleFlags modules;
 };
+
+// The HTTP server's options from the --http_* flags: durations and sizes parsed,
+// the connection cap (0: three quarters of the soft RLIMIT_NOFILE) and its reserve
+// (0: a tenth of the cap) worked out. Errors name the flag.
+[[nodiscard]] Result<http::ServerOptions> httpServerOptions(const CommonFlags& flags);
 
 // What a role's start() works with; all of it lives until the loop stops.
 struct DaemonContext {

@@ -11,12 +11,13 @@ std::string_view normalise(std::string_view path) {
 
 }  // namespace
 
-Result<void> Router::add(std::string_view path, Handler handler) {
+Result<void> Router::add(std::string_view path, Handler handler, RouteOptions options) {
   if (path.empty() || path.front() != '/') {
     return fail("route '" + std::string(path) + "' must start with '/'");
   }
   if (!handler) return fail("route '" + std::string(path) + "' has an empty handler");
-  routes_.insert_or_assign(std::string(normalise(path)), std::move(handler));
+  routes_.insert_or_assign(std::string(normalise(path)),
+                           Route{std::move(handler), std::move(options)});
   return {};
 }
 
@@ -28,6 +29,11 @@ bool Router::remove(std::string_view path) {
 }
 
 const Handler* Router::match(std::string_view path) const {
+  const Route* route = matchRoute(path);
+  return route == nullptr ? nullptr : &route->handler;
+}
+
+const Route* Router::matchRoute(std::string_view path) const {
   if (path.empty() || path.front() != '/') return nullptr;
   // Strip trailing segments until a registered prefix remains, as libprocess does.
   std::string_view candidate = normalise(path);

@@ -11,8 +11,8 @@ Server::~Server() {
   stop();
 }
 
-Result<void> Server::route(std::string_view path, Handler handler) {
-  return core_->router().add(path, std::move(handler));
+Result<void> Server::route(std::string_view path, Handler handler, RouteOptions options) {
+  return core_->router().add(path, std::move(handler), std::move(options));
 }
 
 void Server::setGate(Gate gate) {
@@ -40,6 +40,10 @@ boost::asio::ip::tcp::endpoint Server::endpoint() const {
 
 std::size_t Server::connectionCount() const {
   return core_->connectionCount();
+}
+
+std::uint64_t Server::bodyBytesInUse() const {
+  return core_->bodyBytesInUse();
 }
 
 void Server::stop() {

@@ -16,10 +16,28 @@
 // Per connection: keep-alive (HTTP/1.1 default, `Connection: close` honoured),
 // pipelined requests answered in order, one write at a time, `Expect: 100-continue`
 // answered. Limits answer and close: headers over maxHeaderBytes get 431, a body
-// over maxBodyBytes 413, a malformed request 400. A connection that sends nothing
-// for idleTimeout while no request is being answered is closed; a write stalled
-// for writeTimeout closes it too. Unknown paths get 404. An HTTP error is a reply,
-// never a crash: nothing a client sends can stop the loop.
+// over maxBodyBytes or its route's RouteOptions::maxBodyBytes 413 (before the body
+// is read when its Content-Length says so), a malformed request 400.
+// Unknown paths get 404. An HTTP error is a reply, never a crash: nothing a client
+// sends can stop the loop.
+//
+// Resources a client can hold are bounded:
+//   * memory: request bodies being received (or held by a handler that has not
+//     answered yet) share bodyBudgetBytes across every connection; a body that would
+//     go past it gets 503 with Retry-After, and the connection closes.
+//   * time: a connection waiting for its next request is closed after idleTimeout; a
+//     request's line and headers must arrive within headerTimeout of its first byte,
+//     its body within bodyTimeout of its headers (else 408 and close), so a client
+//     sending a byte a second (slowloris) is cut off. A request being answered, and a
+//     streaming response (an event stream) however long it lasts, are never timed out;
+//     a write stalled for writeTimeout closes the connection.
+//   * connections: at most maxConnections are open. The last reservedConnections of
+//     them serve only routes that may use the reserve (RouteOptions::reserved, e.g.
+//     agents registering, executors, calls of open event streams), one request each;
+//     other requests on them get 503. At the cap a new connection closes the one idle
+//     the longest (no request in progress), or gets 503 and is closed when none is.
+//     Out of file descriptors, accept backs off and closes idle connections, and says
+//     so in the log at most once per 10 seconds.
 //
 // Thread-safety: construct, route, listen, stop and destroy on the io_context's
 // thread (or before it runs). Destruction stops the server; handlers still holding
@@ -49,9 +67,21 @@ struct ServerOptions {
   std::size_t maxHeaderBytes = 64 * 1024;
   // Largest request body; more gets 413 and the connection closes.
   std::uint64_t maxBodyBytes = 64ull * 1024 * 1024;
-  // Close a connection that sends nothing for this long while no request of it is
-  // being answered. Zero disables the timeout. Streaming responses are exempt.
+  // The request bodies of every connection together: past it, 503. Zero: no budget.
+  std::uint64_t bodyBudgetBytes = 256ull * 1024 * 1024;
+  // Close a connection waiting this long for its next request (keep-alive), before
+  // its first byte. Zero disables the timeout. Streaming responses are exempt.
   std::chrono::milliseconds idleTimeout = std::chrono::seconds(60);
+  // A request's line and headers must arrive within this of its first byte (and a TLS
+  // handshake within this of the accept); else 408 and close. Zero disables.
+  std::chrono::milliseconds headerTimeout = std::chrono::seconds(10);
+  // A request's body must arrive within this of its headers; else 408 and close.
+  // Zero disables.
+  std::chrono::milliseconds bodyTimeout = std::chrono::seconds(60);
+  // Open connections at most (0: no cap), and how many of them are kept for the
+  // routes that may use the reserve (see above).
+  std::size_t maxConnections = 0;
+  std::size_t reservedConnections = 0;
   // Close a connection whose pending write makes no progress for this long. Zero disables.
   std::chrono::milliseconds writeTimeout = std::chrono::seconds(60);
   // Bytes a connection may have waiting to be written (a stream to a slow reader);
@@ -74,9 +104,10 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Registers `handler` for `path` (longest-prefix routing, see router.hpp).
-  // May be called before or after listen().
-  [[nodiscard]] Result<void> route(std::string_view path, Handler handler);
+  // Registers `handler` for `path` (longest-prefix routing, see router.hpp), with
+  // the body limit and reserve rights of `options`. May be called before or after listen().
+  [[nodiscard]] Result<void> route(std::string_view path, Handler handler,
+                                   RouteOptions options = {});
   // The routing table itself, for removal or lookups.
   Router& router();
 
@@ -95,8 +126,9 @@ class Server {
   std::uint16_t port() const;
   boost::asio::ip::tcp::endpoint endpoint() const;
 
-  // Open connections right now (for tests and metrics).
+  // Open connections right now, and request body bytes held now (for tests and metrics).
   std::size_t connectionCount() const;
+  std::uint64_t bodyBytesInUse() const;
 
   // Closes the acceptor and every connection (their streams see onDisconnect).
   // Idempotent. The server can't listen again afterwards.

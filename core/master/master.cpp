@@ -94,12 +94,17 @@ Result<void> Master::start() {
   auto schedulerHandler = leaderOnly([scheduler](http::Request request, http::Responder responder) {
     scheduler->handle(request, responder);
   });
-  PLEXUS_TRY(context_.server.route("/api/v1/scheduler", schedulerHandler));
-  PLEXUS_TRY(context_.server.route("/master/api/v1/scheduler", schedulerHandler));
+  // At the connection limit, agents and the calls of subscribed schedulers still
+  // get in (the server's reserved connections); endpoints without a body refuse one.
+  const http::RouteOptions streamCalls{.reservedWithHeader = "Mesos-Stream-Id"};
+  const http::RouteOptions noBody{.maxBodyBytes = 0};
+  PLEXUS_TRY(context_.server.route("/api/v1/scheduler", schedulerHandler, streamCalls));
+  PLEXUS_TRY(context_.server.route("/master/api/v1/scheduler", schedulerHandler, streamCalls));
   PLEXUS_TRY(context_.server.route(
       "/internal/v1/agent", leaderOnly([agents](http::Request request, http::Responder responder) {
         agents->handle(request, responder);
-      })));
+      }),
+      {.reserved = true}));
   auto operatorApi = std::make_shared<OperatorApi>(*this);
   auto operatorHandler =
       leaderOnly([operatorApi](http::Request request, http::Responder responder) {
@@ -111,30 +116,35 @@ Result<void> Master::start() {
     std::string at(prefix);
     PLEXUS_TRY(context_.server.route(at + "/roles", leaderOnly(http::jsonGetHandler([operatorApi] {
                                        return operatorApi->rolesJson();
-                                     }))));
+                                     })),
+                                     noBody));
     PLEXUS_TRY(context_.server.route(
         at + "/weights",
-        leaderOnly(http::jsonGetHandler([operatorApi] { return operatorApi->weightsJson(); }))));
+        leaderOnly(http::jsonGetHandler([operatorApi] { return operatorApi->weightsJson(); })),
+        noBody));
     PLEXUS_TRY(context_.server.route(at + "/quota", leaderOnly(http::jsonGetHandler([operatorApi] {
                                        return operatorApi->quotaJson();
-                                     }))));
+                                     })),
+                                     noBody));
     PLEXUS_TRY(context_.server.route(
-        at + "/redirect", [this, at](http::Request request, http::Responder responder) {
+        at + "/redirect",
+        [this, at](http::Request request, http::Responder responder) {
           if (request.path != at + "/redirect" && request.path != at + "/redirect/") {
             responder.respond(http::notFound(request.path));
             return;
           }
           redirect(request, responder, true);
-        }));
+        },
+        noBody));
   }
   auto stateHandler = http::jsonGetHandler([state] { return state->state(); });
-  PLEXUS_TRY(context_.server.route("/state", stateHandler));
-  PLEXUS_TRY(context_.server.route("/master/state", stateHandler));
+  PLEXUS_TRY(context_.server.route("/state", stateHandler, noBody));
+  PLEXUS_TRY(context_.server.route("/master/state", stateHandler, noBody));
   auto metricsHandler = http::jsonGetHandler([state] { return state->metrics(); });
-  PLEXUS_TRY(context_.server.route("/metrics/snapshot", metricsHandler));
+  PLEXUS_TRY(context_.server.route("/metrics/snapshot", metricsHandler, noBody));
   auto flagsHandler = http::jsonGetHandler([state] { return state->flags(); });
-  PLEXUS_TRY(context_.server.route("/flags", flagsHandler));
-  PLEXUS_TRY(context_.server.route("/master/flags", flagsHandler));
+  PLEXUS_TRY(context_.server.route("/flags", flagsHandler, noBody));
+  PLEXUS_TRY(context_.server.route("/master/flags", flagsHandler, noBody));
   return startElection();
 }
 

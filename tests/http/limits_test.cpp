@@ -119,7 +119,7 @@ TEST_F(httpLimits, RandomBytesNeverHurtTheServer) {
 }
 
 TEST_F(httpLimits, IdleConnectionIsClosedAfterTheTimeout) {
-  start({.idleTimeout = 200ms});
+  start({.idleTimeout = 200ms, .headerTimeout = 300ms});
   auto begin = std::chrono::steady_clock::now();
   RawSocket silent(port);
   EXPECT_TRUE(silent.waitClosed());
@@ -133,9 +133,12 @@ TEST_F(httpLimits, IdleConnectionIsClosedAfterTheTimeout) {
   EXPECT_TRUE(used.waitClosed());
   EXPECT_GE(std::chrono::steady_clock::now() - begin, 150ms);
 
-  // Half a request is no activity once it stops.
+  // Half a request gets the header timeout, and a 408.
   RawSocket partial(port);
   partial.send("GET /echo HTTP/1.1\r\nHost:");
+  auto timedOut = partial.readResponse();
+  ASSERT_TRUE(timedOut);
+  EXPECT_EQ(timedOut->status, 408u);
   EXPECT_TRUE(partial.waitClosed());
   EXPECT_TRUE(eventually([&] { return connections() == 0; }));
 }

@@ -9,6 +9,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 
+#include <plexus/duration.hpp>
 #include <plexus/logging.hpp>
 
 #include "http/detail/server_core.hpp"
@@ -29,6 +30,8 @@ constexpr std::size_t kMaxGather = 64;
 // How long a connection we are closing keeps draining what the client still sends,
 // so that the client reads our final answer (e.g. a 413) instead of a reset.
 constexpr std::chrono::milliseconds kLinger(500);
+// How long a reserved connection may take to send its request's headers.
+constexpr std::chrono::milliseconds kReserveHeaderTimeout(2000);
 
 std::string_view toView(boost::beast::string_view text) {
   return {text.data(), text.size()};
@@ -48,9 +51,15 @@ ServerConnection::ServerConnection(tcp::socket socket, std::shared_ptr<ServerCor
   socket_.lowest().set_option(tcp::no_delay(true), ec);
 }
 
-void ServerConnection::start() {
-  armIdleTimer();
-  if (core_->options().tls == nullptr) return startRead();
+void ServerConnection::start(bool reserveOnly) {
+  reserveOnly_ = reserveOnly;
+  idleSince_ = std::chrono::steady_clock::now();
+  // A reserved connection gets no idle wait: its one request must come at once.
+  if (core_->options().tls == nullptr) {
+    armWait(reserveOnly_ ? Wait::kHeader : Wait::kIdle);
+    return startRead();
+  }
+  armWait(Wait::kHeader);  // the handshake
   socket_.startTls(*core_->options().tls);
   socket_.tls()->async_handshake(asio::ssl::stream_base::server,
                                  [self = shared_from_this()](const error_code& ec) {
@@ -61,6 +70,8 @@ void ServerConnection::start() {
                                      self->close("TLS handshake failed");
                                      return;
                                    }
+                                   self->idleSince_ = std::chrono::steady_clock::now();
+                                   if (!self->reserveOnly_) self->armWait(Wait::kIdle);
                                    self->startRead();
                                  });
 }
@@ -95,10 +106,7 @@ void ServerConnection::onRead(const error_code& ec, std::size_t bytes) {
     return;
   }
   input_.commit(bytes);
-  if (phase_ == Phase::kIdle) {
-    armIdleTimer();
-    parseBuffered();
-  }
+  if (phase_ == Phase::kIdle) parseBuffered();
   startRead();
 }
 
@@ -123,9 +131,13 @@ void ServerConnection::onPeerEof() {
 
 void ServerConnection::parseBuffered() {
   while (phase_ == Phase::kIdle && input_.size() > 0) {
-    if (!parser_) newParser();
+    if (!parser_) {
+      newParser();
+      armWait(Wait::kHeader);  // from the request's first byte
+    }
     boost::beast::error_code ec;
     bool headerWasDone = parser_->is_header_done();
+    if (headerWasDone && !makeRoomForBody()) break;
     std::size_t used = parser_->put(input_.data(), ec);
     input_.consume(used);
     if (!headerWasDone && (!ec || ec == bhttp::error::need_more)) {
@@ -143,6 +155,7 @@ void ServerConnection::parseBuffered() {
       rejectRequest(ec);
       break;
     }
+    if (!headerWasDone && parser_->is_header_done() && !admitHeader()) break;
     if (parser_->is_done()) {
       dispatchRequest();
       break;
@@ -163,6 +176,9 @@ void ServerConnection::newParser() {
   parser_->eager(false);  // stop after the header, to count its bytes exactly
   headerBytes_ = 0;
   continueSent_ = false;
+  releaseBody();
+  bodyLimit_ = options.maxBodyBytes;
+  path_.clear();
 }
 
 void ServerConnection::maybeSendContinue() {
@@ -181,11 +197,93 @@ void ServerConnection::rejectRequest(const boost::system::error_code& ec) {
     respondAndClose(431, "Request header fields too large: the limit is " +
                              std::to_string(options.maxHeaderBytes) + " bytes\n");
   } else if (ec == bhttp::error::body_limit) {
-    respondAndClose(413, "Request body too large: the limit is " +
-                             std::to_string(options.maxBodyBytes) + " bytes\n");
+    respondAndClose(413, bodyTooLarge());
   } else {
     respondAndClose(400, "Malformed request: " + ec.message() + "\n");
   }
+}
+
+std::string ServerConnection::bodyTooLarge() const {
+  std::string where = path_.empty() ? std::string("this request") : path_;
+  if (bodyLimit_ == 0) return "Request body not allowed: " + where + " takes no request body\n";
+  return "Request body too large: " + where + " takes at most " + std::to_string(bodyLimit_) +
+         " bytes\n";
+}
+
+bool ServerConnection::admitHeader() {
+  const auto& options = core_->options();
+  const auto& message = parser_->get();
+  auto target = parseTarget(toView(message.target()));
+  path_ = target ? target->path : std::string(toView(message.target()));
+  const Route* route = target ? core_->router().matchRoute(target->path) : nullptr;
+  if (reserveOnly_) {
+    const RouteOptions* allowed = route != nullptr ? &route->options : nullptr;
+    bool mayUse =
+        allowed != nullptr &&
+        (allowed->reserved || (!allowed->reservedWithHeader.empty() &&
+                               message.find(allowed->reservedWithHeader) != message.end()));
+    if (!mayUse) {
+      respondAndClose(503,
+                      "Service unavailable: the server is at its connection limit, and the "
+                      "connections left are kept for agents, executors and the calls of open "
+                      "event streams; retry later\n",
+                      {{"Retry-After", "1"}});
+      return false;
+    }
+  }
+  bodyLimit_ = options.maxBodyBytes;
+  if (route != nullptr) bodyLimit_ = std::min(bodyLimit_, route->options.maxBodyBytes);
+  parser_->body_limit(bodyLimit_);
+  if (auto length = parser_->content_length()) {
+    if (*length > bodyLimit_) {
+      respondAndClose(413, bodyTooLarge());
+      return false;
+    }
+    // Charged whole before any of it is read: Beast reserves that much at once.
+    if (*length > 0 && !core_->chargeBody(*length)) {
+      refuseOverBudget(*length);
+      return false;
+    }
+    bodyCharged_ = *length;
+  }
+  if (!parser_->is_done()) armWait(Wait::kBody);
+  return true;
+}
+
+bool ServerConnection::makeRoomForBody() {
+  if (parser_->is_done() || parser_->content_length()) return true;
+  // A chunked body: grown by doubling (as the string would grow by itself), each
+  // step charged before it is made, so the budget counts the memory really held.
+  constexpr std::uint64_t kFirstStep = 64 * 1024;
+  auto& body = parser_->get().body();
+  std::uint64_t need = std::min<std::uint64_t>(body.size() + input_.size(), bodyLimit_);
+  if (need <= bodyCharged_) return true;
+  std::uint64_t want =
+      std::min<std::uint64_t>(std::max({need, bodyCharged_ * 2, kFirstStep}), bodyLimit_);
+  if (!core_->chargeBody(want - bodyCharged_)) {
+    refuseOverBudget(want - bodyCharged_);
+    return false;
+  }
+  bodyCharged_ = want;
+  body.reserve(want);
+  return true;
+}
+
+void ServerConnection::releaseBody() {
+  core_->releaseBody(std::exchange(bodyCharged_, 0));
+}
+
+void ServerConnection::refuseOverBudget(std::uint64_t wanted) {
+  const auto& options = core_->options();
+  PLEXUS_LOG(Warning) << "HTTP request body for " << path_ << " from " << remote_
+                      << " refused: the bodies being received hold " << core_->bodyBytesInUse()
+                      << " of the " << options.bodyBudgetBytes << " bytes budget";
+  respondAndClose(503,
+                  "Service unavailable: the request bodies this server is receiving already hold " +
+                      std::to_string(core_->bodyBytesInUse()) + " of its budget of " +
+                      std::to_string(options.bodyBudgetBytes) + " bytes, and this one needs " +
+                      std::to_string(wanted) + " more; retry later\n",
+                  {{"Retry-After", "1"}});
 }
 
 void ServerConnection::dispatchRequest() {
@@ -197,7 +295,8 @@ void ServerConnection::dispatchRequest() {
   version_ = message.version();
   keepAlive_ = message.keep_alive();
   headRequest_ = message.method() == bhttp::verb::head;
-  closeAfter_ = readEof_;
+  // A reserved connection serves one request (or one stream), then makes room.
+  closeAfter_ = readEof_ || reserveOnly_;
   streamChunked_ = version_ >= 11;
 
   auto target = parseTarget(toView(message.target()));
@@ -250,6 +349,7 @@ void ServerConnection::callHandler(Request request) {
 
 void ServerConnection::respond(std::uint64_t sequence, Response response) {
   if (phase_ != Phase::kHandling || sequence != sequence_) return;
+  releaseBody();
   if (response.status < 200 || response.status > 999) {
     PLEXUS_LOG(Error) << "HTTP handler answered with invalid status " << response.status;
     response = text(500, "Internal error: invalid response status\n");
@@ -276,6 +376,7 @@ void ServerConnection::startStream(std::uint64_t sequence, unsigned status, Head
     if (auto s = stream.lock()) s->notifyDisconnect();
     return;
   }
+  releaseBody();
   if (readEof_) {
     phase_ = Phase::kStreaming;
     stream_ = std::move(stream);
@@ -323,8 +424,9 @@ void ServerConnection::streamClose(std::uint64_t sequence) {
   }
 }
 
-void ServerConnection::respondAndClose(unsigned status, std::string message) {
+void ServerConnection::respondAndClose(unsigned status, std::string message, Headers headers) {
   parser_.reset();
+  releaseBody();
   phase_ = Phase::kDraining;
   closeAfter_ = true;
   disarm(idleTimer_);
@@ -333,7 +435,7 @@ void ServerConnection::respondAndClose(unsigned status, std::string message) {
                 .keepAlive = false,
                 .framing = Framing::kLength,
                 .bodyLength = message.size()};
-  Headers headers{{"Content-Type", "text/plain; charset=utf-8"}};
+  headers.set("Content-Type", "text/plain; charset=utf-8");
   queue(serializeHead(spec, headers) + message);
 }
 
@@ -345,6 +447,7 @@ void ServerConnection::finishExchange() {
     return;
   }
   phase_ = Phase::kIdle;
+  idleSince_ = std::chrono::steady_clock::now();
   armIdleTimer();
   parseBuffered();
 }
@@ -373,6 +476,7 @@ void ServerConnection::close(std::string_view why) {
   socket_.lowest().close(ec);
   parser_.reset();
   input_.clear();
+  releaseBody();
   if (!writing_) {
     outbox_.clear();
     queuedBytes_ = 0;
@@ -436,12 +540,46 @@ void ServerConnection::onWrite(const error_code& ec, std::size_t) {
 // Timers.
 
 void ServerConnection::armIdleTimer() {
-  auto timeout = core_->options().idleTimeout;
-  if (timeout.count() > 0) {
-    armTimer(idleTimer_, timeout, "idle timeout");
-  } else {
-    disarm(idleTimer_);
+  armWait(Wait::kIdle);
+}
+
+void ServerConnection::armWait(Wait wait) {
+  const auto& options = core_->options();
+  auto timeout = wait == Wait::kIdle     ? options.idleTimeout
+                 : wait == Wait::kHeader ? options.headerTimeout
+                                         : options.bodyTimeout;
+  // Agents and executors send a request's headers at once: slow senders must not sit
+  // on the reserve for a whole header timeout.
+  if (reserveOnly_ && wait == Wait::kHeader && timeout.count() > 0) {
+    timeout = std::min(timeout, kReserveHeaderTimeout);
   }
+  if (timeout.count() <= 0) return disarm(idleTimer_);
+  idleTimer_.expires_after(timeout);
+  idleTimer_.async_wait([self = shared_from_this(), wait](const error_code& ec) {
+    // A wait that completed just before the timer was re-armed or disarmed is stale.
+    if (ec || self->idleTimer_.expiry() > asio::steady_timer::clock_type::now()) return;
+    self->onWaitExpired(wait);
+  });
+}
+
+void ServerConnection::onWaitExpired(Wait wait) {
+  if (phase_ != Phase::kIdle) return;
+  const auto& options = core_->options();
+  if (wait == Wait::kIdle) return close("idle timeout");
+  if (!parser_ && input_.size() == 0) {
+    return close(reserveOnly_ ? "no request on a reserved connection in time"
+                              : "no TLS handshake in time");
+  }
+  PLEXUS_LOG(Debug) << "HTTP request from " << remote_ << " timed out waiting for its "
+                    << (wait == Wait::kHeader ? "headers" : "body");
+  if (wait == Wait::kHeader) {
+    return respondAndClose(408,
+                           "Request timeout: the request line and headers did not arrive "
+                           "within " +
+                               formatDuration(options.headerTimeout) + "\n");
+  }
+  respondAndClose(408, "Request timeout: the body of " + path_ + " did not arrive within " +
+                           formatDuration(options.bodyTimeout) + "\n");
 }
 
 void ServerConnection::armTimer(asio::steady_timer& timer, std::chrono::milliseconds after,

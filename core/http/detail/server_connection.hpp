@@ -6,9 +6,18 @@
 // with at most one async_write outstanding. The next pipelined request is parsed
 // only after the current answer has been completely written.
 //
-// Phases: Idle (waiting for or reading a request; the idle timer runs) -> Handling
-// (the handler holds the Responder) -> Streaming (optional; head sent, chunks flow)
-// -> Draining (the last bytes of the answer are queued) -> Idle again, or Closed.
+// Phases: Idle (waiting for or reading a request) -> Handling (the handler holds
+// the Responder) -> Streaming (optional; head sent, chunks flow) -> Draining (the
+// last bytes of the answer are queued) -> Idle again, or Closed. In Idle one timer
+// runs, for what the connection waits for: the next request's first byte
+// (idleTimeout), the rest of its headers (headerTimeout, from that byte), or its
+// body (bodyTimeout, from the end of the headers); re-armed only when the wait
+// changes, never by mere progress, so a trickle of bytes cannot hold it open.
+//
+// Once a request's headers are in, its route decides its body limit and whether
+// it may use a reserve-only connection; its body is charged to the server's body
+// budget before it is read (all of it for a Content-Length, by doubling steps for
+// a chunked one), and the charge is released when the request is answered.
 //
 // Everything runs on the server's io_context thread. Responders and streams hold a
 // shared_ptr to the connection and address their request by sequence number, so a
@@ -16,6 +25,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -47,9 +57,15 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
  public:
   ServerConnection(boost::asio::ip::tcp::socket socket, std::shared_ptr<ServerCore> core);
 
-  void start();
+  // `reserveOnly`: accepted into the server's reserved connections, so it serves one
+  // request, and only of a route allowed to use the reserve.
+  void start(bool reserveOnly);
   // Closes the socket now; a streaming answer's onDisconnect runs. Idempotent.
   void close(std::string_view why);
+
+  // Waiting for a new request with nothing of it read: may be closed to make room.
+  bool idle() const { return phase_ == Phase::kIdle && !parser_ && input_.size() == 0; }
+  std::chrono::steady_clock::time_point idleSince() const { return idleSince_; }
 
   boost::asio::any_io_executor executor() { return executor_; }
 
@@ -72,11 +88,21 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   void newParser();
   void maybeSendContinue();
   void rejectRequest(const boost::system::error_code& ec);
+  // After the headers: the route's reserve rights and body limit, the budget for a
+  // Content-Length. False when the request was refused.
+  bool admitHeader();
+  // Before more of a chunked body is parsed: its buffer grown and charged. False
+  // when the budget refused it.
+  bool makeRoomForBody();
+  void releaseBody();
+  void refuseOverBudget(std::uint64_t wanted);
+  // The 413's message for the request being parsed.
+  std::string bodyTooLarge() const;
   void dispatchRequest();
   void callHandler(Request request);
 
   // Answering.
-  void respondAndClose(unsigned status, std::string message);
+  void respondAndClose(unsigned status, std::string message, Headers headers = {});
   void finishExchange();
   void lingerThenClose();
 
@@ -86,7 +112,10 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   void onWrite(const boost::system::error_code& ec, std::size_t bytes);
 
   // Timers.
+  enum class Wait { kIdle, kHeader, kBody };
   void armIdleTimer();
+  void armWait(Wait wait);
+  void onWaitExpired(Wait wait);
   void armTimer(boost::asio::steady_timer& timer, std::chrono::milliseconds after,
                 std::string_view why);
   static void disarm(boost::asio::steady_timer& timer);
@@ -105,6 +134,12 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   bool readEof_ = false;
   bool continueSent_ = false;
   std::size_t headerBytes_ = 0;  // of the request being parsed
+  bool reserveOnly_ = false;
+  std::chrono::steady_clock::time_point idleSince_{};
+  // The request being parsed: its body limit, and what it holds of the body budget.
+  std::uint64_t bodyLimit_ = 0;
+  std::uint64_t bodyCharged_ = 0;
+  std::string path_;
 
   // The request being answered.
   std::uint64_t sequence_ = 0;
