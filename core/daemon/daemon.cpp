@@ -214,7 +214,7 @@ int runDaemon(int argc, char** argv, const DaemonSpec& spec) {
   }
 
   boost::asio::io_context io;
-  LoopRuntime runtime(io);
+  http::IoRuntime runtime(io);
   http::Server server(io, serverOptions);
   serveBasics(server);
   int exitStatus = 0;
@@ -312,7 +312,10 @@ Result<void> loadZooKeeperModules(module::ModuleRegistry& registry, const std::s
                                   const std::string& url, Duration sessionTimeout,
                                   bool withContender) {
   std::vector<std::string> names = {kZooKeeperDetector};
-  if (withContender) names.insert(names.begin(), kZooKeeperContender);
+  if (withContender) {
+    names.insert(names.begin(), kZooKeeperContender);
+    names.push_back(kZooKeeperRegistryStore);
+  }
   module::LibraryEntry library;
   library.name = kZooKeeperLibrary;
   library.source = flag;

@@ -24,7 +24,7 @@
 #include <plexus/error.hpp>
 
 #include "common/flags.hpp"
-#include "common/loop_runtime.hpp"
+#include "http/io_runtime.hpp"
 #include "http/server.hpp"
 #include "module/module_flags.hpp"
 #include "module/module_registry.hpp"
@@ -62,7 +62,7 @@ struct CommonFlags {
 struct DaemonContext {
   const CommonFlags& flags;
   boost::asio::io_context& io;
-  LoopRuntime& runtime;
+  http::IoRuntime& runtime;
   http::Server& server;
   module::ModuleRegistry& modules;
   const Flags& allFlags;
@@ -110,12 +110,14 @@ Result<std::vector<T*>> createModules(const module::ModuleRegistry& registry, st
 inline constexpr const char* kZooKeeperLibrary = "detector_zk";
 inline constexpr const char* kZooKeeperContender = "detector_zk_contender";
 inline constexpr const char* kZooKeeperDetector = "detector_zk_detector";
+inline constexpr const char* kZooKeeperRegistryStore = "detector_zk_registry";
 
 // True for a ZooKeeper master address: "zk://..." or "file://..." (a file holding one).
 bool isZooKeeperUrl(std::string_view address);
 
-// Loads detector_zk's detector (and its contender when `withContender`) with the
-// parameters zk=`url` and session_timeout=`sessionTimeout`, as --modules would.
+// Loads detector_zk's detector (and, for a master, `withContender`, its contender
+// and registry store) with the parameters zk=`url` and
+// session_timeout=`sessionTimeout`, as --modules would.
 // `flag` names the flag in errors; a module of that name already loaded by --modules
 // is refused.
 [[nodiscard]] Result<void> loadZooKeeperModules(module::ModuleRegistry& registry,

@@ -4,6 +4,7 @@
 #include <plexus/hook.hpp>
 #include <plexus/master_contender.hpp>
 #include <plexus/master_detector.hpp>
+#include <plexus/registry_store.hpp>
 
 #include "daemon/daemon.hpp"
 #include "master/master.hpp"
@@ -17,14 +18,17 @@ using plexus::daemon::splitList;
 
 // The built-in contender and detector, used unless a module is named.
 constexpr const char* kStandalone = "standalone";
+// The built-in registry store, <work_dir>/registry.pb.
+constexpr const char* kFileStore = "file";
 
 std::vector<std::string> unlessStandalone(const std::string& name) {
   if (name == kStandalone) return {};
   return {name};
 }
 
-// --zk: loads detector_zk's contender and detector with the URL and session timeout,
-// as if --modules had named them, and makes them this master's contender and detector.
+// --zk: loads detector_zk's contender, detector and registry store with the URL and
+// session timeout, as if --modules had named them, and makes them this master's
+// contender, detector and (unless --registry_store names another module) store.
 plexus::Result<void> loadZooKeeper(plexus::module::ModuleRegistry& modules,
                                    plexus::master::MasterFlags& flags) {
   if (flags.zk.empty()) return {};
@@ -34,11 +38,30 @@ plexus::Result<void> loadZooKeeper(plexus::module::ModuleRegistry& modules,
         "use --zk alone, or name the modules (with their 'zk' parameter) in "
         "--modules and the two flags");
   }
+  if (flags.registryStore == kFileStore) {
+    return plexus::fail(
+        "--registry_store=file cannot be combined with --zk: each master would keep its own "
+        "registry; leave --registry_store empty (the registry then lives in ZooKeeper) or name "
+        "a store module all masters share");
+  }
   PLEXUS_TRY(plexus::daemon::loadZooKeeperModules(modules, "--zk", flags.zk,
                                                   flags.zkSessionTimeoutValue, true));
   flags.masterContender = plexus::daemon::kZooKeeperContender;
   flags.masterDetector = plexus::daemon::kZooKeeperDetector;
+  if (flags.registryStore.empty()) flags.registryStore = plexus::daemon::kZooKeeperRegistryStore;
   return {};
+}
+
+// The --registry_store module, or null for the built-in file store.
+plexus::Result<std::shared_ptr<plexus::RegistryStore>> registryStore(
+    plexus::module::ModuleRegistry& modules, const plexus::master::MasterFlags& flags,
+    std::vector<std::shared_ptr<void>>* keep) {
+  if (flags.registryStore.empty() || flags.registryStore == kFileStore) return nullptr;
+  auto stores = createModules<plexus::RegistryStore>(modules, "--registry_store",
+                                                     {flags.registryStore}, keep);
+  if (!stores) return plexus::fail(stores.error());
+  // Owned by `keep`, which outlives the master.
+  return std::shared_ptr<plexus::RegistryStore>(keep->back(), stores->front());
 }
 
 plexus::Result<std::vector<std::shared_ptr<void>>> start(plexus::daemon::DaemonContext& context,
@@ -82,10 +105,12 @@ plexus::Result<std::vector<std::shared_ptr<void>>> start(plexus::daemon::DaemonC
   }
   plexus::master::Election election;
   if (!contenders->empty()) election = {contenders->front(), detectors->front()};
+  auto store = registryStore(modules, flags, &keep);
+  if (!store) return plexus::fail(store.error());
 
   auto master = std::make_shared<plexus::master::Master>(
       context, flags, *allocators->front(), plexus::hooks::HookChain(hookNames, *hooks), *acls,
-      election);
+      election, *store);
   PLEXUS_TRY(master->start());
   keep.push_back(master);  // Destroyed first, before the modules it uses.
   return keep;

@@ -15,13 +15,15 @@ namespace plexus::master {
 namespace {}  // namespace
 
 Master::Master(daemon::DaemonContext& context, const MasterFlags& flags, Allocator& allocator,
-               hooks::HookChain hooks, std::shared_ptr<const auth::Acls> acls, Election election)
+               hooks::HookChain hooks, std::shared_ptr<const auth::Acls> acls, Election election,
+               std::shared_ptr<RegistryStore> registryStore)
     : context_(context),
       flags_(flags),
       allocator_(allocator),
       hooks_(std::move(hooks)),
       acls_(std::move(acls)),
-      election_(election) {
+      election_(election),
+      registryStore_(std::move(registryStore)) {
   startTime_ = context_.runtime.wallNow();
   const std::string& ip = context_.flags.ip;
   uint16_t port = context_.server.port();

@@ -50,7 +50,7 @@ class Master {
  public:
   Master(daemon::DaemonContext& context, const MasterFlags& flags, Allocator& allocator,
          hooks::HookChain hooks, std::shared_ptr<const auth::Acls> acls = nullptr,
-         Election election = {});
+         Election election = {}, std::shared_ptr<RegistryStore> registryStore = nullptr);
   ~Master();
   Master(const Master&) = delete;
   Master& operator=(const Master&) = delete;
@@ -233,6 +233,8 @@ class Master {
   bool elected_ = false;
   bool steppingDown_ = false;
   bool recovering_ = false;  // elected, reading the registry before leading
+  // The --registry_store module (owned by the daemon), or null for the built-in file.
+  std::shared_ptr<RegistryStore> registryStore_;
   std::unique_ptr<Registrar> registrar_;
   // Admitted agents (from the registry) that have not re-registered since the election.
   std::map<AgentId, v1::AgentInfo> awaitedAgents_;

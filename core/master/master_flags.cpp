@@ -46,6 +46,11 @@ void MasterFlags::add(Flags& flags) {
       "leads alone).")(
       "master_detector", po::value<std::string>(&masterDetector)->default_value("standalone"),
       "MasterDetector module to find the leading master, or 'standalone' (built in).")(
+      "registry_store", po::value<std::string>(&registryStore)->default_value("", "\"\""),
+      "RegistryStore module that keeps the registry (admitted and unreachable agents, "
+      "frameworks, weights, quota), or 'file' (built in: <work_dir>/registry.pb, one master "
+      "only). Empty: 'file', or with --zk detector_zk's 'detector_zk_registry' (the znode "
+      "'<path>_registry').")(
       "allocation_interval", po::value<std::string>(&allocationInterval)->default_value("1secs"),
       "Time between batch allocations (Mesos duration syntax: 500ms, 1secs, ...).")(
       "offer_timeout", po::value<std::string>(&offerTimeout)->default_value("", "\"\""),
@@ -72,9 +77,9 @@ void MasterFlags::add(Flags& flags) {
       "ZooKeeper group for leader election among several masters: "
       "'zk://host1:port1,host2:port2/path', 'zk://user:pass@host1:port1/path' (digest "
       "authentication), or 'file:///path' naming a file that holds such a URL. Loads the "
-      "shipped detector_zk module as contender and detector, and keeps the registry in the "
-      "znode '<path>_registry' (the path must not be '/'). Empty: this master leads alone and "
-      "keeps the registry in <work_dir>/registry.pb. "
+      "shipped detector_zk library's modules as contender, detector and registry store "
+      "(detector_zk_registry: the znode '<path>_registry'; the path must not be '/'). Empty: "
+      "this master leads alone and keeps the registry in <work_dir>/registry.pb. "
       "A master that loses leadership exits (status 1) so that its supervisor restarts it with "
       "no stale state; see docs/high-availability.md.")(
       "zk_session_timeout", po::value<std::string>(&zkSessionTimeout)->default_value("10secs"),

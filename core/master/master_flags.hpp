@@ -17,6 +17,7 @@ struct MasterFlags {
   std::string authenticators;
   std::string masterContender;
   std::string masterDetector;
+  std::string registryStore;
   std::string allocationInterval;
   std::string offerTimeout;
   std::string agentPingTimeout;

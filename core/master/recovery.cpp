@@ -31,19 +31,19 @@ void eraseIf(Repeated* repeated, Match match) {
 }  // namespace
 
 Result<void> Master::createRegistrar() {
-  std::unique_ptr<RegistryStore> store;
-  if (!flags_.zk.empty()) {
-    auto zk = zooKeeperRegistryStore(context_.runtime, flags_.zk, flags_.zkSessionTimeoutValue);
-    if (!zk) return fail(zk.error());
-    store = std::move(*zk);
-  } else {
+  std::shared_ptr<RegistryStore> store = registryStore_;
+  if (!store) {
     if (context_.flags.workDir.empty()) {
-      return fail("--work_dir is empty: without --zk the master keeps its registry there");
+      return fail(
+          "--work_dir is empty: with --registry_store=file (the default without --zk) "
+          "the master keeps its registry there");
     }
-    auto file = fileRegistryStore(context_.runtime, context_.flags.workDir);
+    auto file = fileRegistryStore(context_.flags.workDir);
     if (!file) return fail(file.error());
     store = std::move(*file);
   }
+  auto initialized = store->initialize(context_.runtime);
+  if (!initialized) return fail(initialized.error().context("--registry_store"));
   auto alive = alive_;
   registrar_ = std::make_unique<Registrar>(std::move(store), [this, alive](const Error& error) {
     if (*alive) stepDown("the registry cannot be written: " + error.message());

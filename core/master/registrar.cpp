@@ -15,9 +15,6 @@
 #include <plexus/file.hpp>
 #include <plexus/logging.hpp>
 
-#include "zk_client.hpp"
-#include "zk_url.hpp"
-
 namespace plexus::master {
 namespace {
 
@@ -29,28 +26,58 @@ class FileStore final : public RegistryStore {
  public:
   // `lock`: the open registry.lock this store holds an flock on (closed with it).
   // Writes run on the store's own thread, so an fsync never stalls the loop.
-  FileStore(Runtime& runtime, std::string path, int lock)
-      : runtime_(runtime), path_(std::move(path)), lock_(lock), writer_([this] { writeLoop(); }) {}
+  FileStore(std::string path, int lock) : path_(std::move(path)), lock_(lock) {}
   ~FileStore() override {
-    {
-      std::lock_guard guard(mutex_);
-      stopping_ = true;
+    *alive_ = false;
+    if (writer_.joinable()) {
+      {
+        std::lock_guard guard(mutex_);
+        stopping_ = true;
+      }
+      wake_.notify_one();
+      writer_.join();
     }
-    wake_.notify_one();
-    writer_.join();
     ::close(lock_);
   }
   FileStore(const FileStore&) = delete;
   FileStore& operator=(const FileStore&) = delete;
 
-  void read(std::function<void(Result<std::optional<std::string>>)> done) override {
-    runtime_.post([done = std::move(done), result = readNow()] { done(result); });
+  Result<void> initialize(Runtime& runtime) override {
+    if (runtime_ != nullptr) return fail("initialize() was already called");
+    runtime_ = &runtime;
+    auto found = readNow();
+    if (!found) return fail(found.error());
+    version_ = *found ? 0 : kNothingStored;
+    writer_ = std::thread([this] { writeLoop(); });
+    return {};
   }
 
-  void write(const std::string& data, std::function<void(Result<void>)> done) override {
+  void read(std::function<void(Result<StoredRegistry>)> done) override {
+    auto data = readNow();
+    if (data && !*data) version_ = kNothingStored;
+    Result<StoredRegistry> result =
+        data ? Result<StoredRegistry>(StoredRegistry{.data = *data, .version = version_})
+             : Result<StoredRegistry>(fail(data.error()));
+    post([done = std::move(done), result = std::move(result)] { done(result); });
+  }
+
+  // The only writer (the flock), one write at a time: the version is checked here.
+  void write(const std::string& data, std::int64_t expected,
+             std::function<void(Result<std::int64_t>)> done) override {
+    if (expected != version_) {
+      return post([done = std::move(done), expected, path = path_, version = version_] {
+        done(fail("cannot write " + path + ": it is at version " + std::to_string(version) +
+                  ", not " + std::to_string(expected)));
+      });
+    }
+    auto answer = [this, done = std::move(done), next = version_ + 1](Result<void> written) {
+      if (!written) return done(fail(written.error()));
+      version_ = next;
+      done(next);
+    };
     {
       std::lock_guard guard(mutex_);
-      writes_.emplace_back(data, std::move(done));
+      writes_.emplace_back(data, std::move(answer));
     }
     wake_.notify_one();
   }
@@ -114,169 +141,32 @@ class FileStore final : public RegistryStore {
         next = std::move(writes_.front());
         writes_.pop_front();
       }
-      runtime_.post(
-          [done = std::move(next.second), result = writeNow(next.first)] { done(result); });
+      post([done = std::move(next.second), result = writeNow(next.first)] { done(result); });
     }
   }
 
-  Runtime& runtime_;
-  std::string path_;
-  int lock_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::pair<std::string, std::function<void(Result<void>)>>> writes_;
-  bool stopping_ = false;
-  std::thread writer_;  // last: started once the rest is ready
-};
-
-// The registry znode on a session of its own. Writes are conditional on the version
-// this master last read or wrote, so a master that no longer leads cannot overwrite
-// what the new leader stored: its write fails and it steps down. Transient errors
-// (connection loss) are retried; a retried write that finds the version moved
-// checks whether the data is its own (the first try went through).
-class ZooKeeperStore final : public RegistryStore {
- public:
-  ZooKeeperStore(Runtime& runtime, detector_zk::ZkUrl url, Duration sessionTimeout)
-      : runtime_(runtime),
-        url_(std::move(url)),
-        sessionTimeout_(sessionTimeout),
-        path_(url_.path + "_registry") {}
-
-  ~ZooKeeperStore() override { *alive_ = false; }
-
-  void read(std::function<void(Result<std::optional<std::string>>)> done) override {
-    auto client = connect();
-    if (!client) return post([done, error = client.error()] { done(fail(error)); });
-    (*client)->get(path_, false, [this, done, alive = alive_](const detector_zk::ZkReply& reply) {
-      if (!*alive) return;
-      if (reply.rc == ZOK) {
-        version_ = reply.stat ? reply.stat->version : 0;
-        done(std::optional<std::string>(reply.value));
-      } else if (reply.rc == ZNONODE) {
-        version_ = kAbsent;
-        done(std::optional<std::string>());
-      } else if (detector_zk::isTransient(reply.rc)) {
-        retry([this, done] { read(done); });
-      } else {
-        done(fail("cannot read the znode " + path_ + ": " + detector_zk::zkErrorText(reply.rc)));
-      }
-    });
-  }
-
-  void write(const std::string& data, std::function<void(Result<void>)> done) override {
-    write(data, std::move(done), false);
-  }
-
-  std::string describe() const override { return "znode " + path_ + " on " + url_.servers; }
-
- private:
-  static constexpr int kAbsent = -2;
-
-  void write(const std::string& data, std::function<void(Result<void>)> done, bool retried) {
-    auto client = connect();
-    if (!client) return post([done, error = client.error()] { done(fail(error)); });
-    auto answer = [this, data, done, retried, alive = alive_](const detector_zk::ZkReply& reply) {
-      if (!*alive) return;
-      if (reply.rc == ZOK) {
-        version_ = reply.stat ? reply.stat->version : 0;
-        done({});
-      } else if (detector_zk::isTransient(reply.rc)) {
-        retry([this, data, done] { write(data, done, true); });
-      } else if (retried && (reply.rc == ZBADVERSION || reply.rc == ZNODEEXISTS)) {
-        checkOwnWrite(data, done);
-      } else {
-        done(fail("cannot write the znode " + path_ + ": " + detector_zk::zkErrorText(reply.rc) +
-                  (reply.rc == ZBADVERSION || reply.rc == ZNODEEXISTS
-                       ? " (another master wrote the registry: this one no longer leads)"
-                       : "")));
-      }
-    };
-    if (version_ == kAbsent) {
-      (*client)->create(path_, data, 0, [answer](const detector_zk::ZkReply& reply) {
-        detector_zk::ZkReply created = reply;
-        created.stat.reset();
-        answer(created);
-      });
-    } else {
-      (*client)->set(path_, data, version_, answer);
-    }
-  }
-
-  // After a retried write was refused: did the first try store `data`?
-  void checkOwnWrite(const std::string& data, std::function<void(Result<void>)> done) {
-    auto client = connect();
-    if (!client) return post([done, error = client.error()] { done(fail(error)); });
-    (*client)->get(path_, false,
-                   [this, data, done, alive = alive_](const detector_zk::ZkReply& reply) {
-                     if (!*alive) return;
-                     if (detector_zk::isTransient(reply.rc)) {
-                       retry([this, data, done] { checkOwnWrite(data, done); });
-                     } else if (reply.rc == ZOK && reply.value == data) {
-                       version_ = reply.stat ? reply.stat->version : 0;
-                       done({});
-                     } else {
-                       done(fail("the znode " + path_ +
-                                 " was written by another master: this one no longer leads"));
-                     }
-                   });
-  }
-
-  Result<detector_zk::ZkClient*> connect() {
-    if (client_) return client_.get();
-    auto alive = alive_;
-    auto client = detector_zk::ZkClient::open(
-        runtime_, url_, sessionTimeout_,
-        [this, alive](detector_zk::ZkSessionEvent event) {
-          if (!*alive) return;
-          if (event == detector_zk::ZkSessionEvent::Expired ||
-              event == detector_zk::ZkSessionEvent::AuthFailed) {
-            PLEXUS_LOG(Warning) << "The registry's ZooKeeper session: "
-                                << detector_zk::sessionEventName(event)
-                                << "; the next operation opens a new one";
-            // Not from inside the client's own callback: close it from the loop.
-            post([this, alive] {
-              if (*alive) expired_ = true;
-            });
-          }
-        },
-        nullptr);
-    if (!client) return fail(client.error().context("the registry in ZooKeeper"));
-    client_ = std::move(*client);
-    return client_.get();
-  }
-
-  void retry(std::function<void()> again) {
-    auto alive = alive_;
-    runtime_.schedule(std::chrono::milliseconds(250), [this, alive, again = std::move(again)] {
-      if (!*alive) return;
-      if (expired_) {
-        expired_ = false;
-        client_.reset();
-      }
-      again();
-    });
-  }
-
+  // Answers run on the loop, and never once the store is gone.
   void post(std::function<void()> callback) {
-    runtime_.post([alive = alive_, callback = std::move(callback)] {
+    runtime_->post([alive = alive_, callback = std::move(callback)] {
       if (*alive) callback();
     });
   }
 
-  Runtime& runtime_;
-  detector_zk::ZkUrl url_;
-  Duration sessionTimeout_;
+  Runtime* runtime_ = nullptr;
   std::string path_;
-  std::unique_ptr<detector_zk::ZkClient> client_;
-  bool expired_ = false;
-  int version_ = kAbsent;
+  int lock_;
+  std::int64_t version_ = kNothingStored;  // on the loop
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::pair<std::string, std::function<void(Result<void>)>>> writes_;
+  bool stopping_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::thread writer_;  // started by initialize()
 };
 
 }  // namespace
 
-Result<std::unique_ptr<RegistryStore>> fileRegistryStore(Runtime& runtime,
-                                                         const std::string& workDir) {
+Result<std::unique_ptr<RegistryStore>> fileRegistryStore(const std::string& workDir) {
   std::error_code error;
   std::filesystem::create_directories(workDir, error);
   if (error) return fail("cannot create --work_dir " + workDir + ": " + error.message());
@@ -292,24 +182,10 @@ Result<std::unique_ptr<RegistryStore>> fileRegistryStore(Runtime& runtime,
                 ". Each master needs its own --work_dir (masters share a registry only "
                 "through --zk)");
   }
-  return std::make_unique<FileStore>(runtime, workDir + "/registry.pb", lock);
+  return std::make_unique<FileStore>(workDir + "/registry.pb", lock);
 }
 
-Result<std::unique_ptr<RegistryStore>> zooKeeperRegistryStore(Runtime& runtime,
-                                                              const std::string& zk,
-                                                              Duration sessionTimeout) {
-  auto url = detector_zk::resolveZkUrl(zk);
-  if (!url) return fail(url.error().context("--zk"));
-  if (url->path == "/") {
-    return fail(
-        "--zk: the group path is '/', which leaves no sibling znode for the registry; "
-        "use a path such as zk://host:2181/plexus");
-  }
-  return std::unique_ptr<RegistryStore>(
-      std::make_unique<ZooKeeperStore>(runtime, std::move(*url), sessionTimeout));
-}
-
-Registrar::Registrar(std::unique_ptr<RegistryStore> store,
+Registrar::Registrar(std::shared_ptr<RegistryStore> store,
                      std::function<void(const Error&)> onFailure)
     : store_(std::move(store)), onFailure_(std::move(onFailure)) {}
 
@@ -318,20 +194,35 @@ Registrar::~Registrar() {
 }
 
 void Registrar::recover(std::function<void(Result<internal::Registry>)> done) {
-  store_->read(
-      [this, done = std::move(done), alive = alive_](Result<std::optional<std::string>> data) {
-        if (!*alive) return;
-        if (!data) return done(fail(data.error()));
-        internal::Registry registry;
-        if (*data && !registry.ParseFromString(**data)) {
-          return done(fail("the registry in " + store_->describe() +
-                           " is not a valid registry (it does not parse); move it aside to start "
-                           "with an empty registry"));
-        }
-        stored_ = registry;
-        storedBytes_ = *data ? (*data)->size() : 0;
-        done(std::move(registry));
-      });
+  store_->read([this, done = std::move(done), alive = alive_](Result<StoredRegistry> stored) {
+    if (!*alive) return;
+    if (!stored) return done(plexus::fail(stored.error()));
+    internal::Registry registry;
+    if (stored->data && !registry.ParseFromString(*stored->data)) {
+      return done(plexus::fail("the registry in " + store_->describe() +
+                               " is not a valid registry (it does not parse); move it aside to "
+                               "start with an empty registry"));
+    }
+    stored_ = registry;
+    version_ = stored->version;
+    storedBytes_ = stored->data ? stored->data->size() : 0;
+    // Another master writing means this one no longer leads.
+    store_->watch([this, alive] {
+      if (*alive && !failed_) {
+        giveUp(Error("the registry in " + store_->describe() +
+                     " was written by another master: this one no longer leads"));
+      }
+    });
+    done(std::move(registry));
+  });
+}
+
+void Registrar::giveUp(const Error& error) {
+  failed_ = true;
+  pending_.clear();
+  PLEXUS_LOG(Error) << "Cannot store the registry in " << store_->describe() << ": "
+                    << error.message();
+  onFailure_(error);
 }
 
 void Registrar::apply(Mutation mutation, std::function<void()> done) {
@@ -359,27 +250,22 @@ void Registrar::flush() {
   std::string data = next->SerializeAsString();
   size_t bytes = data.size();
   auto started = std::chrono::steady_clock::now();
-  store_->write(data, [this, next, batch = std::move(batch), alive = alive_, bytes,
-                       started](Result<void> written) {
-    if (!*alive) return;
-    writing_ = false;
-    lastWriteTime_ =
-        std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - started);
-    if (!written) {
-      failed_ = true;
-      pending_.clear();
-      PLEXUS_LOG(Error) << "Cannot store the registry in " << store_->describe() << ": "
-                        << written.error().message();
-      onFailure_(written.error());
-      return;
-    }
-    stored_ = std::move(*next);
-    storedBytes_ = bytes;
-    for (const auto& [mutation, done] : batch) {
-      if (done) done();
-    }
-    flush();
-  });
+  store_->write(data, version_,
+                [this, next, batch = std::move(batch), alive = alive_, bytes,
+                 started](Result<std::int64_t> written) {
+                  if (!*alive || failed_) return;
+                  writing_ = false;
+                  lastWriteTime_ = std::chrono::duration_cast<Duration>(
+                      std::chrono::steady_clock::now() - started);
+                  if (!written) return giveUp(written.error());
+                  version_ = *written;
+                  stored_ = std::move(*next);
+                  storedBytes_ = bytes;
+                  for (const auto& [mutation, done] : batch) {
+                    if (done) done();
+                  }
+                  flush();
+                });
 }
 
 size_t pruneUnreachable(internal::Registry& registry, int64_t nowNanos, Duration maxAge,

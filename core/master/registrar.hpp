@@ -1,6 +1,7 @@
 // Registrar: the master's registry (core/protocol/registry.proto), its small durable
-// state, kept whole in a RegistryStore: a file under --work_dir, or a znode beside
-// the ZooKeeper group (docs/high-availability.md, "Registry").
+// state, kept whole in a RegistryStore (<plexus/registry_store.hpp>): the built-in
+// file under --work_dir, or a module's, such as detector_zk's znode beside the
+// ZooKeeper group (docs/high-availability.md, "Registry").
 //
 // The leader reads the registry once, at election (recover), then changes it only
 // through apply(): each change is a mutation of the registry; changes queued while
@@ -8,8 +9,9 @@
 // `done` runs on the loop once the registry holding it is stored, so the master
 // acts on a promise (REGISTERED to an agent, TASK_LOST for an unreachable one)
 // only after it is durable. A write that fails for good (the disk, or another
-// master wrote the znode) calls `onFailure` once and nothing more is written or
-// done: the master must step down, as Mesos's does when its registrar fails.
+// master wrote the znode), or the store's watch reporting another writer, calls
+// `onFailure` once and nothing more is written or done: the master must step down,
+// as Mesos's does when its registrar fails.
 //
 // Everything runs on the master's loop; the stores post their answers to it.
 #pragma once
@@ -22,35 +24,20 @@
 
 #include <plexus/duration.hpp>
 #include <plexus/error.hpp>
+#include <plexus/registry_store.hpp>
 #include <plexus/runtime.hpp>
 
 #include "registry.pb.h"
 
 namespace plexus::master {
 
-class RegistryStore {
- public:
-  virtual ~RegistryStore() = default;
-  // The stored registry's bytes, or nullopt when none was ever stored.
-  virtual void read(std::function<void(Result<std::optional<std::string>>)> done) = 0;
-  virtual void write(const std::string& data, std::function<void(Result<void>)> done) = 0;
-  // "file /var/lib/plexus/master/registry.pb", "znode /plexus_registry", for logs.
-  virtual std::string describe() const = 0;
-};
-
-// `<workDir>/registry.pb`, replaced by writing a temporary file, fsync and rename.
-// Holds an flock on `<workDir>/registry.lock` while it lives: fails when another
-// process holds it (two masters must not share a --work_dir).
-Result<std::unique_ptr<RegistryStore>> fileRegistryStore(Runtime& runtime,
-                                                         const std::string& workDir);
-
-// The znode `<group path>_registry` (a sibling of the group, so that clients that
-// list the group's children see only the masters' json.info_ nodes), on a session
-// of its own. Fails when the URL is not a zk:// URL or its path is "/" (the root
-// has no sibling).
-Result<std::unique_ptr<RegistryStore>> zooKeeperRegistryStore(Runtime& runtime,
-                                                              const std::string& zk,
-                                                              Duration sessionTimeout);
+// The built-in `file` store: `<workDir>/registry.pb`, replaced by writing a
+// temporary file, fsync and rename, on a thread of its own that posts each answer
+// to the loop. Holds an flock on `<workDir>/registry.lock` while it lives: fails
+// when another process holds it (two masters must not share a --work_dir), so it
+// is the only writer and its versions are a count of its writes (0 for a registry
+// found at start-up). Call initialize() before anything else.
+Result<std::unique_ptr<RegistryStore>> fileRegistryStore(const std::string& workDir);
 
 // Drops from `registry`'s unreachable agents those marked longer than `maxAge`
 // before `nowNanos`, then the oldest beyond `maxCount` (Mesos's
@@ -62,7 +49,8 @@ class Registrar {
  public:
   using Mutation = std::function<void(internal::Registry& registry)>;
 
-  Registrar(std::unique_ptr<RegistryStore> store, std::function<void(const Error&)> onFailure);
+  // `store` is initialized; the Registrar shares its ownership.
+  Registrar(std::shared_ptr<RegistryStore> store, std::function<void(const Error&)> onFailure);
   ~Registrar();
   Registrar(const Registrar&) = delete;
   Registrar& operator=(const Registrar&) = delete;
@@ -85,10 +73,13 @@ class Registrar {
 
  private:
   void flush();
+  // Stops everything and calls onFailure_ (once).
+  void giveUp(const Error& error);
 
-  std::unique_ptr<RegistryStore> store_;
+  std::shared_ptr<RegistryStore> store_;
   std::function<void(const Error&)> onFailure_;
   internal::Registry stored_;
+  std::int64_t version_ = kNothingStored;  // of stored_, as the store answered
   std::vector<std::pair<Mutation, std::function<void()>>> pending_;
   bool writing_ = false;
   bool failed_ = false;

@@ -1,11 +1,14 @@
-// The detector_zk library: its manifest and factories, two modules sharing one
-// set of parameters. The logic is in zk_contender.hpp and zk_detector.hpp.
+// The detector_zk library: its manifest and factories, three modules sharing one
+// set of parameters. The logic is in zk_contender.hpp, zk_detector.hpp and
+// zk_registry_store.hpp.
 #include <plexus/master_contender.hpp>
 #include <plexus/master_detector.hpp>
 #include <plexus/module.hpp>
+#include <plexus/registry_store.hpp>
 
 #include "zk_contender.hpp"
 #include "zk_detector.hpp"
+#include "zk_registry_store.hpp"
 
 namespace {
 
@@ -33,4 +36,11 @@ PLEXUS_MODULE_LIBRARY(
          .author = "Plexus maintainers",
          .description = "Follows the leading master in ZooKeeper: the json.info_ znode with the "
                         "lowest sequence number, as Mesos's detectors read it.",
+         .parameters = kParameters}),
+    plexus::moduleManifest<plexus::RegistryStore, plexus::detector_zk::ZkRegistryStore>(
+        {.name = "detector_zk_registry",
+         .version = "0.1.0",
+         .author = "Plexus maintainers",
+         .description = "The master's registry in the znode '<group path>_registry', each write "
+                        "conditional on the version last read or written.",
          .parameters = kParameters}))

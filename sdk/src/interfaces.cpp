@@ -8,6 +8,7 @@
 #include <plexus/isolator.hpp>
 #include <plexus/master_contender.hpp>
 #include <plexus/master_detector.hpp>
+#include <plexus/registry_store.hpp>
 #include <plexus/runtime.hpp>
 
 namespace plexus {
@@ -19,6 +20,7 @@ Hook::~Hook() = default;
 Authenticator::~Authenticator() = default;
 MasterContender::~MasterContender() = default;
 MasterDetector::~MasterDetector() = default;
+RegistryStore::~RegistryStore() = default;
 
 std::optional<std::string_view> HttpRequestView::header(std::string_view name) const {
   for (const auto& [key, value] : headers) {

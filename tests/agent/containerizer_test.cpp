@@ -13,7 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
-#include "common/loop_runtime.hpp"
+#include "http/io_runtime.hpp"
 
 namespace plexus::agent {
 namespace {
@@ -80,7 +80,7 @@ class ContainerizerTest : public ::testing::Test {
 
   fs::path dir_;
   boost::asio::io_context io_;
-  LoopRuntime runtime_{io_};
+  http::IoRuntime runtime_{io_};
   RecordingIsolator isolator_;
 };
 

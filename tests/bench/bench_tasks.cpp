@@ -3,7 +3,7 @@
 // For each mode (`command`: a CommandInfo per task, one plexus-executor each;
 // `executor`: one long-lived plexus-bench-executor running every task) it starts a
 // real plexus-master and plexus-agent in a fresh temporary folder, then for each
-// round measures the fork/exec limit of the machine (../shared/bench/fork_limit, same
+// round measures the fork/exec limit of the machine (plexus-fork-limit, same
 // N, 2 in flight) and pushes N `/bin/true` tasks through a framework (BenchFramework).
 // It prints one `key=value` line per figure, per round and as medians; lines that
 // start with '#' are for people. See README.md.

@@ -10,14 +10,6 @@
 #include "http/client.hpp"
 
 namespace plexus::testing {
-namespace {
-
-std::string zkTestServer() {
-  const char* override = std::getenv("ZK_TEST_SERVER");
-  return override != nullptr ? override : PLEXUS_ZK_TEST_SERVER;
-}
-
-}  // namespace
 
 void HaCluster::TearDown() {
   for (auto& agent : agents_) {
@@ -34,32 +26,21 @@ void HaCluster::TearDown() {
   for (pid_t pid : taskPids_) {
     if (pid > 0 && ::kill(pid, 0) == 0) ::kill(pid, SIGKILL);
   }
-  if (zkStarted_) zkCommand("stop");
-}
-
-int HaCluster::zkCommand(const std::string& command, const std::string& args) {
-  int status = 0;
-  runShell(zkTestServer() + " " + command + " '" + (dir_.path() / "zk").string() + "' " + args +
-               " >/dev/null 2>>'" + (dir_.path() / "zk.stderr").string() + "'",
-           &status);
-  return status;
+  zk_.reset();
 }
 
 bool HaCluster::startZooKeeper(bool ensemble, std::string* error) {
-  int status = 0;
-  std::string out = runShell(zkTestServer() + (ensemble ? " ensemble '" : " start '") +
-                                 (dir_.path() / "zk").string() + "' 2>>'" +
-                                 (dir_.path() / "zk.stderr").string() + "'",
-                             &status);
-  zkStarted_ = true;  // stop even a half-started server
-  std::smatch match;
-  static const std::regex kZk("(^|\n)ZK=([^\n]+)");
-  if (status != 0 || !std::regex_search(out, match, kZk)) {
-    *error = "'" + zkTestServer() + "' failed (status " + std::to_string(status) +
-             "): " + readFile(dir_.path() / "zk.stderr");
+  if (zk_) {
+    *error = zk_->restart();
+    return error->empty();
+  }
+  auto zk = ZooKeeper::start(dir_.path() / "zk", ensemble ? 3 : 1);
+  if (!zk) {
+    *error = zk.error();
     return false;
   }
-  zkAddress_ = match[2];
+  zk_ = std::move(*zk);
+  zkAddress_ = zk_->servers();
   return true;
 }
 

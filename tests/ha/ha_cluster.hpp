@@ -1,4 +1,4 @@
-// HaCluster: real ZooKeeper (../shared/zk/zk-test-server), several real
+// HaCluster: real ZooKeeper (tests/support/zookeeper.hpp), several real
 // plexus-masters started with --zk, and real plexus-agents started with
 // --master=zk://, all on 127.0.0.1 in one temporary folder, for the
 // high-availability tests (docs/high-availability.md).
@@ -6,7 +6,8 @@
 // The fixture starts nothing by itself: each test starts ZooKeeper (standalone or
 // a 3-node ensemble), then masters and agents. TearDown stops every agent, master
 // and ZooKeeper server it started, and kills any task process the tests recorded.
-// A test is skipped, saying why, when ZooKeeper cannot be started (no Java).
+// A test fails, saying why, when ZooKeeper cannot be started (not installed: run
+// scripts/install-deps.sh).
 #pragma once
 
 #include <chrono>
@@ -21,6 +22,7 @@
 
 #include "http/types.hpp"
 #include "process.hpp"
+#include "zookeeper.hpp"
 
 namespace plexus::testing {
 
@@ -28,10 +30,9 @@ class HaCluster : public ::testing::Test {
  protected:
   void TearDown() override;
 
-  // Starts ZooKeeper: one server, or a 3-node ensemble. False (and a reason) on failure.
+  // Starts ZooKeeper: one server, or a 3-node ensemble; once stopped, starts it
+  // again on the same ports with the same data. False (and a reason) on failure.
   bool startZooKeeper(bool ensemble, std::string* error);
-  // Runs `zk-test-server <command> <dir> [args]`; returns its exit status.
-  int zkCommand(const std::string& command, const std::string& args = "");
   // The group's URL, with zkCredentials_ ("user:pass") for digest authentication.
   std::string zkUrl() const {
     return "zk://" + (zkCredentials_.empty() ? "" : zkCredentials_ + "@") + zkAddress_ + "/plexus";
@@ -74,7 +75,7 @@ class HaCluster : public ::testing::Test {
   TempDir dir_;
   std::string zkAddress_;
   std::string zkCredentials_;
-  bool zkStarted_ = false;
+  std::unique_ptr<ZooKeeper> zk_;
   std::vector<std::unique_ptr<Process>> masters_;  // by index; null when not running
   std::vector<int> masterPorts_;
   std::vector<std::unique_ptr<Process>> agents_;  // by index; null once a test killed it

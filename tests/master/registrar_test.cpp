@@ -1,5 +1,7 @@
-// The master's Registrar (core/master/registrar.hpp): writes batched in order, done
-// only once stored, failure stops everything; and the file store round trip.
+// The master's Registrar (core/master/registrar.hpp): writes batched in order, each
+// conditional on the version last stored, done only once stored, failure stops
+// everything; the file store round trip, and the SDK's registry store conformance
+// suite on the built-in file store.
 #include "master/registrar.hpp"
 
 #include <filesystem>
@@ -8,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <plexus/testing/fake_runtime.hpp>
+#include <plexus/testing/registry_store_conformance.hpp>
 
 #include "process.hpp"
 
@@ -19,14 +22,16 @@ class ManualStore final : public RegistryStore {
  public:
   struct State {
     std::vector<internal::Registry> written;  // what each write held
-    std::vector<std::function<void(Result<void>)>> inFlight;
+    std::vector<std::int64_t> expected;       // the version each write expected
+    std::vector<std::function<void(Result<std::int64_t>)>> inFlight;
   };
   explicit ManualStore(std::shared_ptr<State> state) : state_(std::move(state)) {}
-  void read(std::function<void(Result<std::optional<std::string>>)> done) override {
-    done(std::optional<std::string>());
-  }
-  void write(const std::string& data, std::function<void(Result<void>)> done) override {
+  Result<void> initialize(Runtime&) override { return {}; }
+  void read(std::function<void(Result<StoredRegistry>)> done) override { done(StoredRegistry{}); }
+  void write(const std::string& data, std::int64_t expected,
+             std::function<void(Result<std::int64_t>)> done) override {
     state_->written.emplace_back().ParseFromString(data);
+    state_->expected.push_back(expected);
     state_->inFlight.push_back(std::move(done));
   }
   std::string describe() const override { return "manual store"; }
@@ -62,15 +67,17 @@ TEST(RegistrarTest, ChangesMadeDuringAWriteGoTogetherInTheNextAndDoneWaitsForThe
   EXPECT_FALSE(after);
 
   auto first = std::move(state->inFlight[0]);
-  first({});
+  first(7);
   EXPECT_EQ(done, std::vector<int>{1});
   ASSERT_EQ(state->written.size(), 2u);  // b and c in one write, after a
   ASSERT_EQ(state->written[1].weights_size(), 3);
   EXPECT_EQ(state->written[1].weights(1).role(), "b");
   EXPECT_EQ(state->written[1].weights(2).role(), "c");
   auto second = std::move(state->inFlight[1]);
-  second({});
+  second(8);
   EXPECT_EQ(done, (std::vector<int>{1, 2, 3}));
+  // Each write expects the version the store answered for the one before.
+  EXPECT_EQ(state->expected, (std::vector<std::int64_t>{kNothingStored, 7}));
   EXPECT_TRUE(after);
   EXPECT_EQ(registrar.registry().weights_size(), 3);
   EXPECT_EQ(state->written.size(), 2u);  // the empty afterWrites change rode along
@@ -111,9 +118,12 @@ bool runUntil(testing::FakeRuntime& runtime, const std::function<bool()>& done) 
 }
 
 std::unique_ptr<RegistryStore> fileStore(Runtime& runtime, const std::string& workDir) {
-  auto store = fileRegistryStore(runtime, workDir);
+  auto store = fileRegistryStore(workDir);
   EXPECT_TRUE(store.has_value()) << store.error().message();
-  return store ? std::move(*store) : nullptr;
+  if (!store) return nullptr;
+  auto initialized = (*store)->initialize(runtime);
+  EXPECT_TRUE(initialized.has_value()) << initialized.error().message();
+  return std::move(*store);
 }
 
 TEST(RegistrarTest, FileStoreRoundTripAndCorruptFile) {
@@ -158,9 +168,9 @@ TEST(RegistrarTest, FileStoreLocksTheWorkDir) {
   testing::FakeRuntime runtime;
   std::string workDir = (dir.path() / "master").string();
   {
-    auto first = fileRegistryStore(runtime, workDir);
+    auto first = fileRegistryStore(workDir);
     ASSERT_TRUE(first.has_value()) << first.error().message();
-    auto second = fileRegistryStore(runtime, workDir);
+    auto second = fileRegistryStore(workDir);
     ASSERT_FALSE(second.has_value());
     EXPECT_NE(second.error().message().find(workDir + "/registry.lock"), std::string::npos)
         << second.error().message();
@@ -168,8 +178,28 @@ TEST(RegistrarTest, FileStoreLocksTheWorkDir) {
         << second.error().message();
   }
   // Released with the store.
-  EXPECT_TRUE(fileRegistryStore(runtime, workDir).has_value());
+  EXPECT_TRUE(fileRegistryStore(workDir).has_value());
 }
+
+// The SDK's conformance suite on the built-in file store: one process at a time
+// (the lock), so not `shared`. Each test gets an empty --work_dir.
+std::unique_ptr<testing::TempDir>& conformanceDir() {
+  static std::unique_ptr<testing::TempDir> dir;
+  return dir;
+}
+
+testing::RegistryStoreConformanceConfig builtInFileStore() {
+  return {.name = "file",
+          .make = []() -> Result<std::shared_ptr<RegistryStore>> {
+            auto store = fileRegistryStore((conformanceDir()->path() / "master").string());
+            if (!store) return fail(store.error());
+            return std::shared_ptr<RegistryStore>(std::move(*store));
+          },
+          .setUp = [] { conformanceDir() = std::make_unique<testing::TempDir>(); },
+          .tearDown = [] { conformanceDir().reset(); }};
+}
+
+PLEXUS_REGISTRY_STORE_CONFORMANCE(BuiltIn, builtInFileStore());
 
 // --registry_max_agent_age and --registry_max_agent_count.
 TEST(RegistryPruning, DropsAgentsOlderThanTheMaxAgeThenTheOldestBeyondTheMaxCount) {

@@ -161,10 +161,10 @@ TEST(ModuleRegistryRefuses, ModuleNotInLibrary) {
 
 TEST(ModuleRegistryRefuses, UnknownKind) {
   std::string error = loadError(library(fixture("unknown_kind"), "fixture_frobnicator"));
-  EXPECT_NE(
-      error.find("module 'fixture_frobnicator': unknown module kind 'Frobnicator' (known: "
-                 "Allocator, Isolator, Hook, Authenticator, MasterContender, MasterDetector)"),
-      std::string::npos)
+  EXPECT_NE(error.find("module 'fixture_frobnicator': unknown module kind 'Frobnicator' (known: "
+                       "Allocator, Isolator, Hook, Authenticator, MasterContender, MasterDetector, "
+                       "RegistryStore)"),
+            std::string::npos)
       << error;
 }
 

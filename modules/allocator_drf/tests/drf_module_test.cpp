@@ -1,7 +1,8 @@
-// Loads libplexus_allocator_drf.so through the core's module loader, as the
-// master does for `--allocator=allocator_drf`, and drives it through the
-// plexus::Allocator interface: offers must arrive.
+// Loads libplexus_allocator_drf.so with the SDK's loadModule (the checks the
+// master's loader makes, as an author outside this repository would load it), and
+// drives it through the plexus::Allocator interface: offers must arrive.
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -9,33 +10,21 @@
 
 #include <plexus/allocator.hpp>
 #include <plexus/testing/fake_runtime.hpp>
-
-#include "module/module_registry.hpp"
-#include "module/modules_config.hpp"
+#include <plexus/testing/load_module.hpp>
 
 namespace plexus {
 namespace {
 
 const std::filesystem::path kModuleDir = PLEXUS_DRF_MODULE_DIR;
 
-Result<module::ModuleInstance<Allocator>> loadAllocator(module::ModuleRegistry& registry,
-                                                        const std::string& parameters) {
-  const std::string json =
-      R"({"libraries": [{"file": ")" + (kModuleDir / "libplexus_allocator_drf.so").string() +
-      R"(", "modules": [{"name": "allocator_drf", "parameters": [)" + parameters + "]}]}]}";
-  auto config = module::parseModulesJson(json, "test");
-  if (!config) return fail(config.error());
-  PLEXUS_TRY(registry.load(*config));
-  return registry.create<Allocator>("allocator_drf", "--allocator");
+Result<std::shared_ptr<Allocator>> loadAllocator(const testing::ModuleParameters& parameters) {
+  return testing::loadModule<Allocator>(kModuleDir / "libplexus_allocator_drf.so", "allocator_drf",
+                                        parameters);
 }
 
 TEST(AllocatorDrfModule, LoadsAndMakesOffers) {
-  module::ModuleRegistry registry({kModuleDir});
-  auto allocator = loadAllocator(registry, R"({"key": "agent_order", "value": "sorted"})");
+  auto allocator = loadAllocator({{"agent_order", "sorted"}});
   ASSERT_TRUE(allocator.has_value()) << allocator.error().message();
-  const module::LoadedModule* loaded = registry.find("allocator_drf");
-  ASSERT_NE(loaded, nullptr);
-  EXPECT_EQ(loaded->kind, "Allocator");
 
   testing::FakeRuntime runtime;
   std::vector<std::pair<FrameworkId, OfferedResources>> offers;
@@ -77,16 +66,14 @@ TEST(AllocatorDrfModule, LoadsAndMakesOffers) {
 }
 
 TEST(AllocatorDrfModule, RefusesABadAgentOrder) {
-  module::ModuleRegistry registry({kModuleDir});
-  auto allocator = loadAllocator(registry, R"({"key": "agent_order", "value": "sideways"})");
+  auto allocator = loadAllocator({{"agent_order", "sideways"}});
   ASSERT_FALSE(allocator.has_value());
   EXPECT_NE(allocator.error().message().find("agent_order"), std::string::npos)
       << allocator.error().message();
 }
 
 TEST(AllocatorDrfModule, RefusesAnUnknownParameter) {
-  module::ModuleRegistry registry({kModuleDir});
-  auto allocator = loadAllocator(registry, R"({"key": "weights", "value": "x"})");
+  auto allocator = loadAllocator({{"weights", "x"}});
   ASSERT_FALSE(allocator.has_value());
   EXPECT_NE(allocator.error().message().find("weights"), std::string::npos)
       << allocator.error().message();

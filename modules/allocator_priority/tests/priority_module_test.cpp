@@ -1,7 +1,8 @@
-// Loads libplexus_allocator_priority.so through the core's module loader, as the
-// master does for `--allocator=allocator_priority`: parameters are checked, offers
-// go out in priority order.
+// Loads libplexus_allocator_priority.so with the SDK's loadModule (the checks the
+// master's loader makes, as an author outside this repository would load it):
+// parameters are checked, offers go out in priority order.
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -9,30 +10,20 @@
 
 #include <plexus/allocator.hpp>
 #include <plexus/testing/fake_runtime.hpp>
-
-#include "module/module_registry.hpp"
-#include "module/modules_config.hpp"
+#include <plexus/testing/load_module.hpp>
 
 namespace plexus {
 namespace {
 
 const std::filesystem::path kModuleDir = PLEXUS_PRIORITY_MODULE_DIR;
 
-Result<module::ModuleInstance<Allocator>> load(module::ModuleRegistry& registry,
-                                               const std::string& parameters) {
-  const std::string json =
-      R"({"libraries": [{"file": ")" + (kModuleDir / "libplexus_allocator_priority.so").string() +
-      R"(", "modules": [{"name": "allocator_priority", "parameters": [)" + parameters + "]}]}]}";
-  auto config = module::parseModulesJson(json, "test");
-  if (!config) return fail(config.error());
-  PLEXUS_TRY(registry.load(*config));
-  return registry.create<Allocator>("allocator_priority", "--allocator");
+Result<std::shared_ptr<Allocator>> load(const testing::ModuleParameters& parameters) {
+  return testing::loadModule<Allocator>(kModuleDir / "libplexus_allocator_priority.so",
+                                        "allocator_priority", parameters);
 }
 
 TEST(AllocatorPriorityModule, LoadsAndOffersByPriority) {
-  module::ModuleRegistry registry({kModuleDir});
-  auto allocator = load(registry, R"({"key": "priorities", "value": "prod=10"},
-                                     {"key": "agent_order", "value": "sorted"})");
+  auto allocator = load({{"priorities", "prod=10"}, {"agent_order", "sorted"}});
   ASSERT_TRUE(allocator.has_value()) << allocator.error().message();
   testing::FakeRuntime runtime;
   std::vector<FrameworkId> offered;
@@ -61,8 +52,7 @@ TEST(AllocatorPriorityModule, LoadsAndOffersByPriority) {
 }
 
 TEST(AllocatorPriorityModule, RefusesBadParameters) {
-  module::ModuleRegistry registry({kModuleDir});
-  auto allocator = load(registry, R"({"key": "priorities", "value": "prod=high"})");
+  auto allocator = load({{"priorities", "prod=high"}});
   ASSERT_FALSE(allocator.has_value());
   EXPECT_NE(allocator.error().message().find("priorities"), std::string::npos)
       << allocator.error().message();

@@ -1,8 +1,8 @@
-// detector_zk against a real ZooKeeper (../shared/zk/zk-test-server), driven on a
-// real event loop (LoopRuntime on a LoopThread), loaded through the core's module
-// loader as the master and agent load it. Each test starts its own server in a
-// temporary folder and stops it in TearDown; without Java or ZooKeeper the tests
-// are skipped with the reason.
+// detector_zk against a real ZooKeeper (tests/support/zookeeper.hpp), driven on a
+// real event loop (the SDK's http::IoRuntime on a LoopThread), loaded with the SDK's loadModule
+// (the checks the master's and agent's loader make). Each test starts its own server in a temporary
+// folder and stops it in TearDown; without Java or ZooKeeper the tests fail, saying to run
+// scripts/install-deps.sh.
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
@@ -18,15 +18,14 @@
 #include <plexus/json.hpp>
 #include <plexus/master_contender.hpp>
 #include <plexus/master_detector.hpp>
+#include <plexus/testing/load_module.hpp>
 
-#include "common/loop_runtime.hpp"
+#include "http/io_runtime.hpp"
 #include "loop_thread.hpp"
-#include "module/module_registry.hpp"
-#include "module/modules_config.hpp"
 #include "process.hpp"
 #include "zk_contender.hpp"
 #include "zk_detector.hpp"
-#include "zk_test_server.hpp"
+#include "zookeeper.hpp"
 
 namespace plexus::detector_zk {
 namespace {
@@ -36,46 +35,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 const fs::path kModuleDir = PLEXUS_DETECTOR_ZK_MODULE_DIR;
-
-using zk_test::zkTestServer;
-
-// One standalone server in `dir`; `start` again on the same dir keeps port and data.
-class ZkServer {
- public:
-  explicit ZkServer(fs::path dir) : dir_(std::move(dir)) {}
-  ~ZkServer() { stop(); }
-
-  bool start(std::string* error) {
-    int status = 0;
-    std::string out = testing::runShell(
-        zkTestServer() + " start '" + dir_.string() + "' 2>'" + dir_.string() + ".stderr'",
-        &status);
-    started_ = true;  // stop even a half-started server
-    std::smatch match;
-    static const std::regex kZk("(^|\n)ZK=([^\n]+)");
-    if (status != 0 || !std::regex_search(out, match, kZk)) {
-      *error = "'" + zkTestServer() + " start' failed (status " + std::to_string(status) +
-               "): " + testing::readFile(dir_.string() + ".stderr");
-      return false;
-    }
-    address_ = match[2];
-    return true;
-  }
-
-  void stop() {
-    if (!started_) return;
-    started_ = false;
-    int status = 0;
-    testing::runShell(zkTestServer() + " stop '" + dir_.string() + "' 2>/dev/null", &status);
-  }
-
-  const std::string& address() const { return address_; }
-
- private:
-  fs::path dir_;
-  std::string address_;
-  bool started_ = false;
-};
 
 // A synchronous client for the test thread, to look at what the modules wrote.
 class Inspector {
@@ -236,28 +195,22 @@ struct Follower {
   }
 };
 
-// Loads both modules of libplexus_detector_zk.so with one set of parameters.
+// Both modules of libplexus_detector_zk.so with one set of parameters, loaded with
+// the SDK's loadModule (the checks the daemons' loader makes).
 struct LoadedModules {
-  module::ModuleRegistry registry{{kModuleDir}};
+  testing::ModuleParameters parameters;
 
-  Result<void> load(const std::string& zk, const std::string& sessionTimeout = "") {
-    std::string parameters = R"({"key": "zk", "value": ")" + zk + R"("})";
-    if (!sessionTimeout.empty()) {
-      parameters += R"(, {"key": "session_timeout", "value": ")" + sessionTimeout + R"("})";
-    }
-    std::string json =
-        R"({"libraries": [{"file": ")" + (kModuleDir / "libplexus_detector_zk.so").string() +
-        R"(", "modules": [{"name": "detector_zk_contender", "parameters": [)" + parameters +
-        R"(]}, {"name": "detector_zk_detector", "parameters": [)" + parameters + "]}]}]}";
-    auto config = module::parseModulesJson(json, "test");
-    if (!config) return fail(config.error());
-    return registry.load(*config);
+  void load(const std::string& zk, const std::string& sessionTimeout = "") {
+    parameters = {{"zk", zk}};
+    if (!sessionTimeout.empty()) parameters.emplace_back("session_timeout", sessionTimeout);
   }
-  Result<module::ModuleInstance<MasterContender>> contender() {
-    return registry.create<MasterContender>("detector_zk_contender", "--master_contender");
+  Result<std::shared_ptr<MasterContender>> contender() {
+    return testing::loadModule<MasterContender>(kModuleDir / "libplexus_detector_zk.so",
+                                                "detector_zk_contender", parameters);
   }
-  Result<module::ModuleInstance<MasterDetector>> detector() {
-    return registry.create<MasterDetector>("detector_zk_detector", "--master_detector");
+  Result<std::shared_ptr<MasterDetector>> detector() {
+    return testing::loadModule<MasterDetector>(kModuleDir / "libplexus_detector_zk.so",
+                                               "detector_zk_detector", parameters);
   }
 };
 
@@ -269,26 +222,22 @@ TEST(DetectorZkModule, RefusesBadParametersWithOneLineNamingModuleAndParameter) 
           << "'" << part << "' not in: " << error.message();
     }
   };
-  {  // zk is required: refused by the loader, before create().
-    module::ModuleRegistry registry({kModuleDir});
-    std::string json = R"({"libraries": [{"file": ")" +
-                       (kModuleDir / "libplexus_detector_zk.so").string() +
-                       R"(", "modules": [{"name": "detector_zk_contender"}]}]}")";
-    auto config = module::parseModulesJson(json.substr(0, json.size() - 1), "test");
-    ASSERT_TRUE(config.has_value()) << config.error().message();
-    auto loaded = registry.load(*config);
-    ASSERT_FALSE(loaded.has_value());
-    expectOneLine(loaded.error(), {"detector_zk_contender", "zk"});
+  {  // zk is required.
+    LoadedModules modules;
+    auto contender = modules.contender();
+    ASSERT_FALSE(contender.has_value());
+    expectOneLine(contender.error(), {"detector_zk_contender", "zk"});
   }
   {  // session_timeout must be a Mesos duration.
     LoadedModules modules;
-    auto loaded = modules.load("zk://127.0.0.1:2181/plexus", "ten seconds");
-    ASSERT_FALSE(loaded.has_value());
-    expectOneLine(loaded.error(), {"detector_zk_contender", "session_timeout"});
+    modules.load("zk://127.0.0.1:2181/plexus", "ten seconds");
+    auto contender = modules.contender();
+    ASSERT_FALSE(contender.has_value());
+    expectOneLine(contender.error(), {"detector_zk_contender", "session_timeout"});
   }
   {  // A malformed URL: refused when the module is made, naming module and parameter.
     LoadedModules modules;
-    ASSERT_TRUE(modules.load("http://127.0.0.1:2181/plexus").has_value());
+    modules.load("http://127.0.0.1:2181/plexus");
     auto contender = modules.contender();
     ASSERT_FALSE(contender.has_value());
     expectOneLine(contender.error(), {"detector_zk_contender", "parameter 'zk'", "zk://"});
@@ -298,14 +247,14 @@ TEST(DetectorZkModule, RefusesBadParametersWithOneLineNamingModuleAndParameter) 
   }
   {
     LoadedModules modules;
-    ASSERT_TRUE(modules.load("zk://127.0.0.1:notaport/plexus").has_value());
+    modules.load("zk://127.0.0.1:notaport/plexus");
     auto detector = modules.detector();
     ASSERT_FALSE(detector.has_value());
     expectOneLine(detector.error(), {"detector_zk_detector", "parameter 'zk'", "notaport"});
   }
   {
     LoadedModules modules;
-    ASSERT_TRUE(modules.load("file:///nonexistent/plexus-zk-url").has_value());
+    modules.load("file:///nonexistent/plexus-zk-url");
     auto contender = modules.contender();
     ASSERT_FALSE(contender.has_value());
     expectOneLine(contender.error(),
@@ -313,7 +262,7 @@ TEST(DetectorZkModule, RefusesBadParametersWithOneLineNamingModuleAndParameter) 
   }
   {
     LoadedModules modules;
-    ASSERT_TRUE(modules.load("zk://127.0.0.1:2181/plexus", "0secs").has_value());
+    modules.load("zk://127.0.0.1:2181/plexus", "0secs");
     auto contender = modules.contender();
     ASSERT_FALSE(contender.has_value());
     expectOneLine(contender.error(), {"detector_zk_contender", "session_timeout"});
@@ -323,13 +272,11 @@ TEST(DetectorZkModule, RefusesBadParametersWithOneLineNamingModuleAndParameter) 
 class DetectorZkTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_ = std::make_unique<ZkServer>(temp_.path() / "zk");
-    std::string error;
-    if (!server_->start(&error)) {
-      GTEST_SKIP() << "cannot start a ZooKeeper server, skipping: " << error;
-    }
-    zk_ = server_->address();
-    runtime_ = std::make_unique<LoopRuntime>(loop_.io);
+    auto server = testing::ZooKeeper::start(temp_.path() / "zk");
+    ASSERT_TRUE(server) << server.error();
+    server_ = std::move(*server);
+    zk_ = server_->servers();
+    runtime_ = std::make_unique<http::IoRuntime>(loop_.io);
     inspector_ = std::make_unique<Inspector>(zk_);
     ASSERT_TRUE(inspector_->connected()) << "cannot connect to ZooKeeper at " << zk_;
   }
@@ -385,19 +332,19 @@ class DetectorZkTest : public ::testing::Test {
 
   testing::TempDir temp_;
   testing::LoopThread loop_;
-  std::unique_ptr<ZkServer> server_;
+  std::unique_ptr<testing::ZooKeeper> server_;
   std::string zk_;
-  std::unique_ptr<LoopRuntime> runtime_;
+  std::unique_ptr<http::IoRuntime> runtime_;
   std::unique_ptr<Inspector> inspector_;
-  std::vector<module::ModuleInstance<MasterContender>> contenders_;
-  std::vector<module::ModuleInstance<MasterDetector>> detectors_;
+  std::vector<std::shared_ptr<MasterContender>> contenders_;
+  std::vector<std::shared_ptr<MasterDetector>> detectors_;
   std::vector<std::unique_ptr<ZkContender>> rawContenders_;
   std::vector<std::unique_ptr<ZkDetector>> rawDetectors_;
 };
 
 TEST_F(DetectorZkTest, ContenderCreatesOneJsonInfoNodeWithTheMasterInfo) {
   LoadedModules modules;
-  ASSERT_TRUE(modules.load("zk://" + zk_ + "/plexus/nested/group").has_value());
+  modules.load("zk://" + zk_ + "/plexus/nested/group");
   ContenderEvents events;
   contend(modules, makeMaster("master-1", 5050), events);
   ASSERT_TRUE(events.waitFor(&ContenderEvents::candidacies, 1));
@@ -433,7 +380,7 @@ TEST_F(DetectorZkTest, ContenderCreatesOneJsonInfoNodeWithTheMasterInfo) {
 
 TEST_F(DetectorZkTest, LowestSequenceLeadsAndLeadershipMovesWhenTheLeaderCloses) {
   LoadedModules modules;
-  ASSERT_TRUE(modules.load("zk://" + zk_ + "/plexus").has_value());
+  modules.load("zk://" + zk_ + "/plexus");
   ContenderEvents first, second;
   std::size_t a = contend(modules, makeMaster("master-a", 5050), first);
   ASSERT_TRUE(first.waitFor(&ContenderEvents::candidacies, 1));
@@ -461,7 +408,7 @@ TEST_F(DetectorZkTest, LowestSequenceLeadsAndLeadershipMovesWhenTheLeaderCloses)
 
 TEST_F(DetectorZkTest, ContendAgainWithdrawsThePreviousCandidacy) {
   LoadedModules modules;
-  ASSERT_TRUE(modules.load("zk://" + zk_ + "/plexus").has_value());
+  modules.load("zk://" + zk_ + "/plexus");
   ContenderEvents events;
   std::size_t index = contend(modules, makeMaster("master-1", 5050), events);
   ASSERT_TRUE(events.waitFor(&ContenderEvents::candidacies, 1));
@@ -483,7 +430,7 @@ TEST_F(DetectorZkTest, ContendAgainWithdrawsThePreviousCandidacy) {
 
 TEST_F(DetectorZkTest, ServerGoneLongerThanTheSessionTimeoutLosesTheCandidacy) {
   LoadedModules modules;
-  ASSERT_TRUE(modules.load("zk://" + zk_ + "/plexus", "2secs").has_value());
+  modules.load("zk://" + zk_ + "/plexus", "2secs");
   ContenderEvents events;
   std::size_t index = contend(modules, makeMaster("master-1", 5050), events);
   ASSERT_TRUE(events.waitFor(&ContenderEvents::candidacies, 1));
@@ -499,8 +446,7 @@ TEST_F(DetectorZkTest, ServerGoneLongerThanTheSessionTimeoutLosesTheCandidacy) {
 
   // The server comes back: contending again works on a new session, and the old
   // session's node disappears when the server expires it.
-  std::string error;
-  ASSERT_TRUE(server_->start(&error)) << error;
+  ASSERT_EQ(server_->restart(), "");
   ContenderEvents again;
   loop_.run([&] {
     contenders_[index]->contend(again.callbacks());
@@ -575,7 +521,7 @@ TEST_F(DetectorZkTest, DetectorWatchesAgainAfterItsSessionExpires) {
   EXPECT_TRUE(follower.history().empty());
 
   LoadedModules modules;
-  ASSERT_TRUE(modules.load("zk://" + zk_ + "/plexus").has_value());
+  modules.load("zk://" + zk_ + "/plexus");
   ContenderEvents first;
   std::size_t a = contend(modules, makeMaster("master-a", 5050), first);
   ASSERT_TRUE(follower.waitForLatest("master-a"));
@@ -607,7 +553,7 @@ TEST_F(DetectorZkTest, DetectorWatchesAgainAfterItsSessionExpires) {
 
 TEST_F(DetectorZkTest, DigestCredentialsMakeNodesWorldReadableAndCreatorOwned) {
   LoadedModules modules;
-  ASSERT_TRUE(modules.load("zk://alice:secret@" + zk_ + "/secure/group").has_value());
+  modules.load("zk://alice:secret@" + zk_ + "/secure/group");
   ContenderEvents events;
   contend(modules, makeMaster("master-1", 5050), events);
   ASSERT_TRUE(events.waitFor(&ContenderEvents::candidacies, 1)) << events.lastReason;
@@ -630,7 +576,7 @@ TEST_F(DetectorZkTest, DigestCredentialsMakeNodesWorldReadableAndCreatorOwned) {
   Follower withCredentials, without;
   follow(modules, withCredentials);
   LoadedModules anonymous;
-  ASSERT_TRUE(anonymous.load("zk://" + zk_ + "/secure/group").has_value());
+  anonymous.load("zk://" + zk_ + "/secure/group");
   follow(anonymous, without);
   EXPECT_TRUE(withCredentials.waitForLatest("master-1"));
   EXPECT_TRUE(without.waitForLatest("master-1"));
@@ -639,7 +585,7 @@ TEST_F(DetectorZkTest, DigestCredentialsMakeNodesWorldReadableAndCreatorOwned) {
 TEST_F(DetectorZkTest, FileUrlNamesTheGroup) {
   std::string file = temp_.write("zk-url", "zk://" + zk_ + "/from/file\n");
   LoadedModules modules;
-  ASSERT_TRUE(modules.load("file://" + file).has_value());
+  modules.load("file://" + file);
   ContenderEvents events;
   contend(modules, makeMaster("master-1", 5050), events);
   ASSERT_TRUE(events.waitFor(&ContenderEvents::candidacies, 1));
@@ -651,7 +597,7 @@ TEST_F(DetectorZkTest, FileUrlNamesTheGroup) {
 
 TEST_F(DetectorZkTest, NoCallbackAfterDestruction) {
   LoadedModules modules;
-  ASSERT_TRUE(modules.load("zk://" + zk_ + "/plexus").has_value());
+  modules.load("zk://" + zk_ + "/plexus");
   ContenderEvents events;
   // Destroyed on the loop right after contend(), before any reply can arrive.
   auto contender = modules.contender();

@@ -1,6 +1,7 @@
-// Loads libplexus_isolator_posix.so through the core's module loader, as the agent
-// does for `--isolation=isolator_posix`, and runs the SDK's isolator conformance
-// suite on it: once as shipped, once with memory enforcement on.
+// Loads libplexus_isolator_posix.so with the SDK's loadModule (the checks the
+// agent's loader makes for `--isolation=isolator_posix`, as an author outside this
+// repository would load it), and runs the SDK's isolator conformance suite on it:
+// once as shipped, once with memory enforcement on.
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -9,45 +10,27 @@
 
 #include <plexus/isolator.hpp>
 #include <plexus/testing/isolator_conformance.hpp>
-
-#include "module/module_registry.hpp"
-#include "module/modules_config.hpp"
+#include <plexus/testing/load_module.hpp>
 
 namespace plexus {
 namespace {
 
 const std::filesystem::path kModuleDir = PLEXUS_POSIX_MODULE_DIR;
 
-// Each config gets its own registry: a module name is loaded once per registry.
-Result<std::shared_ptr<Isolator>> loadPosix(const std::string& parameters) {
-  auto registry =
-      std::make_shared<module::ModuleRegistry>(std::vector<std::filesystem::path>{kModuleDir});
-  const std::string json =
-      R"({"libraries": [{"file": ")" + (kModuleDir / "libplexus_isolator_posix.so").string() +
-      R"(", "modules": [{"name": "isolator_posix", "parameters": [)" + parameters + "]}]}]}";
-  auto config = module::parseModulesJson(json, "test");
-  if (!config) return fail(config.error());
-  PLEXUS_TRY(registry->load(*config));
-  auto made = registry->create<Isolator>("isolator_posix", "--isolation");
-  if (!made) return fail(made.error());
-  // The registry lives as long as the instance (libraries are never unloaded anyway).
-  auto instance = std::shared_ptr<Isolator>(std::move(*made));
-  return std::shared_ptr<Isolator>(instance.get(), [instance, registry](Isolator*) mutable {
-    instance.reset();
-    registry.reset();
-  });
+Result<std::shared_ptr<Isolator>> loadPosix(const testing::ModuleParameters& parameters) {
+  return testing::loadModule<Isolator>(kModuleDir / "libplexus_isolator_posix.so", "isolator_posix",
+                                       parameters);
 }
 
 testing::IsolatorConformanceConfig asShipped() {
-  return {.name = "isolator_posix", .make = [] { return loadPosix(""); }};
+  return {.name = "isolator_posix", .make = [] { return loadPosix({}); }};
 }
 
 testing::IsolatorConformanceConfig enforcingMemory() {
   return {.name = "isolator_posix_enforce_memory",
           .make =
               [] {
-                return loadPosix(R"({"key": "enforce_memory", "value": "true"},
-                                    {"key": "memory_poll_interval", "value": "50ms"})");
+                return loadPosix({{"enforce_memory", "true"}, {"memory_poll_interval", "50ms"}});
               },
           .enforcesMemory = true};
 }
@@ -55,13 +38,13 @@ testing::IsolatorConformanceConfig enforcingMemory() {
 PLEXUS_ISOLATOR_CONFORMANCE(PosixModule, asShipped(), enforcingMemory());
 
 TEST(IsolatorPosixModule, RefusesBadParameters) {
-  auto bad = loadPosix(R"({"key": "rlimits", "value": "NOFILE=10:5"})");
+  auto bad = loadPosix({{"rlimits", "NOFILE=10:5"}});
   ASSERT_FALSE(bad.has_value());
   EXPECT_NE(bad.error().message().find("soft limit exceeds the hard limit"), std::string::npos)
       << bad.error().message();
-  auto interval = loadPosix(R"({"key": "memory_poll_interval", "value": "0secs"})");
+  auto interval = loadPosix({{"memory_poll_interval", "0secs"}});
   EXPECT_FALSE(interval.has_value());
-  auto unknown = loadPosix(R"({"key": "cfs_quota", "value": "true"})");
+  auto unknown = loadPosix({{"cfs_quota", "true"}});
   EXPECT_FALSE(unknown.has_value());
 }
 

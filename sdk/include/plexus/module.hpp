@@ -45,7 +45,7 @@ namespace plexus {
 
 // Bumped whenever LibraryManifest, ModuleManifest or any kind's interface changes
 // in a way an already-built module cannot survive.
-inline constexpr std::uint32_t kModuleApiVersion = 3;
+inline constexpr std::uint32_t kModuleApiVersion = 4;
 
 // "PLXMODS1" read as a little-endian integer: marks a real LibraryManifest.
 inline constexpr std::uint64_t kLibraryManifestMagic = 0x3153444F4D584C50ULL;
@@ -89,8 +89,9 @@ template <typename Interface>
 struct ModuleKindOf;
 
 // The kinds this SDK defines, as manifests spell them.
-inline constexpr const char* kModuleKinds[] = {
-    "Allocator", "Isolator", "Hook", "Authenticator", "MasterContender", "MasterDetector"};
+inline constexpr const char* kModuleKinds[] = {"Allocator",     "Isolator",        "Hook",
+                                               "Authenticator", "MasterContender", "MasterDetector",
+                                               "RegistryStore"};
 
 // One module in a library.
 struct ModuleManifest {

@@ -1,7 +1,6 @@
 #include "plexus/scheduler/mesos.hpp"
 
 #include <algorithm>
-#include <map>
 #include <random>
 #include <thread>
 
@@ -17,6 +16,7 @@
 #include <plexus/recordio.hpp>
 
 #include "http/client.hpp"
+#include "http/io_runtime.hpp"
 #include "http/url.hpp"
 
 namespace plexus::scheduler {
@@ -33,44 +33,6 @@ constexpr std::string_view kDefaultPath = "/api/v1/scheduler";
 std::string callName(const Call& call) {
   return Call::Type_Name(call.type());
 }
-
-}  // namespace
-
-namespace {
-
-// The Runtime a MasterDetector runs on: the library's own io_context.
-class IoRuntime final : public Runtime {
- public:
-  explicit IoRuntime(boost::asio::io_context& io) : io_(io) {}
-  TimePoint now() const override { return std::chrono::steady_clock::now(); }
-  std::chrono::system_clock::time_point wallNow() const override {
-    return std::chrono::system_clock::now();
-  }
-  TimerId schedule(Duration delay, std::function<void()> callback) override {
-    TimerId id = next_++;
-    auto timer = std::make_shared<boost::asio::steady_timer>(io_, delay);
-    timers_[id] = timer;
-    timer->async_wait([this, id, callback = std::move(callback)](boost::system::error_code ec) {
-      if (ec || timers_.erase(id) == 0) return;
-      callback();
-    });
-    return id;
-  }
-  void cancel(TimerId timer) override {
-    auto it = timers_.find(timer);
-    if (it == timers_.end()) return;
-    it->second->cancel();
-    timers_.erase(it);
-  }
-  void post(std::function<void()> callback) override {
-    boost::asio::post(io_, std::move(callback));
-  }
-
- private:
-  boost::asio::io_context& io_;
-  TimerId next_ = 1;
-  std::map<TimerId, std::shared_ptr<boost::asio::steady_timer>> timers_;
-};
 
 }  // namespace
 
@@ -456,7 +418,7 @@ class Mesos::Impl {
 
   http::Url configured_;  // the master, or the leader the detector named last
   http::Url current_;
-  IoRuntime runtime_{io_};
+  http::IoRuntime runtime_{io_};  // what a MasterDetector runs on
   std::shared_ptr<MasterDetector> detector_;
   bool haveMaster_ = true;  // false while the detector knows no leader
   const ContentType contentType_;

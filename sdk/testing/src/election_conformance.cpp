@@ -25,14 +25,7 @@ void ElectionConformance::TearDown() {
 }
 
 bool ElectionConformance::pumpUntil(const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + GetParam().timeout;
-  while (true) {
-    runtime_.runPosted();
-    if (done()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(5ms);
-    runtime_.advance(5ms);
-  }
+  return runtime_.runUntil(done, GetParam().timeout);
 }
 
 ElectionConformance::Candidate ElectionConformance::contend(const std::string& id) {

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <thread>
 
 #include <plexus/logging.hpp>
 #include <plexus/testing/fake_runtime.hpp>
@@ -66,6 +67,17 @@ std::size_t FakeRuntime::runPosted() {
         << "FakeRuntime::runPosted: callbacks keep posting callbacks (livelock?)";
     // Run outside the lock: the callback may post.
     if (callback) callback();
+  }
+}
+
+bool FakeRuntime::runUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    runPosted();
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    advance(std::chrono::milliseconds(5));
   }
 }
 

@@ -1,7 +1,7 @@
 // plexus-bench-failover: how long a master failover takes, from SIGKILL of the
 // leading master to a new leader serving with every agent re-registered.
 //
-// Starts a throw-away ZooKeeper (../shared/zk/zk-test-server) and three real
+// Starts a throw-away ZooKeeper (tests/support/zookeeper.hpp) and three real
 // plexus-masters with --zk, in a temporary folder removed at the end. Agents:
 //   * `--agents=1` (default mode "real"): one real plexus-agent with --master=zk://;
 //   * `--agents=N --simulated`: N agents simulated in this process, each speaking
@@ -21,7 +21,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <signal.h>
 #include <string>
 #include <thread>
@@ -36,6 +35,7 @@
 #include "agent_protocol.pb.h"
 #include "http/client.hpp"
 #include "process.hpp"
+#include "zookeeper.hpp"
 
 namespace {
 
@@ -191,19 +191,12 @@ int main(int argc, char** argv) {
   }
 
   plexus::testing::TempDir dir;
-  const std::string zkDir = (dir.path() / "zk").string();
-  int status = 0;
-  std::string out = plexus::testing::runShell(
-      std::string(PLEXUS_ZK_TEST_SERVER) + " start '" + zkDir + "'", &status);
-  std::smatch match;
-  static const std::regex kZk("(^|\n)ZK=([^\n]+)");
-  if (status != 0 || !std::regex_search(out, match, kZk)) {
-    std::cerr << "cannot start ZooKeeper (zk-test-server status " << status << ")\n";
-    plexus::testing::runShell(std::string(PLEXUS_ZK_TEST_SERVER) + " stop '" + zkDir + "'",
-                              &status);
+  auto zooKeeper = plexus::testing::ZooKeeper::start(dir.path() / "zk");
+  if (!zooKeeper) {
+    std::cerr << "cannot start ZooKeeper: " << zooKeeper.error() << "\n";
     return 1;
   }
-  const std::string zk = "zk://" + std::string(match[2]) + "/plexus";
+  const std::string zk = "zk://" + (*zooKeeper)->servers() + "/plexus";
 
   std::vector<std::unique_ptr<Process>> masters(3);
   std::vector<int> ports(3, -1);
@@ -326,7 +319,6 @@ int main(int argc, char** argv) {
     master->signal(SIGTERM);
     master->wait();
   }
-  plexus::testing::runShell(
-      std::string(PLEXUS_ZK_TEST_SERVER) + " stop '" + zkDir + "' 2>/dev/null", &status);
+  (*zooKeeper)->stop();
   return exitCode;
 }

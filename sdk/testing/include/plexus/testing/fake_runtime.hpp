@@ -67,6 +67,11 @@ class FakeRuntime final : public Runtime {
   // million callbacks in one call.
   std::size_t runPosted();
 
+  // For modules that wait on a real service from their own threads: runs posted
+  // callbacks and moves the clock along with real time (5 ms steps) until `done`
+  // or `timeout` of real time; returns done().
+  bool runUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+
   // Timers scheduled and neither run nor cancelled.
   std::size_t pendingTimers() const { return timers_.size(); }
   // Callbacks posted and not yet run.

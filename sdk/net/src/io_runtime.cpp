@@ -1,15 +1,15 @@
-#include "common/loop_runtime.hpp"
+#include "http/io_runtime.hpp"
 
 #include <boost/asio/post.hpp>
 
-namespace plexus {
+namespace plexus::http {
 
-LoopRuntime::~LoopRuntime() {
+IoRuntime::~IoRuntime() {
   for (auto& [id, timer] : timers_)
     timer->cancel();
 }
 
-Runtime::TimerId LoopRuntime::schedule(Duration delay, std::function<void()> callback) {
+Runtime::TimerId IoRuntime::schedule(Duration delay, std::function<void()> callback) {
   TimerId id = next_++;
   auto timer = std::make_unique<boost::asio::steady_timer>(io_, delay);
   timer->async_wait(
@@ -22,15 +22,15 @@ Runtime::TimerId LoopRuntime::schedule(Duration delay, std::function<void()> cal
   return id;
 }
 
-void LoopRuntime::cancel(TimerId timer) {
+void IoRuntime::cancel(TimerId timer) {
   auto it = timers_.find(timer);
   if (it == timers_.end()) return;
   it->second->cancel();
   timers_.erase(it);
 }
 
-void LoopRuntime::post(std::function<void()> callback) {
+void IoRuntime::post(std::function<void()> callback) {
   boost::asio::post(io_, std::move(callback));
 }
 
-}  // namespace plexus
+}  // namespace plexus::http
