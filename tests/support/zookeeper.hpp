@@ -16,6 +16,9 @@
 // Errors are values: start() refuses with a message (ZooKeeper not installed: run
 // scripts/install-deps.sh; a server that exits or does not serve in 30 s, with the
 // end of its log). Not thread-safe: one test thread drives it.
+//
+// Environment: ZK_JAR (default /usr/share/java/zookeeper.jar), JAVA or JAVA_HOME
+// (default /usr/bin/java), ZK_HEAP (-Xmx, default 256m), ZK_LOG_LEVEL (default info).
 #pragma once
 
 #include <chrono>
