@@ -116,14 +116,15 @@ void Master::launch(FrameworkRecord& framework, AgentRecord& agent,
   std::set<ExecutorId> executorsCharged;
   std::vector<bool> unauthorized(tasks.size(), false);
   for (size_t i = 0; i < tasks.size(); ++i) {
-    errors[i] = validateTask(tasks[i], &needs[i]);
-    if (errors[i].empty()) {
-      const v1::ExecutorInfo* taskExecutor =
-          group ? &*executor : (tasks[i].has_executor() ? &tasks[i].executor() : nullptr);
-      if (auto refused = authorizeTask(framework, tasks[i], taskExecutor)) {
-        errors[i] = *refused;
-        unauthorized[i] = true;
-      }
+    // As Mesos: a launch is authorised before it is validated, so a task whose users
+    // the ACLs refuse is TASK_UNAUTHORIZED whatever else is wrong with it.
+    const v1::ExecutorInfo* taskExecutor =
+        group ? &*executor : (tasks[i].has_executor() ? &tasks[i].executor() : nullptr);
+    if (auto refused = authorizeTask(framework, tasks[i], taskExecutor)) {
+      errors[i] = *refused;
+      unauthorized[i] = true;
+    } else {
+      errors[i] = validateTask(tasks[i], &needs[i]);
     }
     std::optional<ExecutorId> charged;
     if (errors[i].empty() && !group && tasks[i].has_executor()) {
@@ -147,12 +148,16 @@ void Master::launch(FrameworkRecord& framework, AgentRecord& agent,
   }
   bool groupUnauthorized = false;
   if (group) {
-    // A task group launches all or nothing.
+    // A task group launches all or nothing; an unauthorised task speaks for the group
+    // before the executor's or another task's invalidity does (authorisation comes first).
     for (size_t i = 0; i < errors.size(); ++i) {
-      if (!errors[i].empty() && groupError.empty()) {
+      if (unauthorized[i] && !groupUnauthorized) {
         groupError = errors[i];
-        groupUnauthorized = unauthorized[i];
+        groupUnauthorized = true;
       }
+    }
+    for (size_t i = 0; i < errors.size(); ++i) {
+      if (!errors[i].empty() && groupError.empty()) groupError = errors[i];
     }
   }
 
