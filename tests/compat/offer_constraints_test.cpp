@@ -12,6 +12,7 @@
 #include <plexus/json.hpp>
 
 #include "cluster.hpp"
+#include "daemons.hpp"
 
 namespace plexus::testing {
 namespace {
@@ -33,11 +34,7 @@ v1::scheduler::OfferConstraints rackIs(const std::string& rack, const std::strin
 class OfferConstraints : public ::testing::Test {
  protected:
   void SetUp() override {
-    master_ = std::make_unique<Process>(
-        "plexus-master",
-        std::vector<std::string>{"--port=0", "--work_dir=" + (dir_.path() / "master").string(),
-                                 "--allocation_interval=50ms"},
-        dir_.path());
+    master_ = startTestMaster(dir_);
     port_ = master_->waitForPort();
     ASSERT_GT(port_, 0) << master_->err();
     for (const char* rack : {"r1", "r2"}) {

@@ -12,6 +12,7 @@
 #include <plexus/v1/master.pb.h>
 
 #include "cluster.hpp"
+#include "daemons.hpp"
 
 namespace plexus::testing {
 namespace {
@@ -22,11 +23,7 @@ using namespace std::chrono_literals;
 class HierarchicalQuota : public ::testing::Test {
  protected:
   void SetUp() override {
-    master_ = std::make_unique<Process>(
-        "plexus-master",
-        std::vector<std::string>{"--port=0", "--work_dir=" + (dir_.path() / "master").string(),
-                                 "--allocation_interval=50ms"},
-        dir_.path());
+    master_ = startTestMaster(dir_);
     port_ = master_->waitForPort();
     ASSERT_GT(port_, 0) << master_->err();
   }

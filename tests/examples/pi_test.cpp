@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include "daemons.hpp"
 #include "http/client.hpp"
 #include "process.hpp"
 
@@ -23,11 +24,7 @@ boost::json::value getJson(int port, const std::string& path) {
 class PiTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    master_ = std::make_unique<Process>(
-        "plexus-master",
-        std::vector<std::string>{"--port=0", "--work_dir=" + (dir_.path() / "master").string(),
-                                 "--allocation_interval=50ms"},
-        dir_.path());
+    master_ = startTestMaster(dir_);
     masterPort_ = master_->waitForPort();
     ASSERT_GT(masterPort_, 0) << master_->err();
     for (int i = 0; i < 2; ++i) {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "api_client.hpp"
+#include "daemons.hpp"
 #include "process.hpp"
 
 namespace plexus::testing {
@@ -17,11 +18,7 @@ using namespace std::chrono_literals;
 class Execute : public ::testing::Test {
  protected:
   void SetUp() override {
-    master_ = std::make_unique<Process>(
-        "plexus-master",
-        std::vector<std::string>{"--port=0", "--work_dir=" + (dir_.path() / "master").string(),
-                                 "--allocation_interval=50ms"},
-        dir_.path());
+    master_ = startTestMaster(dir_);
     port_ = master_->waitForPort();
     ASSERT_GT(port_, 0) << master_->err();
   }
