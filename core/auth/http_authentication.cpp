@@ -46,10 +46,12 @@ Result<void> HttpAuthentication::install(http::Server& server) {
   }
   server.setGate(
       [this](http::Request request, http::Responder responder, const http::Handler& handler) {
-        const std::string* realm = realmOf(request.path);
-        request.principal.reset();
-        if (realm == nullptr) return pass(std::move(request), responder, handler);
-        check(std::move(request), responder, handler, *realm);
+        // A principal comes only from an authenticator below, never from the connection.
+        http::Request fresh = std::move(request);
+        fresh.principal = std::nullopt;
+        const std::string* realm = realmOf(fresh.path);
+        if (realm == nullptr) return pass(std::move(fresh), responder, handler);
+        check(std::move(fresh), responder, handler, *realm);
       });
   return {};
 }

@@ -75,7 +75,9 @@ class AgentTest : public ::testing::Test {
  protected:
   // The agent stops cleanly on SIGTERM (and, under sanitizers, without reports).
   void TearDown() override {
-    if (agent_) EXPECT_EQ(agent_->stop(), 0) << agent_->log();
+    if (agent_) {
+      EXPECT_EQ(agent_->stop(), 0) << agent_->log();
+    }
   }
 
   void startAgent(std::map<std::string, std::string> overrides = {}) {
