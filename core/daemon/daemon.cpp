@@ -1,6 +1,7 @@
 #include "daemon/daemon.hpp"
 
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 #include <sys/resource.h>
@@ -35,7 +36,19 @@ void addCommonFlags(Flags& flags, CommonFlags* values, const DaemonSpec& spec) {
       "work_dir", po::value<std::string>(&values->workDir)->default_value(spec.defaultWorkDir),
       "Folder for this daemon's persistent state.")(
       "logging_level", po::value<std::string>(&values->loggingLevel)->default_value("INFO"),
-      "Lowest level logged to stderr: DEBUG, INFO, WARNING or ERROR.")(
+      "Lowest level logged to stderr (and to --log_dir): DEBUG, INFO, WARNING or ERROR.")(
+      "log_dir", po::value<std::string>(&values->logDir)->default_value("", "\"\""),
+      ("Folder for this daemon's log file, <log_dir>/" + spec.program +
+       ".log, written besides stderr and rotated by --max_log_size and --max_log_files "
+       "(made if missing). Empty: stderr only.")
+          .c_str())(
+      "max_log_size", po::value<std::string>(&values->maxLogSize)->default_value("1800"),
+      "Largest size of the --log_dir file before it is rotated: a bare number is megabytes "
+      "(glog's flag and default), or a byte size such as 64KB.")(
+      "max_log_files", po::value<int>(&values->maxLogFiles)->default_value(10),
+      ("Rotated --log_dir files kept, " + spec.program + ".log.1 (the newest) to " + spec.program +
+       ".log.N; 0 empties the file instead.")
+          .c_str())(
       "ssl_cert_file", po::value<std::string>(&values->sslCertFile)->default_value("", "\"\""),
       "PEM certificate of this daemon. With --ssl_key_file it turns on TLS: every endpoint "
       "and every client of the daemon (and of the executors an agent starts) speaks https. "
@@ -133,6 +146,14 @@ int refuse(const DaemonSpec& spec, const std::string& message) {
 
 }  // namespace
 
+Result<std::uint64_t> parseMaxLogSize(const std::string& text) {
+  bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  auto bytes = parseBytes(digits ? text + "MB" : text);
+  if (!bytes) return fail(bytes.error().context("--max_log_size"));
+  if (*bytes == 0) return fail("--max_log_size must be positive");
+  return *bytes;
+}
+
 void logModuleUse(std::string_view flag, const std::string& name) {
   PLEXUS_LOG(Info) << "Using module '" << name << "' for " << flag;
 }
@@ -178,6 +199,17 @@ int runDaemon(int argc, char** argv, const DaemonSpec& spec) {
                             ": expected DEBUG, INFO, WARNING or ERROR");
   }
   setMinLogLevel(level);
+  if (!common.logDir.empty()) {
+    auto size = parseMaxLogSize(common.maxLogSize);
+    if (!size) return refuse(spec, size.error().message());
+    if (common.maxLogFiles < 0) return refuse(spec, "--max_log_files must not be negative");
+    std::error_code error;
+    std::filesystem::create_directories(common.logDir, error);
+    if (error) return refuse(spec, "--log_dir=" + common.logDir + ": " + error.message());
+    auto file = setLogFile(common.logDir + "/" + spec.program + ".log", *size,
+                           static_cast<std::uint32_t>(common.maxLogFiles));
+    if (!file) return refuse(spec, "--log_dir: " + file.error().message());
+  }
   if (common.port < 0 || common.port > 65535) {
     return refuse(spec, "--port=" + std::to_string(common.port) + ": expected 0 to 65535");
   }

@@ -37,6 +37,12 @@ struct CommonFlags {
   std::string hostname;
   std::string workDir;
   std::string loggingLevel;
+  // Log files (glog's names): --log_dir (empty: stderr only), --max_log_size (a
+  // bare number is megabytes, as glog; or a byte size such as "64KB"), and our
+  // --max_log_files (rotated files kept).
+  std::string logDir;
+  std::string maxLogSize;
+  int maxLogFiles = 10;
   // TLS (docs/security.md): the flags override the LIBPROCESS_SSL_* environment.
   std::string sslCertFile;
   std::string sslKeyFile;
@@ -82,6 +88,10 @@ struct DaemonSpec {
   // until shutdown (destroyed in reverse order, before the libraries' process exits).
   std::function<Result<std::vector<std::shared_ptr<void>>>(DaemonContext&)> start;
 };
+
+// --max_log_size in bytes: a bare number is megabytes (glog's unit), otherwise a
+// byte size ("64KB"). The error names the flag.
+[[nodiscard]] Result<std::uint64_t> parseMaxLogSize(const std::string& text);
 
 // Logs that module `name` serves `flag`.
 void logModuleUse(std::string_view flag, const std::string& name);

@@ -1,6 +1,7 @@
 // Runs the real daemons: flags, --help, --list-modules, start-up refusals, /health.
 #include <chrono>
 #include <filesystem>
+#include <iostream>
 #include <signal.h>
 #include <string>
 #include <vector>
@@ -219,6 +220,58 @@ TEST(Daemon, MasterAndAgentServeHealthAndVersionAndStopOnSigterm) {
     EXPECT_NE(log.find("Using module 'fixture_hook' for --hooks"), std::string::npos) << log;
     EXPECT_NE(log.find("stopped"), std::string::npos) << log;
   }
+}
+
+}  // namespace
+
+namespace {
+
+// --log_dir: every line on stderr also goes to <log_dir>/<program>.log, rotated past
+// --max_log_size into .1 (the newest) ... .<max_log_files>; older ones are removed.
+// (512 bytes: a start-up and a stop log a few KB.)
+TEST(Daemon, LogDirKeepsRotatedLogFilesBesidesStderr) {
+  TempDir dir;
+  for (const std::string binary : {"plexus-master", "plexus-agent"}) {
+    fs::path logs = dir.path() / (binary + "-logs");
+    Process process(binary,
+                    {"--port=0", "--work_dir=" + (dir.path() / binary).string(),
+                     "--log_dir=" + logs.string(), "--max_log_size=512B", "--max_log_files=2"},
+                    dir.path());
+    ASSERT_GT(process.waitForPort(), 0) << process.err();
+    process.signal(SIGTERM);
+    ASSERT_EQ(process.wait(), 0) << process.err();
+    std::string err = process.err();
+    ASSERT_GT(err.size(), 3u * 512u) << "too little logged to rotate: " << err;
+
+    fs::path current = logs / (binary + ".log");
+    std::string kept;
+    for (const fs::path& file :
+         {fs::path(current.string() + ".2"), fs::path(current.string() + ".1"), current}) {
+      ASSERT_TRUE(fs::exists(file)) << file;
+      EXPECT_LE(fs::file_size(file), 512u) << file;
+      std::cout << "[ sizes    ] " << file.filename().string() << ": " << fs::file_size(file)
+                << " bytes\n";
+      kept += plexus::testing::readFile(file);
+    }
+    EXPECT_FALSE(fs::exists(current.string() + ".3"));
+    // The newest lines, exactly as on stderr, ending with the last one.
+    EXPECT_TRUE(err.ends_with(kept)) << "kept:\n" << kept << "\nstderr:\n" << err;
+    EXPECT_NE(kept.find(binary + " stopped"), std::string::npos) << kept;
+  }
+}
+
+TEST(Daemon, LogDirFlagsAreChecked) {
+  TempDir dir;
+  Process size("plexus-master",
+               {"--port=0", "--log_dir=" + (dir.path() / "logs").string(), "--max_log_size=big"},
+               dir.path());
+  EXPECT_EQ(size.wait(), 1);
+  EXPECT_NE(size.lastErrLine().find("--max_log_size"), std::string::npos) << size.err();
+  dir.write("file", "not a folder");
+  Process file("plexus-agent", {"--port=0", "--log_dir=" + (dir.path() / "file").string()},
+               dir.path());
+  EXPECT_EQ(file.wait(), 1);
+  EXPECT_NE(file.lastErrLine().find("--log_dir"), std::string::npos) << file.err();
 }
 
 }  // namespace

@@ -8,11 +8,16 @@
 //   PLEXUS_LOG(Info) << "loaded module " << name;
 //   PLEXUS_LOG(Warning) << "agent " << id << " missed a ping";
 //
-// setMinLogLevel() hides lines below a level (default Info).
+// setMinLogLevel() hides lines below a level (default Info). setLogFile() also
+// writes every line to a file rotated by size (the daemons' --log_dir).
 #pragma once
 
+#include <cstdint>
 #include <sstream>
+#include <string>
 #include <string_view>
+
+#include <plexus/error.hpp>
 
 namespace plexus {
 
@@ -21,6 +26,12 @@ enum class LogLevel { Debug = 0, Info = 1, Warning = 2, Error = 3, Fatal = 4 };
 void setMinLogLevel(LogLevel level) noexcept;
 LogLevel minLogLevel() noexcept;
 bool parseLogLevel(std::string_view text, LogLevel* level) noexcept;
+
+// From now on, every line shown on stderr is also appended to `path`, which is
+// rotated past `maxBytes` into `path`.1 ... `path`.`maxFiles` (RotatingFile). The
+// error names the file when it cannot be opened. Call once, at start-up.
+[[nodiscard]] Result<void> setLogFile(const std::string& path, std::uint64_t maxBytes,
+                                      std::uint32_t maxFiles);
 
 // Writes one formatted line; used by PLEXUS_LOG. A Fatal line aborts after writing.
 void writeLogLine(LogLevel level, const char* file, int line, std::string_view message) noexcept;
