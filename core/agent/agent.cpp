@@ -43,12 +43,14 @@ std::string defaultExecutorPath(const std::string& launcherDir) {
 }  // namespace
 
 Agent::Agent(daemon::DaemonContext& context, const AgentFlags& flags,
-             std::vector<Isolator*> isolators, hooks::HookChain hooks, MasterDetector* detector)
+             std::vector<Isolator*> isolators, hooks::HookChain hooks, MasterDetector* detector,
+             ContainerLogger* logger)
     : context_(context),
       flags_(flags),
       isolators_(std::move(isolators)),
       hooks_(std::move(hooks)),
-      detector_(detector) {}
+      detector_(detector),
+      logger_(logger) {}
 
 Agent::~Agent() {
   *alive_ = false;
@@ -92,7 +94,12 @@ Result<void> Agent::start() {
       [this](const FrameworkId& framework, const v1::TaskStatus& status) {
         forwardStatusUpdate(framework, status);
       });
-  containerizer_ = std::make_unique<Containerizer>(context_.io, context_.runtime, isolators_);
+  containerizer_ =
+      std::make_unique<Containerizer>(context_.io, context_.runtime, isolators_, 2, logger_);
+  gc_ = std::make_unique<GarbageCollector>(
+      context_.runtime, GarbageCollector::Options{context_.flags.workDir, flags_.gcDelay,
+                                                  flags_.gcDiskHeadroom, flags_.diskWatchInterval});
+  gc_->start();
   client_ = std::make_unique<http::Client>(context_.io);
 
   // Executors may use the server's reserved connections; endpoints without a body
@@ -176,6 +183,8 @@ void Agent::removeFramework(const FrameworkId& frameworkId) {
   auto it = frameworks_.find(frameworkId);
   if (it == frameworks_.end()) return;
   PLEXUS_LOG(Info) << "Removed framework " << frameworkId;
+  if (agentId_)
+    gc_->scheduleCompleted(paths::frameworkDir(context_.flags.workDir, *agentId_, frameworkId));
   completedFrameworks_.push_back(std::move(it->second));
   frameworks_.erase(it);
   if (completedFrameworks_.size() > kMaxCompletedFrameworks) completedFrameworks_.pop_front();

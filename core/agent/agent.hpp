@@ -30,6 +30,7 @@
 
 #include "agent/agent_flags.hpp"
 #include "agent/containerizer.hpp"
+#include "agent/gc.hpp"
 #include "agent/state.hpp"
 #include "agent/status_update_manager.hpp"
 #include "agent_protocol.pb.h"
@@ -43,9 +44,11 @@ namespace plexus::agent {
 class Agent {
  public:
   // `detector` (owned by the daemon, may be null) finds the leading master; without
-  // one the agent registers with --master's host:port.
+  // one the agent registers with --master's host:port. `logger` (owned by the
+  // daemon; null: the built-in sandbox logger) is --container_logger.
   Agent(daemon::DaemonContext& context, const AgentFlags& flags, std::vector<Isolator*> isolators,
-        hooks::HookChain hooks, MasterDetector* detector = nullptr);
+        hooks::HookChain hooks, MasterDetector* detector = nullptr,
+        ContainerLogger* logger = nullptr);
   ~Agent();
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
@@ -180,6 +183,7 @@ class Agent {
 
   // Master connection.
   MasterDetector* detector_ = nullptr;
+  ContainerLogger* logger_ = nullptr;
   std::string masterHost_;
   std::uint16_t masterPort_ = 0;
   std::unique_ptr<http::Client> client_;
@@ -199,6 +203,7 @@ class Agent {
   std::deque<Framework> completedFrameworks_;  // newest last, for /state
   std::chrono::system_clock::time_point startTime_ = std::chrono::system_clock::now();
   std::unique_ptr<StatusUpdateManager> updates_;
+  std::unique_ptr<GarbageCollector> gc_;  // completed sandboxes (gc.hpp)
   std::unique_ptr<Containerizer> containerizer_;
   std::uint64_t containerCount_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -26,6 +26,11 @@ void addAgentFlags(Flags& flags, AgentFlags* v) {
               "in their own session).")(
       "hooks", maybeEmpty(&v->hooks),
       "Comma-separated Hook modules, called in this order at each hook point.")(
+      "container_logger", maybeEmpty(&v->containerLogger),
+      "ContainerLogger module that says where each container's stdout and stderr go (shipped: "
+      "container_logger_rotate, which rotates them by size; a module not named in --modules is "
+      "loaded from the library of its name). Empty: the sandbox's `stdout` and `stderr` files, "
+      "unbounded.")(
       "master_detector", text(&v->masterDetector, "standalone"),
       "MasterDetector module to find the leading master, or 'standalone' (built in).")(
       "master", maybeEmpty(&v->master),
@@ -78,7 +83,17 @@ void addAgentFlags(Flags& flags, AgentFlags* v) {
       po::value<bool>(&v->authenticateHttpExecutors)->default_value(false)->implicit_value(true),
       "Only executors with their token may call /api/v1/executor (Authorization: Bearer "
       "<token>; 401 without a valid one), and each only for its own framework, executor and "
-      "container (403 otherwise). Off (as in Mesos): anyone who can reach the agent may call it.");
+      "container (403 otherwise). Off (as in Mesos): anyone who can reach the agent may call it.")(
+      "gc_delay", text(&v->gcDelayText, "1weeks"),
+      "How long the sandbox of a completed executor (and the directory of a completed "
+      "framework) is kept under --work_dir before it is removed; shorter as the disk fills "
+      "(see --gc_disk_headroom).")(
+      "gc_disk_headroom", po::value<double>(&v->gcDiskHeadroom)->default_value(0.1, "0.1"),
+      "Disk headroom for sandbox garbage collection: every --disk_watch_interval, sandboxes "
+      "older than gc_delay * max(0.0, 1.0 - gc_disk_headroom - disk usage) are removed at "
+      "once (disk usage of the work dir's file system, 0.0 to 1.0). Between 0.0 and 1.0.")(
+      "disk_watch_interval", text(&v->diskWatchIntervalText, "1mins"),
+      "How often the disk usage of the work dir's file system is checked for --gc_disk_headroom.");
 }
 
 Result<void> validateAgentFlags(AgentFlags* v) {
@@ -102,6 +117,8 @@ Result<void> validateAgentFlags(AgentFlags* v) {
       {"executor_reregistration_timeout", &v->executorReregistrationTimeoutText,
        &v->executorReregistrationTimeout},
       {"zk_session_timeout", &v->zkSessionTimeoutText, &v->zkSessionTimeout},
+      {"gc_delay", &v->gcDelayText, &v->gcDelay},
+      {"disk_watch_interval", &v->diskWatchIntervalText, &v->diskWatchInterval},
   };
   for (const Item& item : items) {
     auto parsed = parseDuration(*item.text);
@@ -115,6 +132,12 @@ Result<void> validateAgentFlags(AgentFlags* v) {
     v->statusUpdateRetryIntervalMax = v->statusUpdateRetryInterval;
   }
   if (v->zkSessionTimeout <= Duration::zero()) return fail("--zk_session_timeout must be positive");
+  if (!(v->gcDiskHeadroom >= 0.0 && v->gcDiskHeadroom <= 1.0)) {
+    return fail("Invalid value '" + std::to_string(v->gcDiskHeadroom) +
+                "' for --gc_disk_headroom. Must be between 0.0 and 1.0");
+  }
+  if (v->diskWatchInterval <= Duration::zero())
+    return fail("--disk_watch_interval must be positive");
   if (v->maxCompletedExecutorsPerFramework < 0) {
     return fail("--max_completed_executors_per_framework must not be negative");
   }

@@ -21,6 +21,7 @@ struct AgentFlags {
   std::string isolation;
   std::string hooks;
   std::string masterDetector;
+  std::string containerLogger;  // empty: the built-in sandbox logger
 
   // "host:port" of the master. Empty: the agent serves its endpoints but does not
   // register (a bare `plexus-agent`, as the daemon tests run it).
@@ -51,6 +52,10 @@ struct AgentFlags {
   std::string jwtSecretKey;
   std::string executorSecretKey;
   bool authenticateHttpExecutors = false;
+  // Sandbox garbage collection (gc.hpp), Mesos's names and defaults.
+  std::string gcDelayText = "1weeks";
+  double gcDiskHeadroom = 0.1;
+  std::string diskWatchIntervalText = "1mins";
 
   // Parsed by validateAgentFlags().
   Duration executorRegistrationTimeout{};
@@ -60,6 +65,8 @@ struct AgentFlags {
   Duration registrationBackoffFactor{};
   Duration recoveryTimeout{};
   Duration executorReregistrationTimeout{};
+  Duration gcDelay{};
+  Duration diskWatchInterval{};
   // `Authorization` header value from --credential; empty without one.
   std::string authorization;
   std::string principal;  // the credential's principal, for the log

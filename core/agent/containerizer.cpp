@@ -17,6 +17,8 @@
 
 #include <plexus/logging.hpp>
 
+#include "agent/sandbox_logger.hpp"
+
 namespace plexus::agent {
 
 namespace {
@@ -30,6 +32,10 @@ struct ExecPlan {
   std::string directory;
   std::string stdoutPath;
   std::string stderrPath;
+  // From the ContainerLogger: descriptors to dup2() instead of opening the paths
+  // (-1: open the path). Owned by the launch; closed in the parent after fork().
+  int stdoutFd = -1;
+  int stderrFd = -1;
   // Set when the container runs as another user.
   std::optional<uid_t> uid;
   gid_t gid = 0;
@@ -56,11 +62,14 @@ Result<void> planUser(const std::string& user, ExecPlan* plan) {
     ::getgrouplist(user.c_str(), entry.pw_gid, plan->groups.data(), &count);
   }
   plan->groups.resize(static_cast<std::size_t>(std::max(count, 0)));
-  for (const std::string& path : {plan->stdoutPath, plan->stderrPath}) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  std::vector<std::string> owned = {plan->directory};
+  if (plan->stdoutFd < 0) owned.push_back(plan->stdoutPath);
+  if (plan->stderrFd < 0) owned.push_back(plan->stderrPath);
+  for (std::size_t i = 1; i < owned.size(); ++i) {
+    int fd = ::open(owned[i].c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd >= 0) ::close(fd);
   }
-  for (const std::string& path : {plan->directory, plan->stdoutPath, plan->stderrPath}) {
+  for (const std::string& path : owned) {
     if (::chown(path.c_str(), entry.pw_uid, entry.pw_gid) != 0) {
       return fail("cannot give " + path + " to user '" + user + "': " + std::strerror(errno));
     }
@@ -91,9 +100,26 @@ ExecPlan planExec(const LaunchRequest& request, const std::vector<v1::ContainerL
   for (const auto& [name, value] : environment)
     plan.envp.push_back(name + "=" + value);
   plan.directory = request.config.directory();
-  plan.stdoutPath = plan.directory + "/stdout";
-  plan.stderrPath = plan.directory + "/stderr";
   return plan;
+}
+
+// Where the ContainerLogger sends the output; takes the descriptors it hands over.
+void planOutput(const ContainerIO& io, ExecPlan* plan) {
+  auto assign = [](const ContainerOutput& output, std::string* path, int* fd) {
+    if (output.type == ContainerOutput::Type::kFd) {
+      *fd = output.fd;
+    } else {
+      *path = output.path;
+    }
+  };
+  assign(io.out, &plan->stdoutPath, &plan->stdoutFd);
+  assign(io.err, &plan->stderrPath, &plan->stderrFd);
+}
+
+void closeOutputFds(const ExecPlan& plan) {
+  for (int fd : {plan.stdoutFd, plan.stderrFd}) {
+    if (fd >= 0) ::close(fd);
+  }
 }
 
 void closeFrom(int lowest) {
@@ -127,8 +153,12 @@ void writeAll(int fd, const char* text) {
   ::close(ready);
 
   int in = ::open("/dev/null", O_RDONLY);
-  int out = ::open(plan.stdoutPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  int err = ::open(plan.stderrPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  int out = plan.stdoutFd >= 0
+                ? plan.stdoutFd
+                : ::open(plan.stdoutPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  int err = plan.stderrFd >= 0
+                ? plan.stderrFd
+                : ::open(plan.stderrPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (in >= 0) ::dup2(in, 0);
   if (out >= 0) ::dup2(out, 1);
   if (err >= 0) ::dup2(err, 2);
@@ -159,6 +189,11 @@ void writeAll(int fd, const char* text) {
   writeAll(2, ::strerror(errno));
   writeAll(2, "\n");
   ::_exit(127);
+}
+
+ContainerLogger& defaultLogger() {
+  static SandboxLogger logger;
+  return logger;
 }
 
 void waitBlocking(pid_t pid) {
@@ -201,8 +236,14 @@ void signalSession(pid_t session, int signal) {
 }
 
 Containerizer::Containerizer(boost::asio::io_context& io, Runtime& runtime,
-                             std::vector<Isolator*> isolators, std::size_t threads)
-    : io_(io), runtime_(runtime), isolators_(std::move(isolators)), pool_(threads), sigchld_(io) {
+                             std::vector<Isolator*> isolators, std::size_t threads,
+                             ContainerLogger* logger)
+    : io_(io),
+      runtime_(runtime),
+      isolators_(std::move(isolators)),
+      logger_(logger != nullptr ? logger : &defaultLogger()),
+      pool_(threads),
+      sigchld_(io) {
   boost::system::error_code ignored;
   sigchld_.add(SIGCHLD, ignored);
   waitSigchld();
@@ -311,9 +352,16 @@ Result<pid_t> Containerizer::forkAndIsolate(const LaunchRequest& request) {
   (void)prepared;
 
   ExecPlan plan = planExec(request, infos);
+  v1::ContainerConfig logged = request.config;
+  if (request.user) logged.set_user(*request.user);
+  auto io = logger_->prepare(request.id, logged);
+  if (!io) return failPrepared(io.error().context("container logger"));
+  planOutput(*io, &plan);
   if (request.user) {
-    if (auto switched = planUser(*request.user, &plan); !switched)
+    if (auto switched = planUser(*request.user, &plan); !switched) {
+      closeOutputFds(plan);
       return failPrepared(switched.error());
+    }
   }
   std::vector<char*> argv;
   for (auto& arg : plan.argv)
@@ -329,12 +377,15 @@ Result<pid_t> Containerizer::forkAndIsolate(const LaunchRequest& request) {
   int ready[2];
   int gate[2];
   if (::pipe2(ready, O_CLOEXEC) != 0) {
-    return failPrepared(Error(std::string("pipe: ") + std::strerror(errno)));
+    int error = errno;
+    closeOutputFds(plan);
+    return failPrepared(Error(std::string("pipe: ") + std::strerror(error)));
   }
   if (::pipe2(gate, O_CLOEXEC) != 0) {
     int error = errno;
     ::close(ready[0]);
     ::close(ready[1]);
+    closeOutputFds(plan);
     return failPrepared(Error(std::string("pipe: ") + std::strerror(error)));
   }
   pid_t pid = ::fork();
@@ -342,6 +393,7 @@ Result<pid_t> Containerizer::forkAndIsolate(const LaunchRequest& request) {
     int error = errno;
     for (int fd : {ready[0], ready[1], gate[0], gate[1]})
       ::close(fd);
+    closeOutputFds(plan);
     return failPrepared(Error(std::string("fork: ") + std::strerror(error)));
   }
   if (pid == 0) {
@@ -349,6 +401,8 @@ Result<pid_t> Containerizer::forkAndIsolate(const LaunchRequest& request) {
     ::close(gate[1]);
     runChild(plan, argv, envp, ready[1], gate[0]);
   }
+  // The child holds the logger's descriptors now; ours would keep its reader waiting.
+  closeOutputFds(plan);
   ::close(ready[1]);
   ::close(gate[0]);
   char told = 0;

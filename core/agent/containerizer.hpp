@@ -2,7 +2,8 @@
 //
 // launch() prepares the container with every isolator (merging the environment and
 // command of any ContainerLaunchInfo they return), forks a child that starts a new
-// session (setsid), points stdout/stderr at the sandbox files and then blocks on a
+// session (setsid), points stdout/stderr where the ContainerLogger says (by default
+// the sandbox's `stdout` and `stderr` files) and then blocks on a
 // pipe; the parent calls isolate(pid) on every isolator and registers watch()
 // callbacks, and only then releases the child, which execs. So no executor code
 // runs before every isolator has isolated it. A failed prepare or isolate kills
@@ -31,6 +32,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <plexus/container_logger.hpp>
 #include <plexus/duration.hpp>
 #include <plexus/error.hpp>
 #include <plexus/ids.hpp>
@@ -66,8 +68,10 @@ class Containerizer {
   using Launched = std::function<void(Result<pid_t> pid)>;
   using Terminated = std::function<void(const Termination& termination)>;
 
+  // `logger` (may be null: the built-in SandboxLogger) says where each
+  // container's stdout and stderr go; it must outlive the containerizer.
   Containerizer(boost::asio::io_context& io, Runtime& runtime, std::vector<Isolator*> isolators,
-                std::size_t threads = 2);
+                std::size_t threads = 2, ContainerLogger* logger = nullptr);
   ~Containerizer();
   Containerizer(const Containerizer&) = delete;
   Containerizer& operator=(const Containerizer&) = delete;
@@ -126,6 +130,7 @@ class Containerizer {
   boost::asio::io_context& io_;
   Runtime& runtime_;
   std::vector<Isolator*> isolators_;
+  ContainerLogger* logger_;
   boost::asio::thread_pool pool_;
   boost::asio::signal_set sigchld_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -167,6 +167,14 @@ Executor& Agent::startExecutor(Framework& framework, const v1::ExecutorInfo& inf
     };
   }
 
+  // In use again, if a completed run of this executor or framework had them scheduled.
+  const std::string& workDir = context_.flags.workDir;
+  const AgentId agent = agentId_.value_or(AgentId(""));
+  for (const std::string& dir :
+       {paths::agentDir(workDir, agent), paths::frameworkDir(workDir, agent, frameworkId),
+        paths::executorDir(workDir, agent, frameworkId, executorId)}) {
+    gc_->unschedule(dir);
+  }
   if (auto made = paths::createDirectories(executor.directory); !made) {
     PLEXUS_LOG(Warning) << made.error().message();
   }
@@ -341,6 +349,12 @@ void Agent::removeExecutor(Framework& framework, Executor& executor, std::option
     }
   }
   hooks_.agentRemoveExecutor(framework.info, executor.info);
+  // As Mesos: the run's sandbox, and the executor's directory above it, go after --gc_delay.
+  gc_->scheduleCompleted(executor.directory);
+  if (agentId_) {
+    gc_->scheduleCompleted(paths::executorDir(context_.flags.workDir, *agentId_, executor.framework,
+                                              ExecutorId::fromWire(executor.info.executor_id())));
+  }
   FrameworkId frameworkId = executor.framework;
   CompletedExecutor completed{.info = executor.info,
                               .container = executor.container,

@@ -1,7 +1,9 @@
 // plexus-agent: reports a machine's resources and runs tasks in containers.
 //
-// Flags and module loading (--isolation, --hooks, --master_detector), then the
+// Flags and module loading (--isolation, --container_logger, --hooks,
+// --master_detector), then the
 // Agent (agent.hpp): registration with the master, the executor API, containers.
+#include <plexus/container_logger.hpp>
 #include <plexus/hook.hpp>
 #include <plexus/isolator.hpp>
 #include <plexus/master_detector.hpp>
@@ -28,6 +30,15 @@ plexus::Result<std::vector<std::shared_ptr<void>>> start(plexus::daemon::DaemonC
   auto isolators =
       createModules<plexus::Isolator>(modules, "--isolation", splitList(flags.isolation), &keep);
   if (!isolators) return plexus::fail(isolators.error());
+  std::vector<std::string> loggerNames;
+  if (!flags.containerLogger.empty()) {
+    PLEXUS_TRY(
+        modules.loadByName(flags.containerLogger, "--container_logger=" + flags.containerLogger));
+    loggerNames.push_back(flags.containerLogger);
+  }
+  auto loggers =
+      createModules<plexus::ContainerLogger>(modules, "--container_logger", loggerNames, &keep);
+  if (!loggers) return plexus::fail(loggers.error());
   auto hookNames = splitList(flags.hooks);
   auto hooks = createModules<plexus::Hook>(modules, "--hooks", hookNames, &keep);
   if (!hooks) return plexus::fail(hooks.error());
@@ -53,7 +64,8 @@ plexus::Result<std::vector<std::shared_ptr<void>>> start(plexus::daemon::DaemonC
   // Destroyed first (keep is emptied back to front): it still uses the modules.
   auto agent = std::make_shared<plexus::agent::Agent>(
       context, flags, std::move(*isolators), plexus::hooks::HookChain(hookNames, *hooks),
-      detectors->empty() ? nullptr : detectors->front());
+      detectors->empty() ? nullptr : detectors->front(),
+      loggers->empty() ? nullptr : loggers->front());
   PLEXUS_TRY(agent->start());
   keep.push_back(std::move(agent));
   return keep;

@@ -5,6 +5,7 @@
 #include <plexus/version.hpp>
 
 #include "agent/agent.hpp"
+#include "agent/paths.hpp"
 
 namespace plexus::agent {
 
@@ -287,6 +288,16 @@ void Agent::onRegistered(const internal::AgentEvent::Registered& registered) {
   PLEXUS_LOG(Info) << (first ? "Registered" : "Re-registered") << " with master "
                    << registered.master_info().id() << " as agent " << id;
   updates_->resume();  // resends every outstanding update
+  if (!gc_->recovered()) {
+    // Once, after any recovery: whatever the work dir holds beyond the live
+    // executors' sandboxes is left from before and is garbage collected.
+    std::set<std::string> live;
+    for (const auto& [frameworkId, framework] : frameworks_) {
+      for (const auto& [executorId, executor] : framework.executors)
+        live.insert(executor.directory);
+    }
+    gc_->recover(std::move(live), paths::agentDir(context_.flags.workDir, id));
+  }
 }
 
 bool Agent::sendToMaster(internal::AgentCall call) {

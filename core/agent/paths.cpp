@@ -13,11 +13,15 @@ std::string frameworkDir(const std::string& workDir, const AgentId& agent,
   return agentDir(workDir, agent) + "/frameworks/" + framework.value();
 }
 
+std::string executorDir(const std::string& workDir, const AgentId& agent,
+                        const FrameworkId& framework, const ExecutorId& executor) {
+  return frameworkDir(workDir, agent, framework) + "/executors/" + executor.value();
+}
+
 std::string executorRunDir(const std::string& workDir, const AgentId& agent,
                            const FrameworkId& framework, const ExecutorId& executor,
                            const ContainerId& container) {
-  return frameworkDir(workDir, agent, framework) + "/executors/" + executor.value() + "/runs/" +
-         container.value();
+  return executorDir(workDir, agent, framework, executor) + "/runs/" + container.value();
 }
 
 Result<void> createDirectories(const std::string& path) {

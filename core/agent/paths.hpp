@@ -13,6 +13,8 @@ namespace plexus::agent::paths {
 std::string agentDir(const std::string& workDir, const AgentId& agent);
 std::string frameworkDir(const std::string& workDir, const AgentId& agent,
                          const FrameworkId& framework);
+std::string executorDir(const std::string& workDir, const AgentId& agent,
+                        const FrameworkId& framework, const ExecutorId& executor);
 std::string executorRunDir(const std::string& workDir, const AgentId& agent,
                            const FrameworkId& framework, const ExecutorId& executor,
                            const ContainerId& container);

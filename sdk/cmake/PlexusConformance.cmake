@@ -7,7 +7,7 @@
 # module, loaded from its library the way the daemons load it (manifest, API
 # version, ABI tag, kind and parameters checked; see <plexus/testing/load_module.hpp>),
 # and registers it with ctest as <test>. KIND is one of: allocator, isolator, hook,
-# authenticator, registry_store, election (a MasterContender, MODULE_NAME, and its MasterDetector,
+# authenticator, registry_store, container_logger, election (a MasterContender, MODULE_NAME, and its MasterDetector,
 # DETECTOR_NAME, from the same library, both given PARAMETERS). For an
 # authenticator, VALID_HEADER and VALID_PRINCIPAL give a request header it must let
 # through and as whom (without them those tests are skipped). MODULE is a target made with
@@ -26,8 +26,8 @@ function(plexus_add_conformance_test)
       message(FATAL_ERROR "plexus_add_conformance_test needs ${required}")
     endif()
   endforeach()
-  set(kinds allocator isolator hook authenticator election registry_store)
-  set(interfaces Allocator Isolator Hook Authenticator Election RegistryStore)
+  set(kinds allocator isolator hook authenticator election registry_store container_logger)
+  set(interfaces Allocator Isolator Hook Authenticator Election RegistryStore ContainerLogger)
   list(FIND kinds "${ARG_KIND}" index)
   if(index LESS 0)
     message(FATAL_ERROR "plexus_add_conformance_test(${ARG_NAME}): KIND '${ARG_KIND}' is not one of: ${kinds}")

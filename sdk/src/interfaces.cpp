@@ -4,6 +4,7 @@
 
 #include <plexus/allocator.hpp>
 #include <plexus/authenticator.hpp>
+#include <plexus/container_logger.hpp>
 #include <plexus/hook.hpp>
 #include <plexus/isolator.hpp>
 #include <plexus/master_contender.hpp>
@@ -21,6 +22,7 @@ Authenticator::~Authenticator() = default;
 MasterContender::~MasterContender() = default;
 MasterDetector::~MasterDetector() = default;
 RegistryStore::~RegistryStore() = default;
+ContainerLogger::~ContainerLogger() = default;
 
 std::optional<std::string_view> HttpRequestView::header(std::string_view name) const {
   for (const auto& [key, value] : headers) {

@@ -45,7 +45,7 @@ namespace plexus {
 
 // Bumped whenever LibraryManifest, ModuleManifest or any kind's interface changes
 // in a way an already-built module cannot survive.
-inline constexpr std::uint32_t kModuleApiVersion = 4;
+inline constexpr std::uint32_t kModuleApiVersion = 5;
 
 // "PLXMODS1" read as a little-endian integer: marks a real LibraryManifest.
 inline constexpr std::uint64_t kLibraryManifestMagic = 0x3153444F4D584C50ULL;
@@ -91,7 +91,7 @@ struct ModuleKindOf;
 // The kinds this SDK defines, as manifests spell them.
 inline constexpr const char* kModuleKinds[] = {"Allocator",     "Isolator",        "Hook",
                                                "Authenticator", "MasterContender", "MasterDetector",
-                                               "RegistryStore"};
+                                               "RegistryStore", "ContainerLogger"};
 
 // One module in a library.
 struct ModuleManifest {
