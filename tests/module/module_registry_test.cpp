@@ -163,7 +163,7 @@ TEST(ModuleRegistryRefuses, UnknownKind) {
   std::string error = loadError(library(fixture("unknown_kind"), "fixture_frobnicator"));
   EXPECT_NE(error.find("module 'fixture_frobnicator': unknown module kind 'Frobnicator' (known: "
                        "Allocator, Isolator, Hook, Authenticator, MasterContender, MasterDetector, "
-                       "RegistryStore)"),
+                       "RegistryStore, ContainerLogger)"),
             std::string::npos)
       << error;
 }
