@@ -80,6 +80,10 @@ void Agent::metricsSnapshot(http::Request request, http::Responder responder) {
       std::chrono::duration<double>(std::chrono::system_clock::now() - startTime_).count();
   out["slave/registered"] = connected_ ? 1 : 0;
   out["slave/frameworks_active"] = frameworks_.size();
+  // Mesos's sandbox garbage collection metrics.
+  out["gc/path_removals_succeeded"] = gc_->removalsSucceeded();
+  out["gc/path_removals_failed"] = gc_->removalsFailed();
+  out["gc/path_removals_pending"] = gc_->pending();
   std::map<std::string, std::int64_t> tasks{
       {"staging", 0}, {"starting", 0}, {"running", 0}, {"killing", 0}};
   std::int64_t registering = 0, running = 0, terminating = 0;

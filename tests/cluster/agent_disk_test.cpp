@@ -13,6 +13,7 @@
 #include <iostream>
 #include <sys/mount.h>
 
+#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
 #include "cluster.hpp"
@@ -91,6 +92,22 @@ class AgentDiskTest : public ::testing::Test {
     return state != v1::TASK_STAGING && state != v1::TASK_STARTING && state != v1::TASK_RUNNING;
   }
 
+  // The agent's /metrics/snapshot (null when it cannot be read).
+  boost::json::value agentMetrics() const {
+    const std::string marker = "listening on http://127.0.0.1:";
+    std::string err = agent_->err();
+    std::size_t at = err.find(marker);
+    if (at == std::string::npos) return nullptr;
+    int port = std::stoi(err.substr(at + marker.size()));
+    auto response =
+        http::fetch("127.0.0.1", static_cast<uint16_t>(port),
+                    http::ClientRequest{.method = "GET", .target = "/metrics/snapshot"});
+    if (!response || response->status != 200) return nullptr;
+    boost::system::error_code error;
+    boost::json::value value = boost::json::parse(response->body, error);
+    return error ? boost::json::value(nullptr) : value;
+  }
+
   std::string logs() const {
     return "--- master:\n" + master_->err() + "--- agent:\n" + (agent_ ? agent_->err() : "");
   }
@@ -115,6 +132,12 @@ TEST_F(AgentDiskTest, CompletedSandboxesAreRemovedAfterGcDelay) {
       << logs();
   EXPECT_NE(agent_->err().find("Garbage collected '" + sandbox.string() + "'"), std::string::npos)
       << logs();
+  // Mesos's metrics: the run and the executor directory went, nothing is left to go.
+  auto metrics = agentMetrics();
+  ASSERT_TRUE(metrics.is_object()) << logs();
+  EXPECT_EQ(metrics.at("gc/path_removals_succeeded").to_number<int>(), 2);
+  EXPECT_EQ(metrics.at("gc/path_removals_failed").to_number<int>(), 0);
+  EXPECT_EQ(metrics.at("gc/path_removals_pending").to_number<int>(), 0);
 }
 
 TEST_F(AgentDiskTest, ARestartedAgentGarbageCollectsWhatItRanBefore) {

@@ -12,6 +12,7 @@
 //     when it kills the task, KILLING and KILLED, and no other update.
 // Needs root (ip netns, ip link); skipped otherwise. The namespace and the links
 // are removed whatever happens, the agent first.
+#include <filesystem>
 #include <unistd.h>
 
 #include <boost/json/parse.hpp>
@@ -26,6 +27,8 @@ namespace {
 
 using v1::scheduler::Call;
 using v1::scheduler::Event;
+
+constexpr const char* kIp = "/usr/sbin/ip";
 
 // `ip netns add` + a veth pair, one end moved into the namespace; torn down by
 // the destructor. Names and the /30 come from the test's pid, so parallel runs
@@ -86,7 +89,10 @@ class NetworkPartitionTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root for ip netns";
+    if (!std::filesystem::exists(kIp)) GTEST_SKIP() << "needs " << kIp << " (iproute2)";
     net_ = std::make_unique<NetworkNamespace>();
+    if (!net_->ok() && net_->error().find("Operation not permitted") != std::string::npos)
+      GTEST_SKIP() << "this root may not make network namespaces: " << net_->error();
     ASSERT_TRUE(net_->ok()) << net_->error();
     // On every address, so that the test reaches it on 127.0.0.1 and the agent on
     // the veth's. One missed ping of 500 ms after another: unreachable after ~1 s.
@@ -97,7 +103,7 @@ class NetworkPartitionTest : public ::testing::Test {
     const std::string marker = "listening on http://0.0.0.0:";
     port_ = std::stoi(err.substr(err.find(marker) + marker.size()));
     agent_ = std::make_unique<Process>(
-        "/usr/sbin/ip",
+        kIp,
         std::vector<std::string>{
             "netns", "exec", net_->name(), std::string(PLEXUS_BIN_DIR) + "/plexus-agent",
             "--ip=" + net_->agentIp(), "--port=0",
