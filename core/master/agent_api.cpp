@@ -3,7 +3,6 @@
 #include <plexus/logging.hpp>
 
 #include "api/v1_encoding.hpp"
-#include "master/master.hpp"
 
 namespace plexus::master {
 
@@ -23,11 +22,11 @@ void AgentApi::handle(const http::Request& request, const http::Responder& respo
     bool ok = call.type() == Call::REGISTER ? call.has_register_() : call.has_reregister();
     if (!ok) return responder.respond(http::text(400, "Expecting the call's registration message"));
     Subscription subscription;
-    static uint64_t counter = 0;
-    subscription.streamId = master_.info_.id() + "-agent-stream-" + std::to_string(++counter);
+    subscription.streamId = master_.newAgentStreamId();
     subscription.encoding = Encoding::kProtobuf;
-    subscription.stream = responder.stream(200, {{"Content-Type", std::string(api::kProtobufType)},
-                                                 {kAgentStreamIdHeader, subscription.streamId}});
+    subscription.stream =
+        httpEventStream(responder.stream(200, {{"Content-Type", std::string(api::kProtobufType)},
+                                               {kAgentStreamIdHeader, subscription.streamId}}));
     if (subscription.stream == nullptr) return;
     auto registered = master_.registerAgent(call, subscription);
     if (!registered) {
@@ -38,7 +37,7 @@ void AgentApi::handle(const http::Request& request, const http::Responder& respo
   }
 
   if (!call.has_agent_id()) return responder.respond(http::text(400, "Expecting 'agent_id'"));
-  AgentRecord* agent = master_.findAgent(AgentId::fromWire(call.agent_id()));
+  const AgentRecord* agent = master_.agent(AgentId::fromWire(call.agent_id()));
   if (agent == nullptr) return responder.respond(http::text(400, "Agent is not registered"));
   auto streamId = request.header(kAgentStreamIdHeader);
   if (!streamId || *streamId != agent->subscription.streamId || !agent->subscription.open()) {
@@ -47,24 +46,21 @@ void AgentApi::handle(const http::Request& request, const http::Responder& respo
   switch (call.type()) {
     case Call::UPDATE:
       if (!call.has_update()) return responder.respond(http::text(400, "Expecting 'update'"));
-      master_.statusUpdate(*agent, call.update());
       break;
     case Call::EXECUTOR_EXITED:
       if (!call.has_executor_exited()) {
         return responder.respond(http::text(400, "Expecting 'executor_exited'"));
       }
-      master_.executorExited(*agent, call.executor_exited());
       break;
     case Call::MESSAGE:
       if (!call.has_message()) return responder.respond(http::text(400, "Expecting 'message'"));
-      master_.executorMessage(*agent, call.message());
       break;
     case Call::PONG:
-      master_.agentPonged(*agent);
       break;
     default:
       return responder.respond(http::text(400, "Unknown agent call type"));
   }
+  master_.agentCall(call);
   responder.respond(http::response(202, "", "text/plain"));
 }
 

@@ -6,20 +6,19 @@
 
 #include "http/responder.hpp"
 #include "http/types.hpp"
+#include "master/master_calls.hpp"
 
 namespace plexus::master {
-
-class Master;
 
 inline constexpr const char* kAgentStreamIdHeader = "Plexus-Agent-Stream-Id";
 
 class AgentApi {
  public:
-  explicit AgentApi(Master& master) : master_(master) {}
+  explicit AgentApi(AgentCalls& master) : master_(master) {}
   void handle(const http::Request& request, const http::Responder& responder);
 
  private:
-  Master& master_;
+  AgentCalls& master_;
 };
 
 }  // namespace plexus::master

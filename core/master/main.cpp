@@ -108,10 +108,17 @@ plexus::Result<std::vector<std::shared_ptr<void>>> start(plexus::daemon::DaemonC
   auto store = registryStore(modules, flags, &keep);
   if (!store) return plexus::fail(store.error());
 
+  plexus::master::MasterContext masterContext{.runtime = context.runtime,
+                                              .ip = context.flags.ip,
+                                              .port = context.server.port(),
+                                              .hostname = context.flags.hostname,
+                                              .workDir = context.flags.workDir,
+                                              .allFlags = context.allFlags,
+                                              .stop = context.stop};
   auto master = std::make_shared<plexus::master::Master>(
-      context, flags, *allocators->front(), plexus::hooks::HookChain(hookNames, *hooks), *acls,
-      election, *store);
-  PLEXUS_TRY(master->start());
+      std::move(masterContext), flags, *allocators->front(),
+      plexus::hooks::HookChain(hookNames, *hooks), *acls, election, *store);
+  PLEXUS_TRY(master->start(context.server));
   keep.push_back(master);  // Destroyed first, before the modules it uses.
   return keep;
 }

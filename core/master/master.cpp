@@ -14,10 +14,10 @@
 namespace plexus::master {
 namespace {}  // namespace
 
-Master::Master(daemon::DaemonContext& context, const MasterFlags& flags, Allocator& allocator,
+Master::Master(MasterContext context, const MasterFlags& flags, Allocator& allocator,
                hooks::HookChain hooks, std::shared_ptr<const auth::Acls> acls, Election election,
                std::shared_ptr<RegistryStore> registryStore)
-    : context_(context),
+    : context_(std::move(context)),
       flags_(flags),
       allocator_(allocator),
       hooks_(std::move(hooks)),
@@ -25,17 +25,17 @@ Master::Master(daemon::DaemonContext& context, const MasterFlags& flags, Allocat
       election_(election),
       registryStore_(std::move(registryStore)) {
   startTime_ = context_.runtime.wallNow();
-  const std::string& ip = context_.flags.ip;
-  uint16_t port = context_.server.port();
+  const std::string& ip = context_.ip;
+  uint16_t port = context_.port;
   info_.set_id(randomUuidString());
   in_addr address{};
   ::inet_pton(AF_INET, ip.c_str(), &address);
   info_.set_ip(address.s_addr);  // network byte order, as Mesos writes it
   info_.set_port(port);
   info_.set_pid("master@" + ip + ":" + std::to_string(port));
-  info_.set_hostname(context_.flags.hostname);
+  info_.set_hostname(context_.hostname);
   info_.set_version(kMesosApiVersion);
-  info_.mutable_address()->set_hostname(context_.flags.hostname);
+  info_.mutable_address()->set_hostname(context_.hostname);
   info_.mutable_address()->set_ip(ip);
   info_.mutable_address()->set_port(port);
   for (auto type :
@@ -55,7 +55,13 @@ Master::~Master() {
   }
 }
 
-Result<void> Master::start() {
+Result<void> Master::start(http::Server& server) {
+  PLEXUS_TRY(initialize());
+  PLEXUS_TRY(serve(server));
+  return startElection();
+}
+
+Result<void> Master::initialize() {
   AllocatorOptions options;
   options.allocationInterval = flags_.allocationIntervalValue;
   // After an election: hold offers until this share of the registry's agents are
@@ -88,8 +94,10 @@ Result<void> Master::start() {
   // Weights (--weights and the registry's), quota and frameworks are restored from
   // the registry once this master is elected, and the allocator's recover() is
   // called then (recovery.cpp).
-  PLEXUS_TRY(createRegistrar());
+  return createRegistrar();
+}
 
+Result<void> Master::serve(http::Server& server) {
   auto scheduler = std::make_shared<SchedulerApi>(*this);
   auto agents = std::make_shared<AgentApi>(*this);
   auto state = std::make_shared<StateWriter>(*this);
@@ -100,35 +108,35 @@ Result<void> Master::start() {
   // get in (the server's reserved connections); endpoints without a body refuse one.
   const http::RouteOptions streamCalls{.reservedWithHeader = "Mesos-Stream-Id"};
   const http::RouteOptions noBody{.maxBodyBytes = 0};
-  PLEXUS_TRY(context_.server.route("/api/v1/scheduler", schedulerHandler, streamCalls));
-  PLEXUS_TRY(context_.server.route("/master/api/v1/scheduler", schedulerHandler, streamCalls));
-  PLEXUS_TRY(context_.server.route(
-      "/internal/v1/agent", leaderOnly([agents](http::Request request, http::Responder responder) {
-        agents->handle(request, responder);
-      }),
-      {.reserved = true}));
+  PLEXUS_TRY(server.route("/api/v1/scheduler", schedulerHandler, streamCalls));
+  PLEXUS_TRY(server.route("/master/api/v1/scheduler", schedulerHandler, streamCalls));
+  PLEXUS_TRY(server.route("/internal/v1/agent",
+                          leaderOnly([agents](http::Request request, http::Responder responder) {
+                            agents->handle(request, responder);
+                          }),
+                          {.reserved = true}));
   auto operatorApi = std::make_shared<OperatorApi>(*this);
   auto operatorHandler =
       leaderOnly([operatorApi](http::Request request, http::Responder responder) {
         operatorApi->handle(request, responder);
       });
-  PLEXUS_TRY(context_.server.route("/api/v1", operatorHandler));
-  PLEXUS_TRY(context_.server.route("/master/api/v1", operatorHandler));
+  PLEXUS_TRY(server.route("/api/v1", operatorHandler));
+  PLEXUS_TRY(server.route("/master/api/v1", operatorHandler));
   for (const char* prefix : {"", "/master"}) {
     std::string at(prefix);
-    PLEXUS_TRY(context_.server.route(at + "/roles", leaderOnly(http::jsonGetHandler([operatorApi] {
-                                       return operatorApi->rolesJson();
-                                     })),
-                                     noBody));
-    PLEXUS_TRY(context_.server.route(
-        at + "/weights",
-        leaderOnly(http::jsonGetHandler([operatorApi] { return operatorApi->weightsJson(); })),
-        noBody));
-    PLEXUS_TRY(context_.server.route(at + "/quota", leaderOnly(http::jsonGetHandler([operatorApi] {
-                                       return operatorApi->quotaJson();
-                                     })),
-                                     noBody));
-    PLEXUS_TRY(context_.server.route(
+    PLEXUS_TRY(server.route(at + "/roles", leaderOnly(http::jsonGetHandler([operatorApi] {
+                              return operatorApi->rolesJson();
+                            })),
+                            noBody));
+    PLEXUS_TRY(server.route(at + "/weights", leaderOnly(http::jsonGetHandler([operatorApi] {
+                              return operatorApi->weightsJson();
+                            })),
+                            noBody));
+    PLEXUS_TRY(server.route(at + "/quota", leaderOnly(http::jsonGetHandler([operatorApi] {
+                              return operatorApi->quotaJson();
+                            })),
+                            noBody));
+    PLEXUS_TRY(server.route(
         at + "/redirect",
         [this, at](http::Request request, http::Responder responder) {
           if (request.path != at + "/redirect" && request.path != at + "/redirect/") {
@@ -140,14 +148,14 @@ Result<void> Master::start() {
         noBody));
   }
   auto stateHandler = http::jsonGetHandler([state] { return state->state(); });
-  PLEXUS_TRY(context_.server.route("/state", stateHandler, noBody));
-  PLEXUS_TRY(context_.server.route("/master/state", stateHandler, noBody));
+  PLEXUS_TRY(server.route("/state", stateHandler, noBody));
+  PLEXUS_TRY(server.route("/master/state", stateHandler, noBody));
   auto metricsHandler = http::jsonGetHandler([state] { return state->metrics(); });
-  PLEXUS_TRY(context_.server.route("/metrics/snapshot", metricsHandler, noBody));
+  PLEXUS_TRY(server.route("/metrics/snapshot", metricsHandler, noBody));
   auto flagsHandler = http::jsonGetHandler([state] { return state->flags(); });
-  PLEXUS_TRY(context_.server.route("/flags", flagsHandler, noBody));
-  PLEXUS_TRY(context_.server.route("/master/flags", flagsHandler, noBody));
-  return startElection();
+  PLEXUS_TRY(server.route("/flags", flagsHandler, noBody));
+  PLEXUS_TRY(server.route("/master/flags", flagsHandler, noBody));
+  return {};
 }
 
 }  // namespace plexus::master

@@ -30,8 +30,10 @@
 
 #include "agent_protocol.pb.h"
 #include "auth/acls.hpp"
-#include "daemon/daemon.hpp"
+#include "common/flags.hpp"
 #include "hooks/hook_chain.hpp"
+#include "http/server.hpp"
+#include "master/master_calls.hpp"
 #include "master/master_flags.hpp"
 #include "master/master_state.hpp"
 #include "master/metrics.hpp"
@@ -46,30 +48,63 @@ struct Election {
   MasterDetector* detector = nullptr;
 };
 
-class Master {
+// What the master needs from its daemon (daemon.hpp's DaemonContext, or a test's
+// FakeRuntime): the loop's clocks and timers, where it serves, the flags /flags
+// shows, and how to end the process when it steps down.
+struct MasterContext {
+  Runtime& runtime;
+  std::string ip;
+  uint16_t port = 0;
+  std::string hostname;
+  std::string workDir;  // where the built-in file registry lives
+  const Flags& allFlags;
+  std::function<void(int status)> stop;  // empty: std::_Exit
+};
+
+class Master final : public SchedulerCalls, public AgentCalls {
  public:
-  Master(daemon::DaemonContext& context, const MasterFlags& flags, Allocator& allocator,
+  Master(MasterContext context, const MasterFlags& flags, Allocator& allocator,
          hooks::HookChain hooks, std::shared_ptr<const auth::Acls> acls = nullptr,
          Election election = {}, std::shared_ptr<RegistryStore> registryStore = nullptr);
-  ~Master();
+  ~Master() override;
   Master(const Master&) = delete;
   Master& operator=(const Master&) = delete;
 
-  // Initializes the allocator, registers the HTTP routes and starts contending.
-  [[nodiscard]] Result<void> start();
+  // Initializes the allocator and the registrar, registers the HTTP routes on
+  // `server` and starts contending.
+  [[nodiscard]] Result<void> start(http::Server& server);
+  // start() without HTTP, for in-process tests: initialize(), then startElection().
+  [[nodiscard]] Result<void> initialize();
+  [[nodiscard]] Result<void> startElection();
 
   const v1::MasterInfo& info() const { return info_; }
   // True while this master leads: its candidacy holds and the detector names it.
   bool elected() const { return elected_; }
 
+  // SchedulerCalls (master_calls.cpp; subscribe in frameworks.cpp).
+  void countRequest() override;
+  void countCall(v1::scheduler::Call::Type type) override;
+  std::optional<http::Response> authorizeSubscribe(const v1::FrameworkInfo& info) const override;
+  Result<void> validateFrameworkInfo(const v1::FrameworkInfo& info) const override;
+  Result<FrameworkId> subscribe(const v1::scheduler::Call::Subscribe& subscribe,
+                                Subscription subscription) override;
+  const FrameworkRecord* framework(const FrameworkId& id) const override;
+  Result<void> call(const v1::scheduler::Call& call) override;
+
+  // AgentCalls (master_calls.cpp; registerAgent in agents.cpp).
+  std::string newAgentStreamId() override;
+  Result<AgentId> registerAgent(const internal::AgentCall& call,
+                                Subscription subscription) override;
+  const AgentRecord* agent(const AgentId& id) const override;
+  void agentCall(const internal::AgentCall& call) override;
+
  private:
-  friend class SchedulerApi;
-  friend class AgentApi;
   friend class StateWriter;
   friend class OperatorApi;
 
+  // Registers the HTTP routes (start()).
+  Result<void> serve(http::Server& server);
   // leadership.cpp: the election, and what a master that does not lead answers.
-  Result<void> startElection();
   void contend();
   void detect();
   void leaderDetected(Result<std::optional<v1::MasterInfo>> leader);
@@ -109,11 +144,6 @@ class Master {
   void scheduleRegistryGc();
 
   // frameworks.cpp
-  Result<void> validateFrameworkInfo(const v1::FrameworkInfo& info) const;
-  // Starts a SUBSCRIBE: fails at once for a removed framework or another principal;
-  // otherwise stores the framework in the registry and then completes it.
-  Result<FrameworkId> subscribe(const v1::scheduler::Call::Subscribe& subscribe,
-                                Subscription subscription);
   // Why a SUBSCRIBE with `info` is refused, if it is.
   std::optional<std::string> refuseSubscription(const v1::FrameworkInfo& info) const;
   // Adds or fails over the framework and sends SUBSCRIBED (the registry holds it).
@@ -134,7 +164,6 @@ class Master {
   FrameworkId mintFrameworkId();
 
   // agents.cpp
-  Result<AgentId> registerAgent(const internal::AgentCall& call, Subscription subscription);
   // Once the registry admits it: hands the agent to the allocator, sends REGISTERED.
   // `rejoined`: why the agent's tasks are announced to their frameworks once it is
   // admitted again (it was unreachable, or unknown to this master), or empty.
@@ -181,8 +210,6 @@ class Master {
   std::optional<std::string> aclRefusal(std::string_view action,
                                         const std::optional<std::string>& principal,
                                         const std::optional<std::string>& object) const;
-  // register_frameworks, for every role of `info` (principal: info.principal()): a 403.
-  std::optional<http::Response> authorizeSubscribe(const v1::FrameworkInfo& info) const;
   // run_tasks, for every user the launch of `task` can run a process as: the task's
   // and, when it has one (custom, or the task group's), its executor's.
   std::optional<std::string> authorizeTask(const FrameworkRecord& framework,
@@ -221,7 +248,7 @@ class Master {
   void taskTerminated(FrameworkRecord& framework, const TaskId& task);
   void recordStatus(TaskRecord& task, const v1::TaskStatus& status);
 
-  daemon::DaemonContext& context_;
+  MasterContext context_;
   const MasterFlags& flags_;
   Allocator& allocator_;
   hooks::HookChain hooks_;
@@ -254,6 +281,7 @@ class Master {
   uint64_t nextFrameworkId_ = 0;
   uint64_t nextAgentId_ = 0;
   uint64_t nextOfferId_ = 0;
+  uint64_t nextAgentStreamId_ = 0;
 };
 
 }  // namespace plexus::master

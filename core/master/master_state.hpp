@@ -20,7 +20,7 @@
 #include <plexus/v1/mesos.pb.h>
 #include <plexus/v1/scheduler.pb.h>
 
-#include "http/stream.hpp"
+#include "master/event_stream.hpp"
 
 namespace plexus::master {
 
@@ -29,7 +29,7 @@ enum class Encoding { kJson, kProtobuf };
 
 // An open event stream (a scheduler's subscription or an agent's registration).
 struct Subscription {
-  std::shared_ptr<http::ResponseStream> stream;
+  std::shared_ptr<EventStream> stream;
   std::string streamId;
   Encoding encoding = Encoding::kJson;
 

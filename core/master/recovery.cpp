@@ -33,12 +33,12 @@ void eraseIf(Repeated* repeated, Match match) {
 Result<void> Master::createRegistrar() {
   std::shared_ptr<RegistryStore> store = registryStore_;
   if (!store) {
-    if (context_.flags.workDir.empty()) {
+    if (context_.workDir.empty()) {
       return fail(
           "--work_dir is empty: with --registry_store=file (the default without --zk) "
           "the master keeps its registry there");
     }
-    auto file = fileRegistryStore(context_.flags.workDir);
+    auto file = fileRegistryStore(context_.workDir);
     if (!file) return fail(file.error());
     store = std::move(*file);
   }

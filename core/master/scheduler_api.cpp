@@ -4,19 +4,12 @@
 #include <plexus/uuid.hpp>
 
 #include "api/v1_encoding.hpp"
-#include "master/master.hpp"
 #include "master/validation.hpp"
 
 namespace plexus::master {
 namespace {
 
 using v1::scheduler::Call;
-
-std::string lower(std::string text) {
-  for (char& c : text)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
 
 }  // namespace
 
@@ -91,7 +84,7 @@ std::optional<std::string> SchedulerApi::validate(const Call& call) {
 }
 
 void SchedulerApi::handle(const http::Request& request, const http::Responder& responder) {
-  master_.metrics_.httpRequests++;
+  master_.countRequest();
   if (request.method != "POST") {
     responder.respond(http::methodNotAllowed({"POST"}));
     return;
@@ -110,7 +103,7 @@ void SchedulerApi::handle(const http::Request& request, const http::Responder& r
     return responder.respond(
         http::text(400, "Failed to validate scheduler::Call: " + supported.error().message()));
   }
-  master_.metrics_.schedulerCalls[lower(Call::Type_Name(call.type()))]++;
+  master_.countCall(call.type());
   if (call.type() == Call::SUBSCRIBE) {
     // As Mesos: an authenticated framework's FrameworkInfo.principal, when set, must
     // be the authenticated principal; when unset, it becomes it.
@@ -130,7 +123,7 @@ void SchedulerApi::handle(const http::Request& request, const http::Responder& r
   }
 
   FrameworkId id = FrameworkId::fromWire(call.framework_id());
-  FrameworkRecord* framework = master_.findFramework(id);
+  const FrameworkRecord* framework = master_.framework(id);
   if (framework == nullptr) return responder.respond(http::text(400, "Framework cannot be found"));
   if (request.principal && framework->info.principal() != *request.principal) {
     return responder.respond(http::text(
@@ -153,7 +146,10 @@ void SchedulerApi::handle(const http::Request& request, const http::Responder& r
                  "with framework ID " +
                  id.value()));
   }
-  responder.respond(dispatch(call));
+  auto done = master_.call(call);
+  if (!done) return responder.respond(http::text(400, done.error().message()));
+  responder.respond(
+      http::response(call.type() == Call::UPDATE_FRAMEWORK ? 200 : 202, "", "text/plain"));
 }
 
 void SchedulerApi::subscribe(const http::Request& request, const http::Responder& responder,
@@ -180,7 +176,7 @@ void SchedulerApi::subscribe(const http::Request& request, const http::Responder
   subscription.encoding = *encoding == api::Encoding::kJson ? Encoding::kJson : Encoding::kProtobuf;
   http::Headers headers{{"Content-Type", std::string(api::contentType(*encoding))},
                         {"Mesos-Stream-Id", subscription.streamId}};
-  subscription.stream = responder.stream(200, headers);
+  subscription.stream = httpEventStream(responder.stream(200, headers));
   if (subscription.stream == nullptr) return;
   auto subscribed = master_.subscribe(call.subscribe(), subscription);
   if (!subscribed) {
@@ -190,73 +186,6 @@ void SchedulerApi::subscribe(const http::Request& request, const http::Responder
     subscription.stream->write(api::encodeRecord(event, *encoding));
     subscription.stream->close();
   }
-}
-
-http::Response SchedulerApi::dispatch(const Call& call) {
-  FrameworkRecord& framework = *master_.findFramework(FrameworkId::fromWire(call.framework_id()));
-  switch (call.type()) {
-    case Call::TEARDOWN:
-      master_.removeFramework(framework.id, "the framework asked to be torn down");
-      break;
-    case Call::ACCEPT:
-      master_.accept(framework, call.accept());
-      break;
-    case Call::DECLINE:
-      master_.decline(framework, call.decline());
-      break;
-    case Call::ACCEPT_INVERSE_OFFERS:
-    case Call::DECLINE_INVERSE_OFFERS:
-      break;  // No maintenance schedules yet, so no inverse offers to answer.
-    case Call::REVIVE: {
-      std::set<std::string> roles(call.revive().roles().begin(), call.revive().roles().end());
-      for (const auto& role : roles.empty() ? framework.roles() : roles) {
-        framework.suppressedRoles.erase(role);
-      }
-      master_.allocator_.reviveOffers(framework.id, roles);
-      break;
-    }
-    case Call::SUPPRESS: {
-      std::set<std::string> roles(call.suppress().roles().begin(), call.suppress().roles().end());
-      for (const auto& role : roles.empty() ? framework.roles() : roles) {
-        framework.suppressedRoles.insert(role);
-      }
-      master_.allocator_.suppressOffers(framework.id, roles);
-      break;
-    }
-    case Call::KILL:
-      master_.kill(framework, call.kill());
-      break;
-    case Call::SHUTDOWN:
-      master_.shutdownExecutor(framework, call.shutdown());
-      break;
-    case Call::ACKNOWLEDGE:
-      master_.acknowledge(framework, call.acknowledge());
-      break;
-    case Call::ACKNOWLEDGE_OPERATION_STATUS:
-    case Call::RECONCILE_OPERATIONS:
-      break;  // Operations with feedback (resource providers) are not supported yet.
-    case Call::RECONCILE:
-      master_.reconcile(framework, call.reconcile());
-      break;
-    case Call::MESSAGE:
-      master_.frameworkMessage(framework, call.message());
-      break;
-    case Call::REQUEST: {
-      std::vector<v1::Request> requests(call.request().requests().begin(),
-                                        call.request().requests().end());
-      master_.allocator_.requestResources(framework.id, requests);
-      break;
-    }
-    case Call::UPDATE_FRAMEWORK: {
-      auto updated = master_.updateFramework(framework, call.update_framework());
-      if (!updated) return http::text(400, updated.error().message());
-      return http::response(200, "", "text/plain");
-    }
-    case Call::SUBSCRIBE:
-    case Call::UNKNOWN:
-      break;  // Handled before dispatch.
-  }
-  return http::response(202, "", "text/plain");
 }
 
 }  // namespace plexus::master

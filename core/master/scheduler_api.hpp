@@ -18,14 +18,13 @@
 
 #include "http/responder.hpp"
 #include "http/types.hpp"
+#include "master/master_calls.hpp"
 
 namespace plexus::master {
 
-class Master;
-
 class SchedulerApi {
  public:
-  explicit SchedulerApi(Master& master) : master_(master) {}
+  explicit SchedulerApi(SchedulerCalls& master) : master_(master) {}
 
   void handle(const http::Request& request, const http::Responder& responder);
 
@@ -35,10 +34,8 @@ class SchedulerApi {
  private:
   void subscribe(const http::Request& request, const http::Responder& responder,
                  const v1::scheduler::Call& call);
-  // Dispatches a call other than SUBSCRIBE, already checked; returns the answer.
-  http::Response dispatch(const v1::scheduler::Call& call);
 
-  Master& master_;
+  SchedulerCalls& master_;
 };
 
 }  // namespace plexus::master
