@@ -7,8 +7,7 @@
 namespace plexus::master {
 
 AgentRecord* Master::findAgent(const AgentId& id) {
-  auto it = agents_.find(id);
-  return it == agents_.end() ? nullptr : it->second.get();
+  return agents_.find(id);
 }
 
 Result<AgentId> Master::registerAgent(const internal::AgentCall& call, Subscription subscription) {
@@ -28,19 +27,14 @@ Result<AgentId> Master::registerAgent(const internal::AgentCall& call, Subscript
     AgentId claimed = AgentId::fromWire(info.id());
     if ((agent != nullptr && agent->unreachable) || unreachableInRegistry(claimed))
       rejoined = "Unreachable agent re-reregistered";  // sic, Mesos's words
-    else if (agent == nullptr && !awaitedAgents_.contains(claimed))
+    else if (agent == nullptr && !agents_.awaiting(claimed))
       rejoined = "Unknown agent reregistered";
   }
   if (agent == nullptr) {
-    AgentId id = reregister && info.has_id()
-                     ? AgentId::fromWire(info.id())
-                     : AgentId(info_.id() + "-S" + std::to_string(nextAgentId_++));
+    AgentId id =
+        reregister && info.has_id() ? AgentId::fromWire(info.id()) : agents_.mint(info_.id());
     id.toWire(info.mutable_id());
-    auto record = std::make_unique<AgentRecord>();
-    record->id = id;
-    record->registeredTime = context_.runtime.wallNow();
-    agent = record.get();
-    agents_.emplace(id, std::move(record));
+    agent = &agents_.add(id, context_.runtime.wallNow());
   } else {
     // The same agent again: drop what the master offered on the old connection.
     rescindOffersOf(agent->id);
@@ -81,8 +75,7 @@ Result<AgentId> Master::registerAgent(const internal::AgentCall& call, Subscript
       if (resources) agent->used[FrameworkId::fromWire(task.framework_id())] += *resources;
       if (framework == nullptr) continue;
       TaskId taskId = TaskId::fromWire(task.task_id());
-      framework->unreachableTasks.erase(taskId);
-      TaskRecord& record = framework->tasks[taskId];
+      TaskRecord& record = framework->tasks.adopt(taskId);
       record.task = task;
       record.task.mutable_agent_id()->CopyFrom(info.id());
       if (resources) record.resources = *resources;
@@ -90,7 +83,7 @@ Result<AgentId> Master::registerAgent(const internal::AgentCall& call, Subscript
   } else {
     metrics_.agentRegistrations++;
   }
-  awaitedAgents_.erase(agent->id);
+  agents_.arrived(agent->id);
 
   // REGISTERED only once the registry holds the agent: it is then admitted for good.
   AgentId id = agent->id;
@@ -191,17 +184,14 @@ void Master::markUnreachable(const AgentId& id) {
 void Master::reportUnreachableTasks(const AgentId& id) {
   AgentRecord* agent = findAgent(id);
   if (agent == nullptr || !agent->unreachable) return;  // re-registered meanwhile
-  for (auto& [frameworkId, framework] : frameworks_) {
+  for (const auto& [frameworkId, framework] : frameworks_.registered()) {
     std::vector<TaskId> lost;
-    for (const auto& [taskId, task] : framework->tasks) {
+    for (const auto& [taskId, task] : framework->tasks.active()) {
       if (task.task.agent_id().value() == id.value()) lost.push_back(taskId);
     }
     for (const TaskId& taskId : lost) {
-      TaskRecord task = std::move(framework->tasks[taskId]);
-      framework->tasks.erase(taskId);
       v1::TaskState state = framework->partitionAware() ? v1::TASK_UNREACHABLE : v1::TASK_LOST;
-      task.task.set_state(state);
-      framework->unreachableTasks.emplace(taskId, std::move(task));
+      framework->tasks.markUnreachable(taskId, state);
       v1::TaskID wireId;
       taskId.toWire(&wireId);
       sendMasterUpdate(*framework, wireId, id, state, v1::TaskStatus::REASON_AGENT_REMOVED,
@@ -212,8 +202,8 @@ void Master::reportUnreachableTasks(const AgentId& id) {
 }
 
 void Master::announceRejoinedTasks(const AgentRecord& agent, const std::string& message) {
-  for (auto& [frameworkId, framework] : frameworks_) {
-    for (const auto& [taskId, record] : framework->tasks) {
+  for (const auto& [frameworkId, framework] : frameworks_.registered()) {
+    for (const auto& [taskId, record] : framework->tasks.active()) {
       const v1::Task& task = record.task;
       if (task.agent_id().value() != agent.id.value()) continue;
       v1::scheduler::Event event;

@@ -122,8 +122,8 @@ std::optional<http::Response> OperatorApi::authorize(
       break;
     }
     case Call::TEARDOWN: {
-      const FrameworkRecord* framework = const_cast<Master&>(master_).findFramework(
-          FrameworkId::fromWire(call.teardown().framework_id()));
+      const FrameworkRecord* framework =
+          master_.view().frameworks.find(FrameworkId::fromWire(call.teardown().framework_id()));
       if (framework != nullptr)
         refused = master_.aclRefusal("teardown_frameworks", principal, framework->info.principal());
       break;

@@ -1,6 +1,4 @@
 // Frameworks: subscription, failover, heartbeats, disconnection and removal.
-#include <cstdio>
-
 #include <plexus/logging.hpp>
 
 #include "api/v1_encoding.hpp"
@@ -37,15 +35,7 @@ std::set<std::string> FrameworkRecord::roles() const {
 }
 
 FrameworkRecord* Master::findFramework(const FrameworkId& id) {
-  auto it = frameworks_.find(id);
-  return it == frameworks_.end() ? nullptr : it->second.get();
-}
-
-FrameworkId Master::mintFrameworkId() {
-  char suffix[32];
-  std::snprintf(suffix, sizeof suffix, "-%04llu",
-                static_cast<unsigned long long>(nextFrameworkId_++));
-  return FrameworkId(info_.id() + suffix);
+  return frameworks_.find(id);
 }
 
 Result<void> Master::validateFrameworkInfo(const v1::FrameworkInfo& info) const {
@@ -76,7 +66,7 @@ Result<FrameworkId> Master::subscribe(const v1::scheduler::Call::Subscribe& call
                                       Subscription subscription) {
   v1::FrameworkInfo info = call.framework_info();
   if (auto refused = refuseSubscription(info)) return fail(*refused);
-  if (!info.has_id()) mintFrameworkId().toWire(info.mutable_id());
+  if (!info.has_id()) frameworks_.mint(info_.id()).toWire(info.mutable_id());
   FrameworkId id = FrameworkId::fromWire(info.id());
   // SUBSCRIBED goes out once the registry holds the framework (at once when it
   // already holds this FrameworkInfo), so a new leader knows it and its failover
@@ -91,10 +81,10 @@ Result<FrameworkId> Master::subscribe(const v1::scheduler::Call::Subscribe& call
 std::optional<std::string> Master::refuseSubscription(const v1::FrameworkInfo& info) const {
   if (!info.has_id()) return std::nullopt;
   FrameworkId id = FrameworkId::fromWire(info.id());
-  if (completedFrameworks_.count(id) > 0)
+  if (frameworks_.isCompleted(id))
     return "Framework " + id.value() + " has been removed; subscribe without an id";
-  auto it = frameworks_.find(id);
-  if (it != frameworks_.end() && it->second->info.principal() != info.principal())
+  const FrameworkRecord* known = frameworks_.find(id);
+  if (known != nullptr && known->info.principal() != info.principal())
     return "Framework " + id.value() + " re-subscribed with a different principal";
   return std::nullopt;
 }
@@ -120,13 +110,7 @@ void Master::completeSubscription(const v1::scheduler::Call::Subscribe& call,
     return;
   }
   bool failover = framework != nullptr;
-  if (framework == nullptr) {
-    auto record = std::make_unique<FrameworkRecord>();
-    record->id = id;
-    record->registeredTime = context_.runtime.wallNow();
-    framework = record.get();
-    frameworks_.emplace(id, std::move(record));
-  }
+  if (framework == nullptr) framework = &frameworks_.add(id, context_.runtime.wallNow());
 
   // A new subscription replaces the old one: the old stream ends.
   if (framework->subscription.open()) {
@@ -154,7 +138,7 @@ void Master::completeSubscription(const v1::scheduler::Call::Subscribe& call,
   if (!failover) {
     framework->info = info;
     std::map<AgentId, Resources> used;
-    for (const auto& [agentId, agent] : agents_) {
+    for (const auto& [agentId, agent] : agents_.all()) {
       if (auto it = agent->used.find(framework->id); it != agent->used.end())
         used[agentId] = it->second;
     }
@@ -192,15 +176,10 @@ void Master::completeSubscription(const v1::scheduler::Call::Subscribe& call,
 void Master::recoverFramework(const v1::FrameworkInfo& info, const std::string& source) {
   if (!info.has_id()) return;
   FrameworkId id = FrameworkId::fromWire(info.id());
-  if (findFramework(id) != nullptr || completedFrameworks_.count(id) > 0) return;
-  auto record = std::make_unique<FrameworkRecord>();
-  record->id = id;
-  record->info = info;
-  record->registeredTime = context_.runtime.wallNow();
-  record->unregisteredTime = record->registeredTime;
-  record->active = false;
-  FrameworkRecord& framework = *record;
-  frameworks_.emplace(id, std::move(record));
+  if (findFramework(id) != nullptr || frameworks_.isCompleted(id)) return;
+  FrameworkRecord& framework = frameworks_.add(id, context_.runtime.wallNow());
+  framework.info = info;
+  framework.unregisteredTime = framework.registeredTime;
   allocator_.addFramework(id, info, {}, false, FrameworkOptions{});
   // As after a disconnection it has its failover timeout to re-subscribe, but at
   // least --agent_reregister_timeout: the scheduler may still be looking for the
@@ -262,15 +241,15 @@ void Master::failoverTimedOut(const FrameworkId& id) {
 }
 
 void Master::removeFramework(const FrameworkId& id, const std::string& why) {
-  auto it = frameworks_.find(id);
-  if (it == frameworks_.end()) return;
-  FrameworkRecord& framework = *it->second;
+  FrameworkRecord* found = findFramework(id);
+  if (found == nullptr) return;
+  FrameworkRecord& framework = *found;
   PLEXUS_LOG(Info) << "Removing framework " << id << " (" << framework.info.name() << "): " << why;
   for (OfferId offer : std::set<OfferId>(framework.offers))
     removeOffer(offer, false);
   // Tell every agent it runs on to kill its tasks and executors and forget it.
   std::set<AgentId> agentIds;
-  for (const auto& [taskId, task] : framework.tasks) {
+  for (const auto& [taskId, task] : framework.tasks.active()) {
     agentIds.insert(AgentId::fromWire(task.task.agent_id()));
   }
   for (const auto& [agentId, executors] : framework.executors)
@@ -287,11 +266,7 @@ void Master::removeFramework(const FrameworkId& id, const std::string& why) {
       agent->used.erase(used);
     }
   }
-  for (auto& [taskId, task] : framework.tasks) {
-    task.task.set_state(v1::TASK_KILLED);
-    framework.completedTasks.emplace(taskId, std::move(task));
-  }
-  framework.tasks.clear();
+  framework.tasks.killAll();
   if (framework.heartbeatTimer) context_.runtime.cancel(*framework.heartbeatTimer);
   if (framework.failoverTimer) context_.runtime.cancel(*framework.failoverTimer);
   if (framework.subscription.open()) framework.subscription.stream->close();
@@ -300,11 +275,7 @@ void Master::removeFramework(const FrameworkId& id, const std::string& why) {
   framework.unregisteredTime = context_.runtime.wallNow();
   allocator_.removeFramework(id);
   forgetFramework(id);
-  completedFrameworks_.emplace(id, std::move(it->second));
-  frameworks_.erase(it);
-  while (completedFrameworks_.size() > static_cast<size_t>(flags_.maxCompletedFrameworks)) {
-    completedFrameworks_.erase(completedFrameworks_.begin());
-  }
+  frameworks_.complete(id);
 }
 
 Result<void> Master::updateFramework(FrameworkRecord& framework,
@@ -329,7 +300,7 @@ Result<void> Master::updateFramework(FrameworkRecord& framework,
   options.offerConstraints = *constraints;
   framework.offerConstraints = *constraints;
   allocator_.updateFramework(framework.id, framework.info, options);
-  for (const auto& [agentId, agent] : agents_) {
+  for (const auto& [agentId, agent] : agents_.all()) {
     if (agent->used.count(framework.id) == 0) continue;
     internal::AgentEvent event;
     event.set_type(internal::AgentEvent::UPDATE_FRAMEWORK);

@@ -23,7 +23,8 @@ Master::Master(MasterContext context, const MasterFlags& flags, Allocator& alloc
       hooks_(std::move(hooks)),
       acls_(std::move(acls)),
       election_(election),
-      registryStore_(std::move(registryStore)) {
+      registryStore_(std::move(registryStore)),
+      frameworks_(static_cast<size_t>(flags.maxCompletedFrameworks)) {
   startTime_ = context_.runtime.wallNow();
   const std::string& ip = context_.ip;
   uint16_t port = context_.port;
@@ -47,10 +48,10 @@ Master::Master(MasterContext context, const MasterFlags& flags, Allocator& alloc
 
 Master::~Master() {
   *alive_ = false;
-  for (auto& [id, framework] : frameworks_) {
+  for (const auto& [id, framework] : frameworks_.registered()) {
     if (framework->subscription.open()) framework->subscription.stream->close();
   }
-  for (auto& [id, agent] : agents_) {
+  for (auto& [id, agent] : agents_.all()) {
     if (agent->subscription.open()) agent->subscription.stream->close();
   }
 }

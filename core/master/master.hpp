@@ -1,14 +1,20 @@
 // Master: keeps the cluster's state and runs the offer cycle (DESIGN.md).
 //
 // One Master per plexus-master process, living on the daemon's event loop: every
-// method runs on that loop, so the state needs no locks. The Master serves the v1
-// scheduler API (scheduler_api.cpp), the operator API (operator_api.cpp), the
-// agents' internal protocol (agent_api.cpp), and the read-only endpoints (/state,
-// /metrics/snapshot, /flags, /roles, /weights, /quota: state_json.cpp).
-// Its logic is split by responsibility: frameworks.cpp (subscription, failover,
+// method runs on that loop, so the state needs no locks. The endpoints see it only
+// through narrow interfaces: the v1 scheduler API (scheduler_api.cpp) through
+// SchedulerCalls, the agents' internal protocol (agent_api.cpp) through AgentCalls
+// (master_calls.hpp), the operator API (operator_api.cpp) through OperatorCalls and
+// the read-only endpoints (/state, /metrics/snapshot, /flags: state_json.cpp)
+// through MasterReader (master_view.hpp). In-process tests drive it the same way.
+//
+// The state lives in books that own their records and keep their invariants:
+// FrameworkBook, AgentBook, OfferBook, and each framework's TaskBook. The Master
+// orchestrates them by responsibility: frameworks.cpp (subscription, failover,
 // teardown), agents.cpp (registration, pings, unreachable agents), offers.cpp (the
-// allocator's callbacks, offer IDs, accept/decline, rescinds) and tasks.cpp
-// (launch validation, status updates, kill, reconciliation).
+// allocator's callbacks, accept/decline, rescinds), launch.cpp (LAUNCH and
+// LAUNCH_GROUP in steps), tasks.cpp (status updates, kill, reconciliation),
+// recovery.cpp (the registry) and leadership.cpp (the election).
 //
 // The allocator module decides every offer; hooks decorate launches. Both are
 // owned by the daemon and outlive the Master.
@@ -33,10 +39,14 @@
 #include "common/flags.hpp"
 #include "hooks/hook_chain.hpp"
 #include "http/server.hpp"
+#include "master/agent_book.hpp"
+#include "master/framework_book.hpp"
 #include "master/master_calls.hpp"
 #include "master/master_flags.hpp"
 #include "master/master_state.hpp"
+#include "master/master_view.hpp"
 #include "master/metrics.hpp"
+#include "master/offer_book.hpp"
 #include "master/registrar.hpp"
 
 namespace plexus::master {
@@ -61,7 +71,9 @@ struct MasterContext {
   std::function<void(int status)> stop;  // empty: std::_Exit
 };
 
-class Master final : public SchedulerCalls, public AgentCalls {
+struct LaunchPlan;  // launch.cpp
+
+class Master final : public SchedulerCalls, public AgentCalls, public OperatorCalls {
  public:
   Master(MasterContext context, const MasterFlags& flags, Allocator& allocator,
          hooks::HookChain hooks, std::shared_ptr<const auth::Acls> acls = nullptr,
@@ -98,10 +110,32 @@ class Master final : public SchedulerCalls, public AgentCalls {
   const AgentRecord* agent(const AgentId& id) const override;
   void agentCall(const internal::AgentCall& call) override;
 
- private:
-  friend class StateWriter;
-  friend class OperatorApi;
+  // MasterReader and OperatorCalls (master_calls.cpp; the rest as commented below).
+  MasterView view() const override;
+  // recovery.cpp
+  size_t unreachableAgentCount() const override;
+  void persistWeightsAndQuota() override;
+  // authorization.cpp: decisions of --acls (auth/acls.hpp). Each refusal is
+  // logged and its message names the ACL rule that refused.
+  std::optional<std::string> aclRefusal(std::string_view action,
+                                        const std::optional<std::string>& principal,
+                                        const std::optional<std::string>& object) const override;
+  // reserve_resources / unreserve_resources, for every resource of `operation`.
+  std::optional<std::string> authorizeReservation(
+      const v1::Offer::Operation& operation,
+      const std::optional<std::string>& principal) const override;
+  void afterWrites(std::function<void()> then) override;
+  bool teardown(const FrameworkId& id) override;
+  void setWeights(const std::vector<v1::WeightInfo>& weights) override;
+  void setQuota(const v1::quota::QuotaConfig& config) override;
+  Result<std::vector<ResourceConversion>> operatorConversions(
+      const v1::Offer::Operation& operation) const override;
+  // reservations.cpp
+  Result<void> applyOperatorOperation(const AgentId& agent,
+                                      const v1::Offer::Operation& operation) override;
+  void rescindOffer(const OfferId& id) override;
 
+ private:
   // Registers the HTTP routes (start()).
   Result<void> serve(http::Server& server);
   // leadership.cpp: the election, and what a master that does not lead answers.
@@ -131,12 +165,8 @@ class Master final : public SchedulerCalls, public AgentCalls {
   // Stores the framework's info in the registry (unless it holds it already), then `done`.
   void persistFramework(const v1::FrameworkInfo& info, std::function<void()> done);
   void forgetFramework(const FrameworkId& id);
-  void persistWeightsAndQuota();
   // True if the registry lists `id` among the unreachable agents.
   bool unreachableInRegistry(const AgentId& id) const;
-  // Agents this master marked unreachable, and those the registry lists that it
-  // never saw (a previous leader marked them).
-  size_t unreachableAgentCount() const;
   // Moves `agents` from the registry's admitted agents to its unreachable ones
   // (stamped now, pruned as --registry_max_agent_* say), then `done`.
   void markUnreachableInRegistry(std::vector<v1::AgentInfo> agents, std::function<void()> done);
@@ -161,7 +191,6 @@ class Master final : public SchedulerCalls, public AgentCalls {
   // with its failover timeout running until it re-subscribes.
   // `source` says where it came from, for the log.
   void recoverFramework(const v1::FrameworkInfo& info, const std::string& source);
-  FrameworkId mintFrameworkId();
 
   // agents.cpp
   // Once the registry admits it: hands the agent to the allocator, sends REGISTERED.
@@ -185,7 +214,16 @@ class Master final : public SchedulerCalls, public AgentCalls {
 
   // offers.cpp
   void offer(const FrameworkId& framework, const OfferedResources& resources);
+  // --offer_timeout after the offer: rescinded, its resources back to the allocator.
+  void offerTimedOut(const OfferId& id);
   void accept(FrameworkRecord& framework, const v1::scheduler::Call::Accept& accept);
+  // The steps of accept(): the named offers taken out of the book and checked
+  // together; their refusal (tasks TASK_DROPPED or TASK_LOST, resources back).
+  struct AcceptedOffers;
+  AcceptedOffers takeAcceptedOffers(const FrameworkRecord& framework,
+                                    const v1::scheduler::Call::Accept& accept);
+  void refuseAccept(FrameworkRecord& framework, const v1::scheduler::Call::Accept& accept,
+                    const AcceptedOffers& offers);
   void decline(FrameworkRecord& framework, const v1::scheduler::Call::Decline& decline);
   // Removes the offer; its resources go back to the allocator unless `recover` is false.
   void removeOffer(const OfferId& id, bool rescind, bool recover = true);
@@ -199,31 +237,31 @@ class Master final : public SchedulerCalls, public AgentCalls {
   // Applies an ACCEPT's RESERVE/UNRESERVE to the offered resources `available`.
   void applyOfferOperation(FrameworkRecord& framework, AgentRecord& agent,
                            const v1::Offer::Operation& operation, Resources* available);
-  // Applies an operator's RESERVE/UNRESERVE to the agent's unoffered resources,
-  // rescinding the agent's offers when that frees what it needs.
-  Result<void> applyOperatorOperation(AgentRecord& agent, const v1::Offer::Operation& operation);
   // Moves the agent's total by `conversions` and sends it to the agent to checkpoint.
   void updateAgentTotal(AgentRecord& agent, const std::vector<ResourceConversion>& conversions);
 
-  // authorization.cpp: decisions of --acls (auth/acls.hpp). Each refusal is
-  // logged and its message names the ACL rule that refused.
-  std::optional<std::string> aclRefusal(std::string_view action,
-                                        const std::optional<std::string>& principal,
-                                        const std::optional<std::string>& object) const;
-  // run_tasks, for every user the launch of `task` can run a process as: the task's
-  // and, when it has one (custom, or the task group's), its executor's.
+  // authorization.cpp: run_tasks, for every user the launch of `task` can run a process as: the
+  // task's and, when it has one (custom, or the task group's), its executor's.
   std::optional<std::string> authorizeTask(const FrameworkRecord& framework,
                                            const v1::TaskInfo& task,
                                            const v1::ExecutorInfo* executor) const;
-  // reserve_resources / unreserve_resources, for every resource of `operation`.
-  std::optional<std::string> authorizeReservation(
-      const v1::Offer::Operation& operation, const std::optional<std::string>& principal) const;
 
-  // tasks.cpp
-  // Validates and launches `tasks` (one LAUNCH or LAUNCH_GROUP) on `agent`, taking
-  // their resources out of `available`. Invalid tasks get TASK_ERROR.
+  // launch.cpp: validates and launches the tasks of one LAUNCH or LAUNCH_GROUP on
+  // `agent`, taking their resources out of `available`. Invalid tasks get
+  // TASK_ERROR. The steps: plan (the tasks and the group's executor), check each
+  // task, then refuse or add each; a group goes out as one RUN_TASK_GROUP.
   void launch(FrameworkRecord& framework, AgentRecord& agent, const v1::Offer::Operation& operation,
               Resources* available);
+  LaunchPlan planLaunch(FrameworkRecord& framework, AgentRecord& agent,
+                        const v1::Offer::Operation& operation, const Resources& available);
+  void checkTasks(const FrameworkRecord& framework, const AgentRecord& agent,
+                  const Resources& available, LaunchPlan* plan) const;
+  void refuseTask(FrameworkRecord& framework, const AgentRecord& agent, const LaunchPlan& plan,
+                  size_t i);
+  void addTask(FrameworkRecord& framework, AgentRecord& agent, LaunchPlan& plan, size_t i);
+  void sendRunTaskGroup(FrameworkRecord& framework, AgentRecord& agent, const LaunchPlan& plan);
+
+  // tasks.cpp
   void statusUpdate(AgentRecord& agent, const internal::AgentCall::Update& update);
   void acknowledge(FrameworkRecord& framework, const v1::scheduler::Call::Acknowledge& ack);
   void kill(FrameworkRecord& framework, const v1::scheduler::Call::Kill& kill);
@@ -263,8 +301,6 @@ class Master final : public SchedulerCalls, public AgentCalls {
   // The --registry_store module (owned by the daemon), or null for the built-in file.
   std::shared_ptr<RegistryStore> registryStore_;
   std::unique_ptr<Registrar> registrar_;
-  // Admitted agents (from the registry) that have not re-registered since the election.
-  std::map<AgentId, v1::AgentInfo> awaitedAgents_;
   std::optional<Runtime::TimerId> reregisterTimer_;
   std::optional<Runtime::TimerId> registryGcTimer_;
   std::optional<v1::MasterInfo> leader_;  // as the detector last told
@@ -272,16 +308,12 @@ class Master final : public SchedulerCalls, public AgentCalls {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   Metrics metrics_;
 
-  std::map<FrameworkId, std::unique_ptr<FrameworkRecord>> frameworks_;
-  std::map<FrameworkId, std::unique_ptr<FrameworkRecord>> completedFrameworks_;
-  std::map<AgentId, std::unique_ptr<AgentRecord>> agents_;
-  std::map<OfferId, OfferRecord> offers_;
+  FrameworkBook frameworks_;
+  // With the admitted agents (from the registry) not re-registered since the election.
+  AgentBook agents_;
+  OfferBook offers_{context_.runtime, frameworks_, agents_};
   std::map<std::string, double> weights_;                 // roles not listed weigh 1
   std::map<std::string, v1::quota::QuotaConfig> quotas_;  // by role
-  uint64_t nextFrameworkId_ = 0;
-  uint64_t nextAgentId_ = 0;
-  uint64_t nextOfferId_ = 0;
-  uint64_t nextAgentStreamId_ = 0;
 };
 
 }  // namespace plexus::master

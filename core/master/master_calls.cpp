@@ -1,8 +1,12 @@
-// SchedulerCalls and AgentCalls (master_calls.hpp): a checked call, dispatched to
-// the part of the master that handles it.
+// SchedulerCalls and AgentCalls (master_calls.hpp), MasterReader and OperatorCalls
+// (master_view.hpp): a checked call, dispatched to the part of the master that
+// handles it.
 #include <cctype>
 
+#include <plexus/logging.hpp>
+
 #include "master/master.hpp"
+#include "master/operator_api.hpp"
 
 namespace plexus::master {
 namespace {
@@ -32,8 +36,7 @@ void Master::countCall(Call::Type type) {
 }
 
 const FrameworkRecord* Master::framework(const FrameworkId& id) const {
-  auto it = frameworks_.find(id);
-  return it == frameworks_.end() ? nullptr : it->second.get();
+  return frameworks_.find(id);
 }
 
 Result<void> Master::call(const Call& call) {
@@ -101,12 +104,11 @@ Result<void> Master::call(const Call& call) {
 }
 
 std::string Master::newAgentStreamId() {
-  return info_.id() + "-agent-stream-" + std::to_string(++nextAgentStreamId_);
+  return agents_.mintStreamId(info_.id());
 }
 
 const AgentRecord* Master::agent(const AgentId& id) const {
-  auto it = agents_.find(id);
-  return it == agents_.end() ? nullptr : it->second.get();
+  return agents_.find(id);
 }
 
 void Master::agentCall(const internal::AgentCall& call) {
@@ -128,6 +130,62 @@ void Master::agentCall(const internal::AgentCall& call) {
     default:
       break;  // Registrations go through registerAgent; the endpoint refuses the rest.
   }
+}
+
+MasterView Master::view() const {
+  return MasterView{.info = info_,
+                    .flags = flags_,
+                    .allFlags = context_.allFlags,
+                    .metrics = metrics_,
+                    .frameworks = frameworks_,
+                    .agents = agents_,
+                    .offers = offers_,
+                    .weights = weights_,
+                    .quotas = quotas_,
+                    .registrar = registrar_.get(),
+                    .startTime = startTime_,
+                    .now = context_.runtime.wallNow(),
+                    .elected = elected_,
+                    .electedTime = electedTime_,
+                    .leader = leader_};
+}
+
+void Master::afterWrites(std::function<void()> then) {
+  registrar_->afterWrites(std::move(then));
+}
+
+bool Master::teardown(const FrameworkId& id) {
+  if (findFramework(id) == nullptr) return false;
+  removeFramework(id, "the operator tore it down");
+  return true;
+}
+
+void Master::setWeights(const std::vector<v1::WeightInfo>& weights) {
+  for (const v1::WeightInfo& info : weights) {
+    weights_[info.role()] = info.weight();
+    PLEXUS_LOG(Info) << "Weight of role '" << info.role() << "' set to " << info.weight();
+  }
+  allocator_.updateWeights(weights);
+}
+
+void Master::setQuota(const v1::quota::QuotaConfig& config) {
+  Quota quota{quantities(config.guarantees()), quantities(config.limits())};
+  if (config.guarantees().empty() && config.limits().empty())
+    quotas_.erase(config.role());
+  else
+    quotas_[config.role()] = config;
+  allocator_.updateQuota(config.role(), quota);
+  PLEXUS_LOG(Info) << "Quota of role '" << config.role() << "' set to guarantees "
+                   << quota.guarantees << ", limits " << quota.limits;
+}
+
+Result<std::vector<ResourceConversion>> Master::operatorConversions(
+    const v1::Offer::Operation& operation) const {
+  return reservationConversions(operation, nullptr);
+}
+
+void Master::rescindOffer(const OfferId& id) {
+  removeOffer(id, true);
 }
 
 }  // namespace plexus::master

@@ -1,8 +1,9 @@
 // The master's soft state: frameworks, agents, offers and tasks, as plain records.
 //
-// Owned by Master and touched only on the master's event loop. Each record holds
-// the wire message it was built from plus the bookkeeping the master needs; the
-// maps in Master own the records and the records refer to each other by ID only.
+// Touched only on the master's event loop. Each record holds the wire message it
+// was built from plus the bookkeeping the master needs; the books own the records
+// (framework_book.hpp, agent_book.hpp, offer_book.hpp; a framework's TaskBook its
+// tasks) and the records refer to each other by ID only.
 #pragma once
 
 #include <chrono>
@@ -21,6 +22,7 @@
 #include <plexus/v1/scheduler.pb.h>
 
 #include "master/event_stream.hpp"
+#include "master/task_book.hpp"
 
 namespace plexus::master {
 
@@ -36,14 +38,6 @@ struct Subscription {
   bool open() const { return stream != nullptr && stream->isOpen(); }
 };
 
-struct TaskRecord {
-  v1::Task task;  // state, statuses and resources as the master knows them
-  Resources resources;
-  std::optional<ExecutorId> executor;  // the executor it runs under, when custom
-  bool preempted = false;              // killed to reclaim its resources
-  bool terminal() const;
-};
-
 struct FrameworkRecord {
   FrameworkId id;
   v1::FrameworkInfo info;
@@ -52,9 +46,7 @@ struct FrameworkRecord {
   std::set<std::string> suppressedRoles;
   OfferConstraintsFilter offerConstraints;  // SUBSCRIBE / UPDATE_FRAMEWORK
   std::set<OfferId> offers;
-  std::map<TaskId, TaskRecord> tasks;             // not yet terminal
-  std::map<TaskId, TaskRecord> completedTasks;    // terminal, most recent kept
-  std::map<TaskId, TaskRecord> unreachableTasks;  // on unreachable agents
+  TaskBook tasks;  // active, unreachable and completed
   // Custom executors by agent, with the resources they hold.
   std::map<AgentId, std::map<ExecutorId, v1::ExecutorInfo>> executors;
   std::optional<Runtime::TimerId> heartbeatTimer;

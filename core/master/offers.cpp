@@ -81,6 +81,36 @@ v1::Offer offerFor(const FrameworkRecord& framework, v1::Offer offer) {
   return offer;
 }
 
+// The offer of `resources` on `agent` to `framework`'s `role`, as the master keeps it.
+OfferRecord offerRecord(const OfferId& id, const FrameworkRecord& framework,
+                        const AgentRecord& agent, const std::string& role,
+                        const Resources& resources) {
+  OfferRecord record;
+  record.framework = framework.id;
+  record.agent = agent.id;
+  record.resources = resources;
+  v1::Offer& offer = record.offer;
+  id.toWire(offer.mutable_id());
+  framework.id.toWire(offer.mutable_framework_id());
+  agent.id.toWire(offer.mutable_agent_id());
+  offer.set_hostname(agent.info.hostname());
+  // Where the agent serves its endpoints, as Mesos writes it: http://ip:port/slave(1).
+  v1::URL* url = offer.mutable_url();
+  url->set_scheme("http");
+  url->mutable_address()->set_hostname(agent.info.hostname());
+  url->mutable_address()->set_ip(agent.endpoint.substr(0, agent.endpoint.rfind(':')));
+  url->mutable_address()->set_port(agent.info.port());
+  url->set_path("/slave(1)");
+  resources.toWire(offer.mutable_resources());
+  *offer.mutable_attributes() = agent.info.attributes();
+  offer.mutable_allocation_info()->set_role(role);
+  if (auto executors = framework.executors.find(agent.id); executors != framework.executors.end()) {
+    for (const auto& [executorId, executor] : executors->second)
+      executorId.toWire(offer.add_executor_ids());
+  }
+  return record;
+}
+
 }  // namespace
 
 void Master::offer(const FrameworkId& frameworkId, const OfferedResources& offered) {
@@ -104,70 +134,40 @@ void Master::offer(const FrameworkId& frameworkId, const OfferedResources& offer
         allocator_.recoverResources(frameworkId, agentId, resources, v1::Filters(), false);
         continue;
       }
-      OfferId id(info_.id() + "-O" + std::to_string(nextOfferId_++));
-      OfferRecord record;
-      record.framework = frameworkId;
-      record.agent = agentId;
-      record.resources = resources;
-      v1::Offer& offer = record.offer;
-      id.toWire(offer.mutable_id());
-      frameworkId.toWire(offer.mutable_framework_id());
-      agentId.toWire(offer.mutable_agent_id());
-      offer.set_hostname(agent->info.hostname());
-      // Where the agent serves its endpoints, as Mesos writes it: http://ip:port/slave(1).
-      v1::URL* url = offer.mutable_url();
-      url->set_scheme("http");
-      url->mutable_address()->set_hostname(agent->info.hostname());
-      url->mutable_address()->set_ip(agent->endpoint.substr(0, agent->endpoint.rfind(':')));
-      url->mutable_address()->set_port(agent->info.port());
-      url->set_path("/slave(1)");
-      resources.toWire(offer.mutable_resources());
-      *offer.mutable_attributes() = agent->info.attributes();
-      offer.mutable_allocation_info()->set_role(role);
-      if (auto executors = framework->executors.find(agentId);
-          executors != framework->executors.end()) {
-        for (const auto& [executorId, executor] : executors->second) {
-          executorId.toWire(offer.add_executor_ids());
-        }
-      }
+      OfferId id = offers_.mint(info_.id());
+      OfferRecord record = offerRecord(id, *framework, *agent, role, resources);
       if (flags_.offerTimeoutValue.count() > 0) {
-        record.timeoutTimer = context_.runtime.schedule(flags_.offerTimeoutValue, [this, id] {
-          if (auto it = offers_.find(id); it != offers_.end()) {
-            it->second.timeoutTimer.reset();
-            PLEXUS_LOG(Info) << "Rescinding offer " << id << ": unanswered for "
-                             << formatDuration(flags_.offerTimeoutValue);
-            removeOffer(id, true);
-          }
-        });
+        record.timeoutTimer =
+            context_.runtime.schedule(flags_.offerTimeoutValue, [this, id] { offerTimedOut(id); });
       }
-      *event.mutable_offers()->add_offers() = offerFor(*framework, offer);
-      framework->offers.insert(id);
-      agent->offers.insert(id);
-      offers_.emplace(id, std::move(record));
+      *event.mutable_offers()->add_offers() = offerFor(*framework, record.offer);
+      offers_.add(id, std::move(record));
     }
   }
   if (framework != nullptr && event.offers().offers_size() > 0) sendEvent(*framework, event);
 }
 
+void Master::offerTimedOut(const OfferId& id) {
+  OfferRecord* offer = offers_.find(id);
+  if (offer == nullptr) return;
+  offer->timeoutTimer.reset();
+  PLEXUS_LOG(Info) << "Rescinding offer " << id << ": unanswered for "
+                   << formatDuration(flags_.offerTimeoutValue);
+  removeOffer(id, true);
+}
+
 void Master::removeOffer(const OfferId& id, bool rescind, bool recover) {
-  auto it = offers_.find(id);
-  if (it == offers_.end()) return;
-  OfferRecord record = std::move(it->second);
-  offers_.erase(it);
-  if (record.timeoutTimer) context_.runtime.cancel(*record.timeoutTimer);
-  FrameworkRecord* framework = findFramework(record.framework);
-  if (framework != nullptr) {
-    framework->offers.erase(id);
-    if (rescind) {
-      v1::scheduler::Event event;
-      event.set_type(v1::scheduler::Event::RESCIND);
-      id.toWire(event.mutable_rescind()->mutable_offer_id());
-      sendEvent(*framework, event);
-    }
+  std::optional<OfferRecord> record = offers_.take(id);
+  if (!record) return;
+  FrameworkRecord* framework = findFramework(record->framework);
+  if (framework != nullptr && rescind) {
+    v1::scheduler::Event event;
+    event.set_type(v1::scheduler::Event::RESCIND);
+    id.toWire(event.mutable_rescind()->mutable_offer_id());
+    sendEvent(*framework, event);
   }
-  if (AgentRecord* agent = findAgent(record.agent)) agent->offers.erase(id);
   if (recover) {
-    allocator_.recoverResources(record.framework, record.agent, record.resources, std::nullopt,
+    allocator_.recoverResources(record->framework, record->agent, record->resources, std::nullopt,
                                 false);
   }
 }
@@ -182,90 +182,95 @@ void Master::rescindOffersOf(const AgentId& agentId) {
 void Master::decline(FrameworkRecord& framework, const v1::scheduler::Call::Decline& decline) {
   for (const v1::OfferID& wireId : decline.offer_ids()) {
     OfferId id = OfferId::fromWire(wireId);
-    auto it = offers_.find(id);
-    if (it == offers_.end() || it->second.framework != framework.id)
-      continue;  // Rescinded already.
-    OfferRecord record = std::move(it->second);
-    offers_.erase(it);
-    if (record.timeoutTimer) context_.runtime.cancel(*record.timeoutTimer);
-    framework.offers.erase(id);
-    if (AgentRecord* agent = findAgent(record.agent)) agent->offers.erase(id);
-    std::optional<v1::Filters> filters;
-    if (decline.has_filters())
-      filters = decline.filters();
-    else
-      filters = v1::Filters();  // Mesos applies the default refuse_seconds (5 s).
+    const OfferRecord* offer = offers_.find(id);
+    if (offer == nullptr || offer->framework != framework.id) continue;  // Rescinded already.
+    OfferRecord record = *offers_.take(id);
+    // Without filters, Mesos applies the default refuse_seconds (5 s).
+    std::optional<v1::Filters> filters = decline.has_filters() ? decline.filters() : v1::Filters();
     allocator_.recoverResources(framework.id, record.agent, record.resources, filters, false);
   }
 }
 
-void Master::accept(FrameworkRecord& framework, const v1::scheduler::Call::Accept& accept) {
-  // Every offer must exist, belong to this framework and be on one agent.
+// The offers an ACCEPT names, taken out of the book, and why they cannot be used
+// together, if they cannot.
+struct Master::AcceptedOffers {
   std::optional<std::string> invalid;
-  std::optional<AgentId> agentId;
-  std::optional<v1::Resource::AllocationInfo> allocationInfo;
+  std::optional<AgentId> agent;
+  std::optional<v1::Resource::AllocationInfo> allocation;
   Resources available;
   std::vector<OfferRecord> taken;
+};
+
+Master::AcceptedOffers Master::takeAcceptedOffers(const FrameworkRecord& framework,
+                                                  const v1::scheduler::Call::Accept& accept) {
+  // Every offer must exist, belong to this framework and be on one agent.
+  AcceptedOffers offers;
   std::set<OfferId> seen;
   for (const v1::OfferID& wireId : accept.offer_ids()) {
     OfferId id = OfferId::fromWire(wireId);
-    auto it = offers_.find(id);
+    const OfferRecord* record = offers_.find(id);
     if (!seen.insert(id).second) {
-      invalid = "Offer " + id.value() + " is listed twice";
+      offers.invalid = "Offer " + id.value() + " is listed twice";
       continue;
     }
-    if (it == offers_.end()) {
-      invalid = "Offer " + id.value() + " is no longer valid";
+    if (record == nullptr) {
+      offers.invalid = "Offer " + id.value() + " is no longer valid";
       continue;
     }
-    if (it->second.framework != framework.id) {
-      invalid = "Offer " + id.value() + " belongs to another framework";
+    if (record->framework != framework.id) {
+      offers.invalid = "Offer " + id.value() + " belongs to another framework";
       continue;
     }
-    if (agentId && *agentId != it->second.agent) {
-      invalid = "Offers span more than one agent";
+    if (offers.agent && *offers.agent != record->agent) {
+      offers.invalid = "Offers span more than one agent";
     }
-    const v1::Resource::AllocationInfo& allocation = it->second.offer.allocation_info();
-    if (allocationInfo && allocationInfo->role() != allocation.role()) {
-      invalid = "Aggregated offers must be allocated to the same role";
+    const v1::Resource::AllocationInfo& allocation = record->offer.allocation_info();
+    if (offers.allocation && offers.allocation->role() != allocation.role()) {
+      offers.invalid = "Aggregated offers must be allocated to the same role";
     }
-    agentId = it->second.agent;
-    allocationInfo = allocation;
-    OfferRecord record = std::move(it->second);
-    offers_.erase(it);
-    if (record.timeoutTimer) context_.runtime.cancel(*record.timeoutTimer);
-    framework.offers.erase(id);
-    if (AgentRecord* agent = findAgent(record.agent)) agent->offers.erase(id);
-    available += record.resources;
-    taken.push_back(std::move(record));
+    offers.agent = record->agent;
+    offers.allocation = allocation;
+    OfferRecord taken = *offers_.take(id);
+    offers.available += taken.resources;
+    offers.taken.push_back(std::move(taken));
   }
-  if (accept.offer_ids_size() == 0) invalid = "No offers given";
+  if (accept.offer_ids_size() == 0) offers.invalid = "No offers given";
+  return offers;
+}
 
-  AgentRecord* agent = agentId ? findAgent(*agentId) : nullptr;
-  if (!invalid && (agent == nullptr || !agent->connected)) invalid = "The offers' agent is gone";
-  if (invalid) {
-    PLEXUS_LOG(Info) << "Refusing ACCEPT from framework " << framework.id << ": " << *invalid;
-    for (const auto& operation : accept.operations()) {
-      auto drop = [&](const v1::TaskInfo& task) {
-        sendMasterUpdate(framework, task.task_id(), agentId,
-                         framework.partitionAware() ? v1::TASK_DROPPED : v1::TASK_LOST,
-                         v1::TaskStatus::REASON_INVALID_OFFERS, *invalid);
-      };
-      for (const auto& task : operation.launch().task_infos())
-        drop(task);
-      for (const auto& task : operation.launch_group().task_group().tasks())
-        drop(task);
-    }
-    for (const OfferRecord& record : taken) {
-      allocator_.recoverResources(framework.id, record.agent, record.resources, std::nullopt,
-                                  false);
-    }
+void Master::refuseAccept(FrameworkRecord& framework, const v1::scheduler::Call::Accept& accept,
+                          const AcceptedOffers& offers) {
+  const std::string& invalid = *offers.invalid;
+  PLEXUS_LOG(Info) << "Refusing ACCEPT from framework " << framework.id << ": " << invalid;
+  auto drop = [&](const v1::TaskInfo& task) {
+    sendMasterUpdate(framework, task.task_id(), offers.agent,
+                     framework.partitionAware() ? v1::TASK_DROPPED : v1::TASK_LOST,
+                     v1::TaskStatus::REASON_INVALID_OFFERS, invalid);
+  };
+  for (const auto& operation : accept.operations()) {
+    for (const auto& task : operation.launch().task_infos())
+      drop(task);
+    for (const auto& task : operation.launch_group().task_group().tasks())
+      drop(task);
+  }
+  for (const OfferRecord& record : offers.taken) {
+    allocator_.recoverResources(framework.id, record.agent, record.resources, std::nullopt, false);
+  }
+}
+
+void Master::accept(FrameworkRecord& framework, const v1::scheduler::Call::Accept& accept) {
+  AcceptedOffers offers = takeAcceptedOffers(framework, accept);
+  AgentRecord* agent = offers.agent ? findAgent(*offers.agent) : nullptr;
+  if (!offers.invalid && (agent == nullptr || !agent->connected))
+    offers.invalid = "The offers' agent is gone";
+  if (offers.invalid) {
+    refuseAccept(framework, accept, offers);
     return;
   }
-
+  Resources available = offers.available;
   Resources offered = available;
   for (v1::Offer::Operation operation : accept.operations()) {
-    injectAllocationInfo(&operation, *allocationInfo);
+    injectAllocationInfo(&operation, *offers.allocation);
     switch (operation.type()) {
       case v1::Offer::Operation::LAUNCH:
       case v1::Offer::Operation::LAUNCH_GROUP:
@@ -287,11 +292,7 @@ void Master::accept(FrameworkRecord& framework, const v1::scheduler::Call::Accep
   }
   Resources used = offered - available;
   if (!used.empty()) allocator_.transitionOfferedToAllocated(agent->id, used);
-  std::optional<v1::Filters> filters;
-  if (accept.has_filters())
-    filters = accept.filters();
-  else
-    filters = v1::Filters();
+  std::optional<v1::Filters> filters = accept.has_filters() ? accept.filters() : v1::Filters();
   if (!available.empty()) {
     allocator_.recoverResources(framework.id, agent->id, available, filters, false);
   }

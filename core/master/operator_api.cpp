@@ -11,7 +11,6 @@
 
 #include "api/state_json.hpp"
 #include "common/build_info.hpp"
-#include "master/master.hpp"
 #include "master/state_json.hpp"
 
 namespace plexus::master {
@@ -84,7 +83,7 @@ std::optional<std::string> OperatorApi::validate(const Call& call) {
 }
 
 void OperatorApi::handle(const http::Request& request, const http::Responder& responder) {
-  master_.metrics_.httpRequests++;
+  master_.countRequest();
   if (request.method != "POST") return responder.respond(http::methodNotAllowed({"POST"}));
   auto encoding = api::requestEncoding(request);
   if (!encoding) return responder.respond(encoding.error().response());
@@ -101,7 +100,7 @@ void OperatorApi::handle(const http::Request& request, const http::Responder& re
   http::Response response = dispatch(call, *accept);
   if (response.ok() && (call.type() == Call::UPDATE_WEIGHTS || call.type() == Call::UPDATE_QUOTA)) {
     // Answered once the registry holds the change: a new leader keeps it.
-    master_.registrar_->afterWrites(
+    master_.afterWrites(
         [responder, response = std::move(response)] { responder.respond(response); });
     return;
   }
@@ -114,7 +113,7 @@ http::Response OperatorApi::reply(const Response& response, api::Encoding encodi
 }
 
 http::Response OperatorApi::dispatch(const Call& call, api::Encoding encoding) {
-  const Master& m = master_;
+  const MasterView m = master_.view();
   Response response;
   switch (call.type()) {
     case Call::GET_HEALTH:
@@ -123,7 +122,7 @@ http::Response OperatorApi::dispatch(const Call& call, api::Encoding encoding) {
       return reply(response, encoding);
     case Call::GET_FLAGS:
       response.set_type(Response::GET_FLAGS);
-      for (const auto& [name, value] : m.context_.allFlags.values()) {
+      for (const auto& [name, value] : m.allFlags.values()) {
         auto* flag = response.mutable_get_flags()->add_flags();
         flag->set_name(name);
         flag->set_value(value);
@@ -140,7 +139,7 @@ http::Response OperatorApi::dispatch(const Call& call, api::Encoding encoding) {
     }
     case Call::GET_METRICS: {
       response.set_type(Response::GET_METRICS);
-      auto metrics = boost::json::parse(StateWriter(m).metrics()).as_object();
+      auto metrics = boost::json::parse(StateWriter(master_).metrics()).as_object();
       for (const auto& [name, value] : metrics) {
         auto* metric = response.mutable_get_metrics()->add_metrics();
         metric->set_name(std::string(name));
@@ -151,8 +150,8 @@ http::Response OperatorApi::dispatch(const Call& call, api::Encoding encoding) {
     case Call::GET_MASTER: {
       response.set_type(Response::GET_MASTER);
       auto* master = response.mutable_get_master();
-      *master->mutable_master_info() = m.info_;
-      double start = std::chrono::duration<double>(m.startTime_.time_since_epoch()).count();
+      *master->mutable_master_info() = m.info;
+      double start = std::chrono::duration<double>(m.startTime.time_since_epoch()).count();
       master->set_start_time(start);
       master->set_elected_time(start);
       return reply(response, encoding);
@@ -188,7 +187,7 @@ http::Response OperatorApi::dispatch(const Call& call, api::Encoding encoding) {
       return reply(response, encoding);
     case Call::GET_WEIGHTS:
       response.set_type(Response::GET_WEIGHTS);
-      for (const auto& [role, weight] : m.weights_) {
+      for (const auto& [role, weight] : m.weights) {
         auto* info = response.mutable_get_weights()->add_weight_infos();
         info->set_role(role);
         info->set_weight(weight);
@@ -217,10 +216,9 @@ http::Response OperatorApi::dispatch(const Call& call, api::Encoding encoding) {
     }
     case Call::TEARDOWN: {
       FrameworkId id = FrameworkId::fromWire(call.teardown().framework_id());
-      if (master_.findFramework(id) == nullptr) {
+      if (!master_.teardown(id)) {
         return http::text(400, "No framework found with specified ID '" + id.value() + "'");
       }
-      master_.removeFramework(id, "the operator tore it down");
       return http::response(200, "", "text/plain");
     }
     case Call::UNKNOWN:
@@ -244,11 +242,7 @@ http::Response OperatorApi::updateWeights(const Call::UpdateWeights& update) {
     }
     infos.push_back(info);
   }
-  for (const v1::WeightInfo& info : infos) {
-    master_.weights_[info.role()] = info.weight();
-    PLEXUS_LOG(Info) << "Weight of role '" << info.role() << "' set to " << info.weight();
-  }
-  master_.allocator_.updateWeights(infos);
+  master_.setWeights(infos);
   master_.persistWeightsAndQuota();
   return http::response(200, "", "text/plain");
 }
@@ -264,14 +258,14 @@ http::Response OperatorApi::updateQuota(const Call::UpdateQuota& update) {
   // the cluster, as Mesos checks.
   if (!update.force()) {
     std::map<std::string, ResourceQuantities> guarantees;
-    for (const auto& [role, config] : master_.quotas_)
+    for (const auto& [role, config] : master_.view().quotas)
       guarantees[role] = quantities(config.guarantees());
     for (const auto& config : update.quota_configs())
       guarantees[config.role()] = quantities(config.guarantees());
     ResourceQuantities wanted, capacity;
     for (const auto& [role, quantity] : guarantees)
       wanted += quantity;
-    for (const auto& [id, agent] : master_.agents_) {
+    for (const auto& [id, agent] : master_.view().agents.all()) {
       if (!agent->unreachable) capacity += agent->total.quantities();
     }
     if (!capacity.contains(wanted)) {
@@ -283,14 +277,7 @@ http::Response OperatorApi::updateQuota(const Call::UpdateQuota& update) {
     }
   }
   for (const auto& config : update.quota_configs()) {
-    Quota quota{quantities(config.guarantees()), quantities(config.limits())};
-    if (config.guarantees().empty() && config.limits().empty())
-      master_.quotas_.erase(config.role());
-    else
-      master_.quotas_[config.role()] = config;
-    master_.allocator_.updateQuota(config.role(), quota);
-    PLEXUS_LOG(Info) << "Quota of role '" << config.role() << "' set to guarantees "
-                     << quota.guarantees << ", limits " << quota.limits;
+    master_.setQuota(config);
     rescindOffersAboveLimits(config);
   }
   master_.persistWeightsAndQuota();
@@ -299,15 +286,15 @@ http::Response OperatorApi::updateQuota(const Call::UpdateQuota& update) {
 
 http::Response OperatorApi::reservation(const v1::AgentID& agentId,
                                         const v1::Offer::Operation& operation) {
-  AgentRecord* agent = master_.findAgent(AgentId::fromWire(agentId));
+  const AgentRecord* agent = master_.view().agents.find(AgentId::fromWire(agentId));
   if (agent == nullptr || agent->unreachable) {
     return http::text(400, "No agent found with specified ID '" + agentId.value() + "'");
   }
-  if (auto conversions = master_.reservationConversions(operation, nullptr); !conversions) {
+  if (auto conversions = master_.operatorConversions(operation); !conversions) {
     return http::text(400, "Invalid " + v1::Offer::Operation::Type_Name(operation.type()) +
                                " operation: " + conversions.error().message());
   }
-  if (auto applied = master_.applyOperatorOperation(*agent, operation); !applied) {
+  if (auto applied = master_.applyOperatorOperation(agent->id, operation); !applied) {
     return http::text(409, applied.error().message());
   }
   return http::response(202, "", "text/plain");
@@ -315,7 +302,7 @@ http::Response OperatorApi::reservation(const v1::AgentID& agentId,
 
 Response::GetAgents OperatorApi::agents() const {
   Response::GetAgents out;
-  for (const auto& [id, agent] : master_.agents_) {
+  for (const auto& [id, agent] : master_.view().agents.all()) {
     if (agent->unreachable) continue;
     auto* entry = out.add_agents();
     *entry->mutable_agent_info() = agent->info;
@@ -331,14 +318,14 @@ Response::GetAgents OperatorApi::agents() const {
     for (const auto& [framework, resources] : agent->used)
       used += resources;
     for (const OfferId& offer : agent->offers)
-      offered += master_.offers_.at(offer).resources;
+      offered += master_.view().offers.all().at(offer).resources;
     used.toWire(entry->mutable_allocated_resources());
     offered.toWire(entry->mutable_offered_resources());
     for (const auto& capability : agent->capabilities)
       *entry->add_capabilities() = capability;
   }
   // Admitted in the registry, not re-registered since the election.
-  for (const auto& [id, info] : master_.awaitedAgents_)
+  for (const auto& [id, info] : master_.view().agents.awaited())
     *out.add_recovered_agents() = info;
   return out;
 }
@@ -354,11 +341,11 @@ Response::GetFrameworks OperatorApi::frameworks() const {
     if (framework.unregisteredTime)
       *entry->mutable_unregistered_time() = timeInfo(*framework.unregisteredTime);
     Resources used, offered;
-    for (const auto& [id, agent] : master_.agents_) {
+    for (const auto& [id, agent] : master_.view().agents.all()) {
       if (auto it = agent->used.find(framework.id); it != agent->used.end()) used += it->second;
     }
     for (const OfferId& id : framework.offers) {
-      const OfferRecord& offer = master_.offers_.at(id);
+      const OfferRecord& offer = master_.view().offers.all().at(id);
       *entry->add_offers() = offer.offer;
       offered += offer.resources;
     }
@@ -367,16 +354,16 @@ Response::GetFrameworks OperatorApi::frameworks() const {
     if (!framework.offerConstraints.empty())
       *entry->mutable_offer_constraints() = framework.offerConstraints.constraints();
   };
-  for (const auto& [id, framework] : master_.frameworks_)
+  for (const auto& [id, framework] : master_.view().frameworks.registered())
     fill(*framework, out.add_frameworks());
-  for (const auto& [id, framework] : master_.completedFrameworks_)
+  for (const auto& [id, framework] : master_.view().frameworks.completed())
     fill(*framework, out.add_completed_frameworks());
   return out;
 }
 
 Response::GetExecutors OperatorApi::executors() const {
   Response::GetExecutors out;
-  for (const auto& [id, framework] : master_.frameworks_) {
+  for (const auto& [id, framework] : master_.view().frameworks.registered()) {
     for (const auto& [agentId, byId] : framework->executors) {
       for (const auto& [executorId, info] : byId) {
         auto* entry = out.add_executors();
@@ -395,11 +382,12 @@ Response::GetTasks OperatorApi::tasks() const {
     for (const auto& [id, record] : tasks)
       *into->Add() = record.task;
   };
-  for (const auto* frameworks : {&master_.frameworks_, &master_.completedFrameworks_}) {
+  for (const auto* frameworks :
+       {&master_.view().frameworks.registered(), &master_.view().frameworks.completed()}) {
     for (const auto& [id, framework] : *frameworks) {
-      add(framework->tasks, out.mutable_tasks());
-      add(framework->unreachableTasks, out.mutable_unreachable_tasks());
-      add(framework->completedTasks, out.mutable_completed_tasks());
+      add(framework->tasks.active(), out.mutable_tasks());
+      add(framework->tasks.unreachable(), out.mutable_unreachable_tasks());
+      add(framework->tasks.completed(), out.mutable_completed_tasks());
     }
   }
   return out;
@@ -415,15 +403,15 @@ std::map<std::string, OperatorApi::RoleBreakdown> OperatorApi::roleBreakdowns() 
       roles[name.substr(0, slash)];
     return roles[name];
   };
-  for (const auto& [name, weight] : master_.weights_)
+  for (const auto& [name, weight] : master_.view().weights)
     known(name);
-  for (const auto& [name, config] : master_.quotas_)
+  for (const auto& [name, config] : master_.view().quotas)
     known(name);
-  for (const auto& [id, framework] : master_.frameworks_) {
+  for (const auto& [id, framework] : master_.view().frameworks.registered()) {
     for (const std::string& name : framework->roles())
       known(name).frameworks.push_back(id);
   }
-  for (const auto& [id, agent] : master_.agents_) {
+  for (const auto& [id, agent] : master_.view().agents.all()) {
     for (const auto& [name, reserved] : agent->total.reservations())
       known(name);
   }
@@ -443,7 +431,7 @@ std::map<std::string, OperatorApi::RoleBreakdown> OperatorApi::roleBreakdowns() 
   };
   for (auto& [name, role] : roles) {
     ResourceQuantities unallocatedReservation;
-    for (const auto& [id, agent] : master_.agents_) {
+    for (const auto& [id, agent] : master_.view().agents.all()) {
       if (agent->unreachable) continue;
       ResourceQuantities reserved = reservedToSubtree(agent->total, name).quantities();
       role.reserved += reserved;
@@ -453,7 +441,8 @@ std::map<std::string, OperatorApi::RoleBreakdown> OperatorApi::roleBreakdowns() 
         usedReservation += reservedToSubtree(used, name).quantities();
       }
       for (const OfferId& offer : agent->offers)
-        role.offered += allocatedToSubtree(master_.offers_.at(offer).resources, name).quantities();
+        role.offered +=
+            allocatedToSubtree(master_.view().offers.all().at(offer).resources, name).quantities();
       unallocatedReservation += reserved - usedReservation;
     }
     role.consumedQuota = role.allocated + unallocatedReservation;
@@ -466,8 +455,8 @@ Response::GetRoles OperatorApi::roles() const {
   for (const auto& [name, breakdown] : roleBreakdowns()) {
     v1::Role* role = out.add_roles();
     role->set_name(name);
-    auto weight = master_.weights_.find(name);
-    role->set_weight(weight == master_.weights_.end() ? 1.0 : weight->second);
+    auto weight = master_.view().weights.find(name);
+    role->set_weight(weight == master_.view().weights.end() ? 1.0 : weight->second);
     for (const FrameworkId& id : breakdown.frameworks)
       id.toWire(role->add_frameworks());
     // As Mesos 1.11: `resources` holds what is allocated and offered, cpus, mem,
@@ -487,7 +476,7 @@ Response::GetRoles OperatorApi::roles() const {
 
 Response::GetQuota OperatorApi::quota() const {
   Response::GetQuota out;
-  for (const auto& [role, config] : master_.quotas_) {
+  for (const auto& [role, config] : master_.view().quotas) {
     *out.mutable_status()->add_configs() = config;
     auto* info = out.mutable_status()->add_infos();
     info->set_role(role);
@@ -516,16 +505,16 @@ std::string OperatorApi::rolesJson() const {
     boost::json::array frameworks;
     for (const FrameworkId& id : role.frameworks)
       frameworks.push_back(boost::json::string(id.value()));
-    auto weight = master_.weights_.find(name);
-    auto quota = master_.quotas_.find(name);
+    auto weight = master_.view().weights.find(name);
+    auto quota = master_.view().quotas.find(name);
     ResourceQuantities guarantees, limits;
-    if (quota != master_.quotas_.end()) {
+    if (quota != master_.view().quotas.end()) {
       guarantees = quantities(quota->second.guarantees());
       limits = quantities(quota->second.limits());
     }
     out.push_back(boost::json::object{
         {"name", name},
-        {"weight", weight == master_.weights_.end() ? 1.0 : weight->second},
+        {"weight", weight == master_.view().weights.end() ? 1.0 : weight->second},
         {"quota", boost::json::object{{"role", name},
                                       {"guarantee", quantitiesObject(guarantees)},
                                       {"limit", quantitiesObject(limits)},
@@ -541,7 +530,7 @@ std::string OperatorApi::rolesJson() const {
 
 std::string OperatorApi::weightsJson() const {
   boost::json::array out;
-  for (const auto& [role, weight] : master_.weights_)
+  for (const auto& [role, weight] : master_.view().weights)
     out.push_back(boost::json::object{{"role", role}, {"weight", weight}});
   return http::serializeJson(out);
 }

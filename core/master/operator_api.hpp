@@ -24,17 +24,16 @@
 #include "api/v1_encoding.hpp"
 #include "http/responder.hpp"
 #include "http/types.hpp"
+#include "master/master_view.hpp"
 
 namespace plexus::master {
 
 // A QuotaConfig's guarantees or limits as quantities.
 ResourceQuantities quantities(const google::protobuf::Map<std::string, v1::Value::Scalar>& map);
 
-class Master;
-
 class OperatorApi {
  public:
-  explicit OperatorApi(Master& master) : master_(master) {}
+  explicit OperatorApi(OperatorCalls& master) : master_(master) {}
 
   void handle(const http::Request& request, const http::Responder& responder);
 
@@ -80,7 +79,7 @@ class OperatorApi {
   // Rescinds offers to the role's subtree until consumed plus offered fit its limits.
   void rescindOffersAboveLimits(const v1::quota::QuotaConfig& config);
 
-  Master& master_;
+  OperatorCalls& master_;
 };
 
 }  // namespace plexus::master

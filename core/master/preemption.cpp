@@ -30,15 +30,15 @@ void Master::reclaim(const FrameworkId& frameworkId, const AgentId& agentId,
   ResourceQuantities wanted = resources.quantities();
   ResourceQuantities freed;
   std::vector<TaskRecord*> candidates;
-  for (auto& [id, task] : framework->tasks) {
-    if (task.terminal() || task.task.agent_id().value() != agentId.value()) continue;
+  for (TaskRecord* task : framework->tasks.activeRecords()) {
+    if (task->terminal() || task->task.agent_id().value() != agentId.value()) continue;
     bool inRoles = roles.empty();
-    for (const Resource& resource : task.resources) {
+    for (const Resource& resource : task->resources) {
       if (resource.allocationRole() && roles.contains(*resource.allocationRole())) inRoles = true;
     }
     if (!inRoles) continue;
     // Tasks already being preempted (for an earlier call) are not killed twice.
-    if (!task.preempted) candidates.push_back(&task);
+    if (!task->preempted) candidates.push_back(task);
   }
   // Largest first (by the dominant of cpus and mem), so few tasks are killed.
   auto size = [](const TaskRecord* task) {

@@ -6,7 +6,6 @@
 
 #include <plexus/logging.hpp>
 
-#include "master/master.hpp"
 #include "master/operator_api.hpp"
 
 namespace plexus::master {
@@ -30,7 +29,7 @@ ResourceQuantities OperatorApi::consumedQuota(const std::string& role) const {
   // As Mesos counts it: what the subtree's frameworks use, plus the reservations to
   // the subtree that nobody uses.
   ResourceQuantities consumed;
-  for (const auto& [id, agent] : master_.agents_) {
+  for (const auto& [id, agent] : master_.view().agents.all()) {
     Resources reserved = agent->total.filter(
         [&](const Resource& r) { return r.isReserved() && inSubtree(r.reservationRole(), role); });
     ResourceQuantities unusedReserved = reserved.quantities();
@@ -70,7 +69,7 @@ void OperatorApi::rescindOffersAboveLimits(const v1::quota::QuotaConfig& config)
   if (limits.empty()) return;
   ResourceQuantities consumedAndOffered = consumedQuota(config.role());
   std::vector<OfferId> subtreeOffers;
-  for (const auto& [id, offer] : master_.offers_) {
+  for (const auto& [id, offer] : master_.view().offers.all()) {
     if (!inSubtree(offer.offer.allocation_info().role(), config.role())) continue;
     consumedAndOffered += offer.resources.quantities();
     subtreeOffers.push_back(id);
@@ -79,10 +78,10 @@ void OperatorApi::rescindOffersAboveLimits(const v1::quota::QuotaConfig& config)
   // strictly needed, never less; the allocator offers what fits again.
   for (const OfferId& id : subtreeOffers) {
     if (withinLimits(consumedAndOffered, limits)) break;
-    consumedAndOffered -= master_.offers_.at(id).resources.quantities();
+    consumedAndOffered -= master_.view().offers.all().at(id).resources.quantities();
     PLEXUS_LOG(Info) << "Rescinding offer " << id << " to enforce the quota limits of role '"
                      << config.role() << "'";
-    master_.removeOffer(id, true);
+    master_.rescindOffer(id);
   }
 }
 

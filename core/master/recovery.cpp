@@ -71,12 +71,11 @@ void Master::recovered(const internal::Registry& registry) {
     quotas[config.role()] = Quota{quantities(config.guarantees()), quantities(config.limits())};
   }
   for (const v1::AgentInfo& agent : registry.admitted_agents()) {
-    if (!agent.has_id() || findAgent(AgentId::fromWire(agent.id())) != nullptr) continue;
-    awaitedAgents_.emplace(AgentId::fromWire(agent.id()), agent);
+    if (agent.has_id()) agents_.await(agent);
   }
   // Before any agent or framework: the allocator holds its offers until
   // --agent_recovery_factor of the awaited agents are back (or the timeout).
-  allocator_.recover(static_cast<int>(awaitedAgents_.size()), quotas);
+  allocator_.recover(static_cast<int>(agents_.awaited().size()), quotas);
   for (const v1::FrameworkInfo& framework : registry.frameworks())
     recoverFramework(framework, "the registry");
   scheduleRegistryGc();
@@ -85,9 +84,9 @@ void Master::recovered(const internal::Registry& registry) {
                    << " unreachable, " << registry.frameworks_size() << " framework(s), "
                    << registry.weights_size() << " weight(s), " << registry.quotas_size()
                    << " quota(s)";
-  if (!awaitedAgents_.empty()) {
+  if (!agents_.awaited().empty()) {
     PLEXUS_LOG(Info) << "Waiting up to " << formatDuration(flags_.agentReregisterTimeoutValue)
-                     << " (--agent_reregister_timeout) for " << awaitedAgents_.size()
+                     << " (--agent_reregister_timeout) for " << agents_.awaited().size()
                      << " admitted agent(s) to re-register";
     reregisterTimer_ = context_.runtime.schedule(flags_.agentReregisterTimeoutValue,
                                                  [this] { reregisterTimedOut(); });
@@ -96,8 +95,7 @@ void Master::recovered(const internal::Registry& registry) {
 
 void Master::reregisterTimedOut() {
   reregisterTimer_.reset();
-  auto missing = std::move(awaitedAgents_);
-  awaitedAgents_.clear();
+  auto missing = agents_.takeAwaited();
   if (missing.empty()) return;
   std::vector<v1::AgentInfo> agents;
   for (const auto& [id, info] : missing) {
@@ -118,10 +116,10 @@ void Master::reregisterTimedOut() {
 
 size_t Master::unreachableAgentCount() const {
   size_t count = 0;
-  for (const auto& [id, agent] : agents_)
+  for (const auto& [id, agent] : agents_.all())
     count += agent->unreachable ? 1 : 0;
   for (const auto& agent : registrar_->registry().unreachable_agents())
-    count += agents_.count(AgentId::fromWire(agent.id())) == 0 ? 1 : 0;
+    count += agents_.find(AgentId::fromWire(agent.id())) == nullptr ? 1 : 0;
   return count;
 }
 
@@ -169,8 +167,7 @@ void Master::scheduleRegistryGc() {
           [this, pruned = std::move(before)] {
             // Forgotten here too, unless one came back meanwhile.
             for (const std::string& id : pruned) {
-              auto it = agents_.find(AgentId(id));
-              if (it != agents_.end() && it->second->unreachable) agents_.erase(it);
+              agents_.removeUnreachable(AgentId(id));
             }
             PLEXUS_LOG(Info) << "Pruned " << pruned.size()
                              << " unreachable agent(s) from the registry "

@@ -67,8 +67,11 @@ void Master::applyOfferOperation(FrameworkRecord& framework, AgentRecord& agent,
                    << agent.id;
 }
 
-Result<void> Master::applyOperatorOperation(AgentRecord& agent,
+Result<void> Master::applyOperatorOperation(const AgentId& id,
                                             const v1::Offer::Operation& operation) {
+  AgentRecord* found = findAgent(id);
+  if (found == nullptr || found->unreachable) return fail("No agent found with ID " + id.value());
+  AgentRecord& agent = *found;
   auto conversions = reservationConversions(operation, nullptr);
   if (!conversions) return fail(conversions.error());
   if (auto applied = allocator_.updateAvailable(agent.id, {operation}); !applied) {

@@ -9,7 +9,6 @@
 #include "api/state_json.hpp"
 #include "common/build_info.hpp"
 #include "http/types.hpp"
-#include "master/master.hpp"
 
 namespace plexus::master {
 namespace {
@@ -25,37 +24,37 @@ double seconds(std::chrono::system_clock::time_point time) {
 }  // namespace
 
 std::string StateWriter::state() const {
-  const Master& m = master_;
-  const v1::MasterInfo& info = m.info_;
+  const MasterView m = master_.view();
+  const v1::MasterInfo& info = m.info;
   json::object out;
   out["version"] = kMesosApiVersion;
   out["plexus_version"] = kPlexusVersion;
   out["build_date"] = build::kDate;
   out["build_time"] = build::kTime;
   out["build_user"] = build::kUser;
-  out["start_time"] = seconds(m.startTime_);
-  if (m.elected_ && m.electedTime_) out["elected_time"] = seconds(*m.electedTime_);
+  out["start_time"] = seconds(m.startTime);
+  if (m.elected && m.electedTime) out["elected_time"] = seconds(*m.electedTime);
   out["id"] = info.id();
   out["pid"] = info.pid();
   out["hostname"] = info.hostname();
   out["capabilities"] = json::array{"AGENT_UPDATE", "AGENT_DRAINING", "QUOTA_V2"};
-  if (m.leader_) {
-    out["leader"] = m.leader_->pid();
-    out["leader_info"] = messageValue(*m.leader_);
+  if (m.leader) {
+    out["leader"] = m.leader->pid();
+    out["leader_info"] = messageValue(*m.leader);
   }
-  if (!m.flags_.cluster.empty()) out["cluster"] = m.flags_.cluster;
-  out["flags"] = api::flagsObject(m.context_.allFlags.values());
+  if (!m.flags.cluster.empty()) out["cluster"] = m.flags.cluster;
+  out["flags"] = api::flagsObject(m.allFlags.values());
 
   size_t activated = 0, deactivated = 0;
   json::array slaves;
-  for (const auto& [id, agent] : m.agents_) {
+  for (const auto& [id, agent] : m.agents.all()) {
     if (agent->unreachable) continue;
     (agent->connected ? activated : deactivated)++;
     Resources used, offered;
     for (const auto& [framework, resources] : agent->used)
       used += resources;
     for (const OfferId& offer : agent->offers)
-      offered += m.offers_.at(offer).resources;
+      offered += m.offers.all().at(offer).resources;
     json::object reserved;
     for (const auto& [role, resources] : agent->total.reservations())
       reserved[role] = resourcesObject(resources);
@@ -85,23 +84,23 @@ std::string StateWriter::state() const {
   }
   out["activated_slaves"] = activated;
   out["deactivated_slaves"] = deactivated;
-  out["unreachable_slaves"] = m.unreachableAgentCount();
+  out["unreachable_slaves"] = master_.unreachableAgentCount();
   out["slaves"] = std::move(slaves);
   // Admitted in the registry, not re-registered since the election.
   json::array recovered;
-  for (const auto& [id, info] : m.awaitedAgents_)
+  for (const auto& [id, info] : m.agents.awaited())
     recovered.push_back(messageValue(info));
   out["recovered_slaves"] = std::move(recovered);
 
   auto frameworkObject = [&](const FrameworkRecord& framework) {
     const v1::FrameworkInfo& fi = framework.info;
     Resources used, offered;
-    for (const auto& [id, agent] : m.agents_) {
+    for (const auto& [id, agent] : m.agents.all()) {
       if (auto it = agent->used.find(framework.id); it != agent->used.end()) used += it->second;
     }
     json::array offers;
     for (const OfferId& id : framework.offers) {
-      const OfferRecord& offer = m.offers_.at(id);
+      const OfferRecord& offer = m.offers.all().at(id);
       offered += offer.resources;
       offers.push_back(
           json::object{{"id", id.value()},
@@ -111,11 +110,11 @@ std::string StateWriter::state() const {
                        {"resources", resourcesObject(offer.resources)}});
     }
     json::array tasks, completed, unreachableTasks, executors, capabilities, roles;
-    for (const auto& [id, task] : framework.tasks)
+    for (const auto& [id, task] : framework.tasks.active())
       tasks.push_back(api::taskObject(task.task));
-    for (const auto& [id, task] : framework.completedTasks)
+    for (const auto& [id, task] : framework.tasks.completed())
       completed.push_back(api::taskObject(task.task));
-    for (const auto& [id, task] : framework.unreachableTasks)
+    for (const auto& [id, task] : framework.tasks.unreachable())
       unreachableTasks.push_back(api::taskObject(task.task));
     for (const auto& [agentId, byId] : framework.executors) {
       for (const auto& [executorId, executor] : byId) {
@@ -162,9 +161,9 @@ std::string StateWriter::state() const {
     return object;
   };
   json::array frameworks, completedFrameworks;
-  for (const auto& [id, framework] : m.frameworks_)
+  for (const auto& [id, framework] : m.frameworks.registered())
     frameworks.push_back(frameworkObject(*framework));
-  for (const auto& [id, framework] : m.completedFrameworks_) {
+  for (const auto& [id, framework] : m.frameworks.completed()) {
     completedFrameworks.push_back(frameworkObject(*framework));
   }
   out["frameworks"] = std::move(frameworks);
@@ -175,30 +174,28 @@ std::string StateWriter::state() const {
 }
 
 std::string StateWriter::metrics() const {
-  const Master& m = master_;
+  const MasterView m = master_.view();
   json::object out;
-  out["master/elected"] = m.elected_ ? 1 : 0;
-  out["master/uptime_secs"] =
-      std::chrono::duration<double>(m.context_.runtime.wallNow() - m.startTime_).count();
+  out["master/elected"] = m.elected ? 1 : 0;
+  out["master/uptime_secs"] = std::chrono::duration<double>(m.now - m.startTime).count();
   // How long this master has led; 0 while a standby.
-  out["master/elected_secs"] =
-      m.elected_ && m.electedTime_
-          ? std::chrono::duration<double>(m.context_.runtime.wallNow() - *m.electedTime_).count()
-          : 0.0;
-  out["master/leader_changes"] = m.metrics_.leaderChanges;
-  out["master/redirects"] = m.metrics_.redirects;
+  out["master/elected_secs"] = m.elected && m.electedTime
+                                   ? std::chrono::duration<double>(m.now - *m.electedTime).count()
+                                   : 0.0;
+  out["master/leader_changes"] = m.metrics.leaderChanges;
+  out["master/redirects"] = m.metrics.redirects;
   size_t frameworksActive = 0, frameworksConnected = 0;
-  for (const auto& [id, framework] : m.frameworks_) {
+  for (const auto& [id, framework] : m.frameworks.registered()) {
     frameworksActive += framework->active;
     frameworksConnected += framework->subscription.open();
   }
   out["master/frameworks_active"] = frameworksActive;
-  out["master/frameworks_inactive"] = m.frameworks_.size() - frameworksActive;
+  out["master/frameworks_inactive"] = m.frameworks.registered().size() - frameworksActive;
   out["master/frameworks_connected"] = frameworksConnected;
-  out["master/frameworks_disconnected"] = m.frameworks_.size() - frameworksConnected;
+  out["master/frameworks_disconnected"] = m.frameworks.registered().size() - frameworksConnected;
   size_t active = 0, unreachable = 0;
   Resources total, used;
-  for (const auto& [id, agent] : m.agents_) {
+  for (const auto& [id, agent] : m.agents.all()) {
     if (agent->unreachable) {
       unreachable++;
       continue;
@@ -209,16 +206,16 @@ std::string StateWriter::metrics() const {
       used += resources;
   }
   out["master/slaves_active"] = active;
-  out["master/slaves_inactive"] = m.agents_.size() - active - unreachable;
+  out["master/slaves_inactive"] = m.agents.all().size() - active - unreachable;
   out["master/slaves_connected"] = active;
-  out["master/slaves_disconnected"] = m.agents_.size() - active - unreachable;
-  if (m.registrar_) {
-    out["registrar/queued_operations"] = m.registrar_->queuedChanges();
-    out["registrar/registry_size_bytes"] = m.registrar_->storedBytes();
-    if (auto time = m.registrar_->lastWriteTime())
+  out["master/slaves_disconnected"] = m.agents.all().size() - active - unreachable;
+  if (m.registrar) {
+    out["registrar/queued_operations"] = m.registrar->queuedChanges();
+    out["registrar/registry_size_bytes"] = m.registrar->storedBytes();
+    if (auto time = m.registrar->lastWriteTime())
       out["registrar/state_store_ms"] = std::chrono::duration<double, std::milli>(*time).count();
   }
-  out["master/slaves_unreachable"] = m.unreachableAgentCount();
+  out["master/slaves_unreachable"] = master_.unreachableAgentCount();
   for (const char* name : {"cpus", "gpus", "mem", "disk"}) {
     double t = total.scalar(name).value_or(0), u = used.scalar(name).value_or(0);
     out[std::string("master/") + name + "_total"] = t;
@@ -228,36 +225,36 @@ std::string StateWriter::metrics() const {
   std::map<std::string, uint64_t> states;
   for (const char* state : {"staging", "starting", "running", "killing", "unreachable"})
     states[state] = 0;
-  for (const auto& [id, framework] : m.frameworks_) {
-    for (const auto& [taskId, task] : framework->tasks) {
+  for (const auto& [id, framework] : m.frameworks.registered()) {
+    for (const auto& [taskId, task] : framework->tasks.active()) {
       states[taskStateMetricName(task.task.state())]++;
     }
-    states["unreachable"] += framework->unreachableTasks.size();
+    states["unreachable"] += framework->tasks.unreachable().size();
   }
   for (const auto& [state, count] : states)
     out["master/tasks_" + state] = count;
   for (const char* state :
        {"finished", "failed", "killed", "lost", "error", "dropped", "gone", "gone_by_operator"}) {
-    auto it = m.metrics_.terminalTasks.find(std::string("task_") + state);
+    auto it = m.metrics.terminalTasks.find(std::string("task_") + state);
     out[std::string("master/tasks_") + state] =
-        it == m.metrics_.terminalTasks.end() ? 0 : it->second;
+        it == m.metrics.terminalTasks.end() ? 0 : it->second;
   }
-  out["master/outstanding_offers"] = m.offers_.size();
-  out["master/slave_registrations"] = m.metrics_.agentRegistrations;
-  out["master/slave_reregistrations"] = m.metrics_.agentReregistrations;
-  out["master/slave_removals"] = m.metrics_.agentRemovals;
-  out["master/valid_status_updates"] = m.metrics_.validStatusUpdates;
-  out["master/invalid_status_updates"] = m.metrics_.invalidStatusUpdates;
-  out["master/dropped_messages"] = m.metrics_.droppedMessages;
+  out["master/outstanding_offers"] = m.offers.all().size();
+  out["master/slave_registrations"] = m.metrics.agentRegistrations;
+  out["master/slave_reregistrations"] = m.metrics.agentReregistrations;
+  out["master/slave_removals"] = m.metrics.agentRemovals;
+  out["master/valid_status_updates"] = m.metrics.validStatusUpdates;
+  out["master/invalid_status_updates"] = m.metrics.invalidStatusUpdates;
+  out["master/dropped_messages"] = m.metrics.droppedMessages;
   out["master/event_queue_http_requests"] = 0;
-  for (const auto& [call, count] : m.metrics_.schedulerCalls)
+  for (const auto& [call, count] : m.metrics.schedulerCalls)
     out["master/messages_" + call] = count;
   return http::serializeJson(out);
 }
 
 std::string StateWriter::flags() const {
   return http::serializeJson(
-      json::object{{"flags", api::flagsObject(master_.context_.allFlags.values())}});
+      json::object{{"flags", api::flagsObject(master_.view().allFlags.values())}});
 }
 
 }  // namespace plexus::master

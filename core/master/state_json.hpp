@@ -8,19 +8,19 @@
 
 #include <string>
 
-namespace plexus::master {
+#include "master/master_view.hpp"
 
-class Master;
+namespace plexus::master {
 
 class StateWriter {
  public:
-  explicit StateWriter(const Master& master) : master_(master) {}
+  explicit StateWriter(const MasterReader& master) : master_(master) {}
   std::string state() const;
   std::string metrics() const;
   std::string flags() const;
 
  private:
-  const Master& master_;
+  const MasterReader& master_;
 };
 
 }  // namespace plexus::master

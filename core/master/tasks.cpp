@@ -1,9 +1,8 @@
-// Tasks: launch validation, status updates and acknowledgements, kill, reconciliation.
+// Tasks: status updates and acknowledgements, kill, reconciliation (launch.cpp launches).
 #include <plexus/logging.hpp>
 #include <plexus/task_state.hpp>
 
 #include "master/master.hpp"
-#include "master/validation.hpp"
 
 namespace plexus::master {
 namespace {
@@ -13,10 +12,6 @@ double nowSeconds(std::chrono::system_clock::time_point now) {
 }
 
 }  // namespace
-
-bool TaskRecord::terminal() const {
-  return isTerminalState(task.state());
-}
 
 void Master::recordStatus(TaskRecord& task, const v1::TaskStatus& status) {
   task.task.set_state(status.state());
@@ -42,200 +37,6 @@ void Master::sendMasterUpdate(FrameworkRecord& framework, const v1::TaskID& task
   sendEvent(framework, event);
 }
 
-void Master::launch(FrameworkRecord& framework, AgentRecord& agent,
-                    const v1::Offer::Operation& operation, Resources* available) {
-  bool group = operation.type() == v1::Offer::Operation::LAUNCH_GROUP;
-  std::vector<v1::TaskInfo> tasks;
-  if (group) {
-    tasks.assign(operation.launch_group().task_group().tasks().begin(),
-                 operation.launch_group().task_group().tasks().end());
-  } else {
-    tasks.assign(operation.launch().task_infos().begin(), operation.launch().task_infos().end());
-  }
-  // As Mesos: the resource decorators run before validation, on the offered resources.
-  for (v1::TaskInfo& task : tasks)
-    hooks_.masterLaunchTaskResources(task, *available);
-
-  // The user a group's executor runs as: the built-in executor runs its tasks as it.
-  const v1::ExecutorInfo& groupExecutor = operation.launch_group().executor();
-  const std::string groupExecutorUser =
-      groupExecutor.command().has_user() ? groupExecutor.command().user() : framework.info.user();
-
-  // Validates one task against what is left; the reason it is invalid, or "".
-  std::set<std::string> idsInCall;
-  auto validateTask = [&](const v1::TaskInfo& task, Resources* need) -> std::string {
-    TaskId id = TaskId::fromWire(task.task_id());
-    if (id.empty()) return "Task ID is empty";
-    if (!idsInCall.insert(id.value()).second)
-      return "Task ID '" + id.value() + "' is duplicated in this call";
-    if (framework.tasks.count(id) > 0) return "Task ID '" + id.value() + "' is already in use";
-    if (task.agent_id().value() != agent.id.value()) {
-      return "Task uses agent " + task.agent_id().value() + " but the offers are on " +
-             agent.id.value();
-    }
-    if (group && task.has_executor()) return "A task in a task group must not have an executor";
-    if (!group && task.has_executor() == task.has_command()) {
-      return "A task must have exactly one of 'executor' and 'command'";
-    }
-    // Nothing silently ignored: a field Plexus does not honour refuses the task.
-    if (auto supported = validation::taskSupported(task, group, groupExecutorUser); !supported)
-      return supported.error().message();
-    auto resources = Resources::fromWire(task.resources());
-    if (!resources) return "Invalid resources: " + resources.error().message();
-    if (resources->empty()) return "Task uses no resources";
-    *need = *resources;
-    return "";
-  };
-
-  // The executor of the launch (custom, or the task group's), with its resources if new.
-  std::optional<v1::ExecutorInfo> executor;
-  if (group) executor = operation.launch_group().executor();
-  Resources executorResources;
-  std::string groupError;
-  auto launchedExecutor = [&](const v1::ExecutorInfo& info) {
-    auto on = framework.executors.find(agent.id);
-    return on != framework.executors.end() &&
-           on->second.count(ExecutorId::fromWire(info.executor_id())) > 0;
-  };
-  if (executor) {
-    if (!executor->has_framework_id()) framework.id.toWire(executor->mutable_framework_id());
-    auto resources = Resources::fromWire(executor->resources());
-    if (auto supported = validation::executorSupported(*executor); !supported)
-      groupError = supported.error().message();
-    else if (!resources)
-      groupError = "Invalid executor resources: " + resources.error().message();
-    else if (!launchedExecutor(*executor))
-      executorResources = *resources;
-  }
-
-  Resources total = executorResources;
-  std::vector<Resources> needs(tasks.size());
-  std::vector<std::string> errors(tasks.size());
-  // A new executor shared by several tasks of this call is charged once, to the
-  // first valid task that names it (as Mesos).
-  std::set<ExecutorId> executorsCharged;
-  std::vector<bool> unauthorized(tasks.size(), false);
-  for (size_t i = 0; i < tasks.size(); ++i) {
-    // As Mesos: a launch is authorised before it is validated, so a task whose users
-    // the ACLs refuse is TASK_UNAUTHORIZED whatever else is wrong with it.
-    const v1::ExecutorInfo* taskExecutor =
-        group ? &*executor : (tasks[i].has_executor() ? &tasks[i].executor() : nullptr);
-    if (auto refused = authorizeTask(framework, tasks[i], taskExecutor)) {
-      errors[i] = *refused;
-      unauthorized[i] = true;
-    } else {
-      errors[i] = validateTask(tasks[i], &needs[i]);
-    }
-    std::optional<ExecutorId> charged;
-    if (errors[i].empty() && !group && tasks[i].has_executor()) {
-      auto resources = Resources::fromWire(tasks[i].executor().resources());
-      ExecutorId executorId = ExecutorId::fromWire(tasks[i].executor().executor_id());
-      if (!resources) {
-        errors[i] = "Invalid executor resources: " + resources.error().message();
-      } else if (!launchedExecutor(tasks[i].executor()) && !executorsCharged.contains(executorId)) {
-        needs[i] += *resources;
-        charged = executorId;
-      }
-    }
-    if (errors[i].empty() && !available->contains(total + needs[i])) {
-      errors[i] = "Task uses more resources (" + needs[i].toString() + ") than available (" +
-                  (*available - total).toString() + ")";
-    }
-    if (errors[i].empty()) {
-      total += needs[i];
-      if (charged) executorsCharged.insert(*charged);
-    }
-  }
-  bool groupUnauthorized = false;
-  if (group) {
-    // A task group launches all or nothing; an unauthorised task speaks for the group
-    // before the executor's or another task's invalidity does (authorisation comes first).
-    for (size_t i = 0; i < errors.size(); ++i) {
-      if (unauthorized[i] && !groupUnauthorized) {
-        groupError = errors[i];
-        groupUnauthorized = true;
-      }
-    }
-    for (size_t i = 0; i < errors.size(); ++i) {
-      if (!errors[i].empty() && groupError.empty()) groupError = errors[i];
-    }
-  }
-
-  for (size_t i = 0; i < tasks.size(); ++i) {
-    std::string error = group ? groupError : errors[i];
-    if (!error.empty()) {
-      PLEXUS_LOG(Info) << "Task " << tasks[i].task_id().value() << " of framework " << framework.id
-                       << " is invalid: " << error;
-      v1::TaskStatus::Reason reason =
-          group ? (groupUnauthorized ? v1::TaskStatus::REASON_TASK_GROUP_UNAUTHORIZED
-                                     : v1::TaskStatus::REASON_TASK_GROUP_INVALID)
-                : (unauthorized[i] ? v1::TaskStatus::REASON_TASK_UNAUTHORIZED
-                                   : v1::TaskStatus::REASON_TASK_INVALID);
-      sendMasterUpdate(framework, tasks[i].task_id(), agent.id, v1::TASK_ERROR, reason, error);
-      continue;
-    }
-    v1::TaskInfo& task = tasks[i];
-    hooks_.masterLaunchTaskLabels(task, framework.info, agent.info);
-    TaskId id = TaskId::fromWire(task.task_id());
-    TaskRecord record;
-    record.resources = needs[i];
-    v1::Task& wire = record.task;
-    wire.set_name(task.name());
-    *wire.mutable_task_id() = task.task_id();
-    framework.id.toWire(wire.mutable_framework_id());
-    agent.id.toWire(wire.mutable_agent_id());
-    wire.set_state(v1::TASK_STAGING);
-    auto taskOnly = Resources::fromWire(task.resources());
-    taskOnly->toWire(wire.mutable_resources());
-    if (task.has_labels()) *wire.mutable_labels() = task.labels();
-    if (task.has_container()) *wire.mutable_container() = task.container();
-    if (task.has_health_check()) *wire.mutable_health_check() = task.health_check();
-    if (task.has_kill_policy()) *wire.mutable_kill_policy() = task.kill_policy();
-    if (task.has_discovery()) *wire.mutable_discovery() = task.discovery();
-    *wire.mutable_limits() = task.limits();
-    const v1::ExecutorInfo* taskExecutor =
-        group ? &*executor : (task.has_executor() ? &task.executor() : nullptr);
-    if (taskExecutor) {
-      *wire.mutable_executor_id() = taskExecutor->executor_id();
-      record.executor = ExecutorId::fromWire(taskExecutor->executor_id());
-      v1::ExecutorInfo info = *taskExecutor;
-      if (!info.has_framework_id()) framework.id.toWire(info.mutable_framework_id());
-      framework.executors[agent.id].emplace(*record.executor, info);
-    }
-    framework.tasks.emplace(id, std::move(record));
-    agent.used[framework.id] += needs[i];
-    if (!group) {
-      internal::AgentEvent event;
-      event.set_type(internal::AgentEvent::RUN_TASK);
-      *event.mutable_run_task()->mutable_framework_info() = framework.info;
-      if (task.has_executor()) {
-        *event.mutable_run_task()->mutable_executor_info() = task.executor();
-        framework.id.toWire(
-            event.mutable_run_task()->mutable_executor_info()->mutable_framework_id());
-      }
-      *event.mutable_run_task()->mutable_task() = task;
-      sendToAgent(agent, event);
-      PLEXUS_LOG(Info) << "Launching task " << id << " of framework " << framework.id
-                       << " on agent " << agent.id << " with " << needs[i];
-    }
-  }
-  *available -= total;
-  if (group && groupError.empty()) {
-    agent.used[framework.id] += executorResources;
-    internal::AgentEvent event;
-    event.set_type(internal::AgentEvent::RUN_TASK_GROUP);
-    *event.mutable_run_task_group()->mutable_framework_info() = framework.info;
-    *event.mutable_run_task_group()->mutable_executor_info() = *executor;
-    for (const auto& task : tasks)
-      *event.mutable_run_task_group()->mutable_task_group()->add_tasks() = task;
-    sendToAgent(agent, event);
-    PLEXUS_LOG(Info) << "Launching a group of " << tasks.size() << " tasks of framework "
-                     << framework.id << " on agent " << agent.id;
-  } else if (group) {
-    *available += total;  // Nothing of the group launched.
-  }
-}
-
 void Master::statusUpdate(AgentRecord& agent, const internal::AgentCall::Update& update) {
   FrameworkRecord* framework = findFramework(FrameworkId::fromWire(update.framework_id()));
   const v1::TaskStatus& status = update.status();
@@ -248,9 +49,8 @@ void Master::statusUpdate(AgentRecord& agent, const internal::AgentCall::Update&
   }
   metrics_.validStatusUpdates++;
   TaskId id = TaskId::fromWire(status.task_id());
-  auto it = framework->tasks.find(id);
-  if (it != framework->tasks.end()) {
-    TaskRecord& task = it->second;
+  if (TaskRecord* found = framework->tasks.find(id)) {
+    TaskRecord& task = *found;
     // The status update state is the latest the scheduler was told; the task's state
     // is the latest the agent knows. Mesos reports both.
     task.task.set_status_update_state(status.state());
@@ -272,10 +72,9 @@ void Master::statusUpdate(AgentRecord& agent, const internal::AgentCall::Update&
 }
 
 void Master::taskTerminated(FrameworkRecord& framework, const TaskId& id) {
-  auto it = framework.tasks.find(id);
-  if (it == framework.tasks.end()) return;
-  TaskRecord task = std::move(it->second);
-  framework.tasks.erase(it);
+  const TaskRecord* found = framework.tasks.find(id);
+  if (found == nullptr) return;
+  const TaskRecord& task = *found;
   AgentId agentId = AgentId::fromWire(task.task.agent_id());
   metrics_.terminalTasks["task_" + taskStateMetricName(task.task.state())]++;
   // The task's own resources go back now; an executor's when the executor exits.
@@ -286,11 +85,7 @@ void Master::taskTerminated(FrameworkRecord& framework, const TaskId& id) {
     if (!agent->unreachable)
       allocator_.recoverResources(framework.id, agentId, freed, std::nullopt, true);
   }
-  framework.completedTasks.emplace(id, std::move(task));
-  while (framework.completedTasks.size() >
-         static_cast<size_t>(flags_.maxCompletedTasksPerFramework)) {
-    framework.completedTasks.erase(framework.completedTasks.begin());
-  }
+  framework.tasks.complete(id, static_cast<size_t>(flags_.maxCompletedTasksPerFramework));
 }
 
 void Master::acknowledge(FrameworkRecord& framework, const v1::scheduler::Call::Acknowledge& ack) {
@@ -310,22 +105,22 @@ void Master::acknowledge(FrameworkRecord& framework, const v1::scheduler::Call::
 
 void Master::kill(FrameworkRecord& framework, const v1::scheduler::Call::Kill& kill) {
   TaskId id = TaskId::fromWire(kill.task_id());
-  auto it = framework.tasks.find(id);
-  if (it == framework.tasks.end()) {
+  const TaskRecord* task = framework.tasks.find(id);
+  if (task == nullptr) {
     // Unknown to the master: answer as reconciliation does.
     sendMasterUpdate(framework, kill.task_id(), std::nullopt,
                      framework.partitionAware() ? v1::TASK_UNKNOWN : v1::TASK_LOST,
                      v1::TaskStatus::REASON_RECONCILIATION, "Attempted to kill an unknown task");
     return;
   }
-  AgentRecord* agent = findAgent(AgentId::fromWire(it->second.task.agent_id()));
+  AgentRecord* agent = findAgent(AgentId::fromWire(task->task.agent_id()));
   if (agent == nullptr || !agent->connected) {
     PLEXUS_LOG(Info) << "Cannot kill task " << id << " now: its agent is not connected";
     return;
   }
   internal::AgentEvent::KillTask killTask;
   if (kill.has_kill_policy()) *killTask.mutable_kill_policy() = kill.kill_policy();
-  sendKill(framework, it->second, *agent, std::move(killTask));
+  sendKill(framework, *task, *agent, std::move(killTask));
 }
 
 void Master::sendKill(FrameworkRecord& framework, const TaskRecord& task, AgentRecord& agent,
@@ -359,21 +154,16 @@ void Master::reconcile(FrameworkRecord& framework,
     sendEvent(framework, event);
   };
   if (reconcile.tasks_size() == 0) {
-    for (const auto& [id, task] : framework.tasks)
+    for (const auto& [id, task] : framework.tasks.active())
       report(task);
-    for (const auto& [id, task] : framework.unreachableTasks)
+    for (const auto& [id, task] : framework.tasks.unreachable())
       report(task);
     return;
   }
   for (const auto& wanted : reconcile.tasks()) {
     TaskId id = TaskId::fromWire(wanted.task_id());
-    if (auto it = framework.tasks.find(id); it != framework.tasks.end()) {
-      report(it->second);
-    } else if (auto it = framework.unreachableTasks.find(id);
-               it != framework.unreachableTasks.end()) {
-      report(it->second);
-    } else if (auto it = framework.completedTasks.find(id); it != framework.completedTasks.end()) {
-      report(it->second);
+    if (const TaskRecord* task = framework.tasks.lookup(id)) {
+      report(*task);
     } else {
       std::optional<AgentId> agent;
       if (wanted.has_agent_id()) agent = AgentId::fromWire(wanted.agent_id());
@@ -382,7 +172,7 @@ void Master::reconcile(FrameworkRecord& framework,
       const AgentRecord* record = agent ? findAgent(*agent) : nullptr;
       // On an admitted agent that may still re-register after the failover: no
       // answer yet, as Mesos does for agents it is recovering.
-      if (agent && awaitedAgents_.count(*agent) > 0) continue;
+      if (agent && agents_.awaiting(*agent)) continue;
       if (agent && (record != nullptr ? record->unreachable : unreachableInRegistry(*agent))) {
         sendMasterUpdate(framework, wanted.task_id(), agent,
                          framework.partitionAware() ? v1::TASK_UNREACHABLE : v1::TASK_LOST,

@@ -227,8 +227,8 @@ TEST(MasterInProcessTest, AcceptWithLaunchRunsTheTaskAndReturnsTheRestWithTheFil
   ASSERT_TRUE(recovered[0].filters);
   EXPECT_EQ(recovered[0].filters->refuse_seconds(), 10);
   const FrameworkRecord* framework = harness.master().framework(offered.scheduler.id);
-  ASSERT_EQ(framework->tasks.size(), 1u);
-  EXPECT_EQ(framework->tasks.begin()->second.task.state(), v1::TASK_STAGING);
+  ASSERT_EQ(framework->tasks.active().size(), 1u);
+  EXPECT_EQ(framework->tasks.active().begin()->second.task.state(), v1::TASK_STAGING);
   EXPECT_TRUE(framework->offers.empty());
 }
 
@@ -309,7 +309,7 @@ TEST(MasterInProcessTest, StatusUpdatesReachTheSchedulerAndAcknowledgementsTheAg
   EXPECT_EQ(update.state(), v1::TASK_RUNNING);
   EXPECT_EQ(update.uuid(), "0123456789abcdef");
   const FrameworkRecord* framework = harness.master().framework(offered.scheduler.id);
-  EXPECT_EQ(framework->tasks.at(TaskId("t1")).task.state(), v1::TASK_RUNNING);
+  EXPECT_EQ(framework->tasks.active().at(TaskId("t1")).task.state(), v1::TASK_RUNNING);
 
   Call ack;
   ack.set_type(Call::ACKNOWLEDGE);
@@ -335,8 +335,8 @@ TEST(MasterInProcessTest, ATerminalUpdateCompletesTheTaskAndRecoversItsResources
   EXPECT_EQ(recovered[0].resources, resources("cpus:1;mem:128"));
   EXPECT_TRUE(recovered[0].flag);
   const FrameworkRecord* framework = harness.master().framework(offered.scheduler.id);
-  EXPECT_TRUE(framework->tasks.empty());
-  ASSERT_EQ(framework->completedTasks.count(TaskId("t1")), 1u);
+  EXPECT_TRUE(framework->tasks.active().empty());
+  ASSERT_EQ(framework->tasks.completed().count(TaskId("t1")), 1u);
   EXPECT_TRUE(harness.master().agent(offered.agent.id)->used.empty());
   // A duplicate terminal update is forwarded but frees nothing twice.
   harness.statusUpdate(offered.agent, offered.scheduler.id, "t1", v1::TASK_FINISHED);
@@ -362,8 +362,8 @@ TEST(MasterInProcessTest, AnAgentMissingItsPingsIsUnreachableAndItsTasksAreLost)
   EXPECT_EQ(lost.state(), v1::TASK_LOST);
   EXPECT_EQ(lost.reason(), v1::TaskStatus::REASON_AGENT_REMOVED);
   const FrameworkRecord* framework = harness.master().framework(offered.scheduler.id);
-  EXPECT_TRUE(framework->tasks.empty());
-  EXPECT_EQ(framework->unreachableTasks.count(TaskId("t1")), 1u);
+  EXPECT_TRUE(framework->tasks.active().empty());
+  EXPECT_EQ(framework->tasks.unreachable().count(TaskId("t1")), 1u);
 }
 
 TEST(MasterInProcessTest, APongKeepsTheAgentReachable) {
