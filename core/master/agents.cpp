@@ -20,16 +20,7 @@ Result<AgentId> Master::registerAgent(const internal::AgentCall& call, Subscript
 
   AgentRecord* agent = nullptr;
   if (reregister && info.has_id()) agent = findAgent(AgentId::fromWire(info.id()));
-  // As Mesos: an agent that comes back from unreachable, or that this master never
-  // knew (neither registered nor awaited from the registry), has its tasks announced.
-  std::string rejoined;
-  if (reregister && info.has_id()) {
-    AgentId claimed = AgentId::fromWire(info.id());
-    if ((agent != nullptr && agent->unreachable) || unreachableInRegistry(claimed))
-      rejoined = "Unreachable agent re-reregistered";  // sic, Mesos's words
-    else if (agent == nullptr && !agents_.awaiting(claimed))
-      rejoined = "Unknown agent reregistered";
-  }
+  std::string rejoined = reregister && info.has_id() ? rejoinReason(info, agent) : "";
   if (agent == nullptr) {
     AgentId id =
         reregister && info.has_id() ? AgentId::fromWire(info.id()) : agents_.mint(info_.id());
@@ -57,29 +48,7 @@ Result<AgentId> Master::registerAgent(const internal::AgentCall& call, Subscript
 
   if (reregister) {
     metrics_.agentReregistrations++;
-    // Adopt the tasks the agent still runs (soft state).
-    agent->used.clear();
-    // Frameworks this master does not know (it was elected after they subscribed
-    // elsewhere) come back from the agents, inactive until they re-subscribe.
-    for (const v1::FrameworkInfo& framework : call.reregister().frameworks())
-      recoverFramework(framework, "a re-registering agent");
-    for (const v1::ExecutorInfo& executor : call.reregister().executors()) {
-      FrameworkRecord* framework = findFramework(FrameworkId::fromWire(executor.framework_id()));
-      if (framework != nullptr)
-        framework->executors[AgentId::fromWire(info.id())]
-                            [ExecutorId::fromWire(executor.executor_id())] = executor;
-    }
-    for (const v1::Task& task : call.reregister().tasks()) {
-      FrameworkRecord* framework = findFramework(FrameworkId::fromWire(task.framework_id()));
-      auto resources = Resources::fromWire(task.resources());
-      if (resources) agent->used[FrameworkId::fromWire(task.framework_id())] += *resources;
-      if (framework == nullptr) continue;
-      TaskId taskId = TaskId::fromWire(task.task_id());
-      TaskRecord& record = framework->tasks.adopt(taskId);
-      record.task = task;
-      record.task.mutable_agent_id()->CopyFrom(info.id());
-      if (resources) record.resources = *resources;
-    }
+    adoptReregisteredState(*agent, call.reregister());
   } else {
     metrics_.agentRegistrations++;
   }
@@ -92,6 +61,41 @@ Result<AgentId> Master::registerAgent(const internal::AgentCall& call, Subscript
     finishRegistration(id, streamId, reregister, rejoined);
   });
   return id;
+}
+
+std::string Master::rejoinReason(const v1::AgentInfo& info, const AgentRecord* known) const {
+  // As Mesos: an agent that comes back from unreachable, or that this master never
+  // knew (neither registered nor awaited from the registry), has its tasks announced.
+  AgentId claimed = AgentId::fromWire(info.id());
+  if ((known != nullptr && known->unreachable) || unreachableInRegistry(claimed))
+    return "Unreachable agent re-reregistered";  // sic, Mesos's words
+  if (known == nullptr && !agents_.awaiting(claimed)) return "Unknown agent reregistered";
+  return "";
+}
+
+void Master::adoptReregisteredState(AgentRecord& agent,
+                                    const internal::AgentCall::Reregister& reregister) {
+  // Adopt the tasks the agent still runs (soft state).
+  agent.used.clear();
+  // Frameworks this master does not know (it was elected after they subscribed
+  // elsewhere) come back from the agents, inactive until they re-subscribe.
+  for (const v1::FrameworkInfo& framework : reregister.frameworks())
+    recoverFramework(framework, "a re-registering agent");
+  for (const v1::ExecutorInfo& executor : reregister.executors()) {
+    FrameworkRecord* framework = findFramework(FrameworkId::fromWire(executor.framework_id()));
+    if (framework != nullptr)
+      framework->executors[agent.id][ExecutorId::fromWire(executor.executor_id())] = executor;
+  }
+  for (const v1::Task& task : reregister.tasks()) {
+    FrameworkRecord* framework = findFramework(FrameworkId::fromWire(task.framework_id()));
+    auto resources = Resources::fromWire(task.resources());
+    if (resources) agent.used[FrameworkId::fromWire(task.framework_id())] += *resources;
+    if (framework == nullptr) continue;
+    TaskRecord& record = framework->tasks.adopt(TaskId::fromWire(task.task_id()));
+    record.task = task;
+    agent.id.toWire(record.task.mutable_agent_id());
+    if (resources) record.resources = *resources;
+  }
 }
 
 void Master::finishRegistration(const AgentId& id, const std::string& streamId, bool reregister,

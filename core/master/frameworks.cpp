@@ -111,22 +111,7 @@ void Master::completeSubscription(const v1::scheduler::Call::Subscribe& call,
   }
   bool failover = framework != nullptr;
   if (framework == nullptr) framework = &frameworks_.add(id, context_.runtime.wallNow());
-
-  // A new subscription replaces the old one: the old stream ends.
-  if (framework->subscription.open()) {
-    Event error;
-    error.set_type(Event::ERROR);
-    error.mutable_error()->set_message("Framework failed over");
-    sendEvent(*framework, error);
-    framework->subscription.stream->close();
-  }
-  if (framework->heartbeatTimer) context_.runtime.cancel(*framework->heartbeatTimer);
-  if (framework->failoverTimer) context_.runtime.cancel(*framework->failoverTimer);
-  framework->heartbeatTimer.reset();
-  framework->failoverTimer.reset();
-  framework->subscription = std::move(subscription);
-  framework->unregisteredTime.reset();
-
+  replaceSubscription(*framework, std::move(subscription));
   FrameworkOptions options;
   options.suppressedRoles = {call.suppressed_roles().begin(), call.suppressed_roles().end()};
   framework->suppressedRoles = options.suppressedRoles;
@@ -134,43 +119,71 @@ void Master::completeSubscription(const v1::scheduler::Call::Subscribe& call,
   options.offerConstraints = validation::offerConstraints(call.offer_constraints(), info)
                                  .value_or(OfferConstraintsFilter());
   framework->offerConstraints = options.offerConstraints;
-  bool wasActive = framework->active;
-  if (!failover) {
-    framework->info = info;
-    std::map<AgentId, Resources> used;
-    for (const auto& [agentId, agent] : agents_.all()) {
-      if (auto it = agent->used.find(framework->id); it != agent->used.end())
-        used[agentId] = it->second;
-    }
-    allocator_.addFramework(framework->id, framework->info, used, true, options);
-    PLEXUS_LOG(Info) << "Framework " << framework->id << " (" << info.name() << ") subscribed"
-                     << " with roles " << [&] {
-                          std::string roles;
-                          for (const auto& role : framework->roles())
-                            roles += (roles.empty() ? "" : ",") + role;
-                          return roles;
-                        }();
+  if (failover) {
+    failOverFramework(*framework, std::move(info), options);
   } else {
-    info.mutable_id()->CopyFrom(framework->info.id());
-    framework->info = info;
-    allocator_.updateFramework(framework->id, framework->info, options);
-    if (!wasActive) allocator_.activateFramework(framework->id);
-    PLEXUS_LOG(Info) << "Framework " << framework->id << " (" << info.name() << ") re-subscribed";
+    addFramework(*framework, std::move(info), options);
   }
   framework->active = true;
-
   std::string streamId = framework->subscription.streamId;
   framework->subscription.stream->onDisconnect(
       [this, id, streamId] { frameworkDisconnected(id, streamId); });
+  sendSubscribed(*framework);
+  heartbeat(id);
+}
 
+void Master::replaceSubscription(FrameworkRecord& framework, Subscription subscription) {
+  // A new subscription replaces the old one: the old stream ends.
+  if (framework.subscription.open()) {
+    Event error;
+    error.set_type(Event::ERROR);
+    error.mutable_error()->set_message("Framework failed over");
+    sendEvent(framework, error);
+    framework.subscription.stream->close();
+  }
+  if (framework.heartbeatTimer) context_.runtime.cancel(*framework.heartbeatTimer);
+  if (framework.failoverTimer) context_.runtime.cancel(*framework.failoverTimer);
+  framework.heartbeatTimer.reset();
+  framework.failoverTimer.reset();
+  framework.subscription = std::move(subscription);
+  framework.unregisteredTime.reset();
+}
+
+void Master::addFramework(FrameworkRecord& framework, v1::FrameworkInfo info,
+                          const FrameworkOptions& options) {
+  framework.info = std::move(info);
+  std::map<AgentId, Resources> used;
+  for (const auto& [agentId, agent] : agents_.all()) {
+    if (auto it = agent->used.find(framework.id); it != agent->used.end())
+      used[agentId] = it->second;
+  }
+  allocator_.addFramework(framework.id, framework.info, used, true, options);
+  std::string roles;
+  for (const auto& role : framework.roles())
+    roles += (roles.empty() ? "" : ",") + role;
+  PLEXUS_LOG(Info) << "Framework " << framework.id << " (" << framework.info.name()
+                   << ") subscribed with roles " << roles;
+}
+
+void Master::failOverFramework(FrameworkRecord& framework, v1::FrameworkInfo info,
+                               const FrameworkOptions& options) {
+  bool wasActive = framework.active;
+  info.mutable_id()->CopyFrom(framework.info.id());
+  framework.info = std::move(info);
+  allocator_.updateFramework(framework.id, framework.info, options);
+  if (!wasActive) allocator_.activateFramework(framework.id);
+  PLEXUS_LOG(Info) << "Framework " << framework.id << " (" << framework.info.name()
+                   << ") re-subscribed";
+}
+
+void Master::sendSubscribed(FrameworkRecord& framework) {
   Event subscribed;
   subscribed.set_type(Event::SUBSCRIBED);
-  id.toWire(subscribed.mutable_subscribed()->mutable_framework_id());
+  framework.id.toWire(subscribed.mutable_subscribed()->mutable_framework_id());
   subscribed.mutable_subscribed()->set_heartbeat_interval_seconds(
       std::chrono::duration<double>(flags_.heartbeatInterval).count());
   *subscribed.mutable_subscribed()->mutable_master_info() = info_;
-  sendEvent(*framework, subscribed);
-  heartbeat(id);
+  sendEvent(framework, subscribed);
 }
 
 void Master::recoverFramework(const v1::FrameworkInfo& info, const std::string& source) {

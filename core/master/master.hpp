@@ -179,6 +179,15 @@ class Master final : public SchedulerCalls, public AgentCalls, public OperatorCa
   // Adds or fails over the framework and sends SUBSCRIBED (the registry holds it).
   void completeSubscription(const v1::scheduler::Call::Subscribe& subscribe, v1::FrameworkInfo info,
                             Subscription subscription);
+  // Its steps: the new stream replaces the old (ERROR "Framework failed over");
+  // the allocator adds a new framework, or updates (and reactivates) a known one;
+  // SUBSCRIBED goes out.
+  void replaceSubscription(FrameworkRecord& framework, Subscription subscription);
+  void addFramework(FrameworkRecord& framework, v1::FrameworkInfo info,
+                    const FrameworkOptions& options);
+  void failOverFramework(FrameworkRecord& framework, v1::FrameworkInfo info,
+                         const FrameworkOptions& options);
+  void sendSubscribed(FrameworkRecord& framework);
   void sendEvent(FrameworkRecord& framework, const v1::scheduler::Event& event);
   void heartbeat(const FrameworkId& id);
   void frameworkDisconnected(const FrameworkId& id, const std::string& streamId);
@@ -193,6 +202,12 @@ class Master final : public SchedulerCalls, public AgentCalls, public OperatorCa
   void recoverFramework(const v1::FrameworkInfo& info, const std::string& source);
 
   // agents.cpp
+  // Why a re-registering agent's tasks are announced (it was unreachable, or is
+  // unknown), or "".
+  std::string rejoinReason(const v1::AgentInfo& info, const AgentRecord* known) const;
+  // A re-registering agent's frameworks, executors and tasks, adopted as the master's.
+  void adoptReregisteredState(AgentRecord& agent,
+                              const internal::AgentCall::Reregister& reregister);
   // Once the registry admits it: hands the agent to the allocator, sends REGISTERED.
   // `rejoined`: why the agent's tasks are announced to their frameworks once it is
   // admitted again (it was unreachable, or unknown to this master), or empty.

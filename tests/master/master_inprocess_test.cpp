@@ -440,5 +440,109 @@ TEST(MasterInProcessTest,
   EXPECT_EQ(kills[0].kill_task().task_id().value(), "t1");
 }
 
+TEST(MasterInProcessTest, AnUnreachableAgentReregisteringBringsItsTasksBackAndAnnouncesThem) {
+  MasterHarness harness([](MasterFlags& flags) {
+    flags.agentPingTimeoutValue = std::chrono::seconds(1);
+    flags.maxAgentPingTimeoutsValue = 1;
+  });
+  Offered offered = offerEverything(harness, frameworkInfo("f", {Capability::PARTITION_AWARE}));
+  launchTask(harness, offered, "t1", "cpus:1;mem:128");
+  harness.statusUpdate(offered.agent, offered.scheduler.id, "t1", v1::TASK_RUNNING);
+  harness.runtime().advance(std::chrono::seconds(2));
+  auto unreachable = offered.scheduler.stream->last(Event::UPDATE).update().status();
+  EXPECT_EQ(unreachable.state(), v1::TASK_UNREACHABLE);
+  const FrameworkRecord* framework = harness.master().framework(offered.scheduler.id);
+  ASSERT_EQ(framework->tasks.unreachable().count(TaskId("t1")), 1u);
+
+  // The agent comes back on a new stream with its task still running.
+  auto stream = std::make_shared<AgentStream>();
+  internal::AgentCall call;
+  call.set_type(internal::AgentCall::REREGISTER);
+  v1::AgentInfo* info = call.mutable_reregister()->mutable_agent_info();
+  info->set_hostname("agent1");
+  offered.agent.id.toWire(info->mutable_id());
+  Resources::parse("cpus:4;mem:1024")->toWire(info->mutable_resources());
+  call.mutable_reregister()->set_endpoint("127.0.0.1:5051");
+  *call.mutable_reregister()->add_frameworks() = framework->info;
+  v1::Task* task = call.mutable_reregister()->add_tasks();
+  *task = framework->tasks.unreachable().at(TaskId("t1")).task;
+  task->set_state(v1::TASK_RUNNING);
+  Subscription subscription{stream, harness.master().newAgentStreamId(), Encoding::kProtobuf};
+  ASSERT_TRUE(harness.master().registerAgent(call, subscription));
+  harness.runtime().runPosted();
+  ASSERT_EQ(stream->events(internal::AgentEvent::REGISTERED).size(), 1u);
+  EXPECT_FALSE(harness.master().agent(offered.agent.id)->unreachable);
+  EXPECT_TRUE(framework->tasks.unreachable().empty());
+  ASSERT_EQ(framework->tasks.active().count(TaskId("t1")), 1u);
+  auto announced = offered.scheduler.stream->last(Event::UPDATE).update().status();
+  EXPECT_EQ(announced.task_id().value(), "t1");
+  EXPECT_EQ(announced.state(), v1::TASK_RUNNING);
+  EXPECT_EQ(announced.reason(), v1::TaskStatus::REASON_AGENT_REREGISTERED);
+  EXPECT_EQ(announced.message(), "Unreachable agent re-reregistered");
+  // The allocator knows the agent again with what the task uses.
+  EXPECT_EQ(harness.allocator().calls("addAgent").size(), 1u);
+}
+
+TEST(MasterInProcessTest, AnExecutorsExitIsAFailureAndFreesWhatTheExecutorHeld) {
+  MasterHarness harness;
+  Offered offered = offerEverything(harness);
+  v1::Offer::Operation operation = launch("t1", "cpus:1;mem:128", offered.offer.agent_id());
+  v1::TaskInfo* task = operation.mutable_launch()->mutable_task_infos(0);
+  task->clear_command();
+  v1::ExecutorInfo* executor = task->mutable_executor();
+  executor->mutable_executor_id()->set_value("e1");
+  executor->mutable_command()->set_value("./executor");
+  Resources::parse("cpus:0.5;mem:64")->toWire(executor->mutable_resources());
+  ASSERT_TRUE(harness.accept(offered.scheduler, offered.offer.id(), {operation}));
+  auto allocated = harness.allocator().calls("transitionOfferedToAllocated");
+  ASSERT_EQ(allocated.size(), 1u);
+  EXPECT_EQ(allocated[0].resources, resources("cpus:1.5;mem:192"));
+  harness.allocator().clear();
+
+  internal::AgentCall exited;
+  exited.set_type(internal::AgentCall::EXECUTOR_EXITED);
+  offered.scheduler.id.toWire(exited.mutable_executor_exited()->mutable_framework_id());
+  exited.mutable_executor_exited()->mutable_executor_id()->set_value("e1");
+  exited.mutable_executor_exited()->set_status(9);
+  harness.agentCall(offered.agent, exited);
+  auto failure = offered.scheduler.stream->last(Event::FAILURE).failure();
+  EXPECT_EQ(failure.executor_id().value(), "e1");
+  EXPECT_EQ(failure.agent_id().value(), offered.agent.id.value());
+  EXPECT_EQ(failure.status(), 9);
+  auto recovered = harness.allocator().calls("recoverResources");
+  ASSERT_EQ(recovered.size(), 1u);
+  EXPECT_EQ(recovered[0].resources, resources("cpus:0.5;mem:64"));
+  EXPECT_TRUE(recovered[0].flag);
+  // An executor the master does not know (a command task's) is not reported.
+  harness.agentCall(offered.agent, exited);
+  EXPECT_EQ(offered.scheduler.stream->events(Event::FAILURE).size(), 1u);
+}
+
+TEST(MasterInProcessTest, ReconciliationReportsKnownTasksAndAnswersForUnknownOnes) {
+  MasterHarness harness;
+  Offered offered = offerEverything(harness);
+  launchTask(harness, offered, "t1", "cpus:1;mem:128");
+  harness.statusUpdate(offered.agent, offered.scheduler.id, "t1", v1::TASK_RUNNING);
+  offered.scheduler.stream->clear();
+  Call reconcile;
+  reconcile.set_type(Call::RECONCILE);
+  reconcile.mutable_reconcile();
+  ASSERT_TRUE(harness.call(offered.scheduler, reconcile));
+  auto implicit = offered.scheduler.stream->events(Event::UPDATE);
+  ASSERT_EQ(implicit.size(), 1u);
+  EXPECT_EQ(implicit[0].update().status().task_id().value(), "t1");
+  EXPECT_EQ(implicit[0].update().status().state(), v1::TASK_RUNNING);
+  EXPECT_EQ(implicit[0].update().status().reason(), v1::TaskStatus::REASON_RECONCILIATION);
+  EXPECT_FALSE(implicit[0].update().status().has_uuid());  // never acknowledged
+
+  offered.scheduler.stream->clear();
+  reconcile.mutable_reconcile()->add_tasks()->mutable_task_id()->set_value("ghost");
+  ASSERT_TRUE(harness.call(offered.scheduler, reconcile));
+  auto ghost = offered.scheduler.stream->last(Event::UPDATE).update().status();
+  EXPECT_EQ(ghost.task_id().value(), "ghost");
+  EXPECT_EQ(ghost.state(), v1::TASK_LOST);
+  EXPECT_EQ(ghost.message(), "Reconciliation: task is unknown");
+}
+
 }  // namespace
 }  // namespace plexus::master::testing
