@@ -21,6 +21,108 @@ double seconds(std::chrono::system_clock::time_point time) {
   return std::chrono::duration<double>(time.time_since_epoch()).count();
 }
 
+// A reachable agent as /state shows it.
+json::object agentObject(const MasterView& m, const AgentRecord& agent) {
+  Resources used, offered;
+  for (const auto& [framework, resources] : agent.used)
+    used += resources;
+  for (const OfferId& offer : agent.offers)
+    offered += m.offers.all().at(offer).resources;
+  json::object reserved;
+  for (const auto& [role, resources] : agent.total.reservations())
+    reserved[role] = resourcesObject(resources);
+  json::array capabilities;
+  for (const auto& capability : agent.capabilities) {
+    capabilities.push_back(json::string(v1::AgentInfo::Capability::Type_Name(capability.type())));
+  }
+  json::object object{{"id", agent.id.value()},
+                      {"hostname", agent.info.hostname()},
+                      {"port", agent.info.port()},
+                      {"pid", "slave(1)@" + agent.endpoint},
+                      {"attributes", api::attributesObject(agent.info.attributes())},
+                      {"registered_time", seconds(agent.registeredTime)},
+                      {"resources", resourcesObject(agent.total)},
+                      {"used_resources", resourcesObject(used)},
+                      {"offered_resources", resourcesObject(offered)},
+                      {"reserved_resources", std::move(reserved)},
+                      {"unreserved_resources", resourcesObject(agent.total.unreserved())},
+                      {"active", agent.connected},
+                      {"deactivated", false},
+                      {"version", agent.version},
+                      {"capabilities", capabilities}};
+  if (agent.reregisteredTime) object["reregistered_time"] = seconds(*agent.reregisteredTime);
+  return object;
+}
+
+// A framework as /state shows it.
+json::object frameworkObject(const MasterView& m, const FrameworkRecord& framework) {
+  const v1::FrameworkInfo& fi = framework.info;
+  Resources used, offered;
+  for (const auto& [id, agent] : m.agents.all()) {
+    if (auto it = agent->used.find(framework.id); it != agent->used.end()) used += it->second;
+  }
+  json::array offers;
+  for (const OfferId& id : framework.offers) {
+    const OfferRecord& offer = m.offers.all().at(id);
+    offered += offer.resources;
+    offers.push_back(json::object{{"id", id.value()},
+                                  {"framework_id", framework.id.value()},
+                                  {"slave_id", offer.agent.value()},
+                                  {"allocation_info", messageValue(offer.offer.allocation_info())},
+                                  {"resources", resourcesObject(offer.resources)}});
+  }
+  json::array tasks, completed, unreachableTasks, executors, capabilities, roles;
+  for (const auto& [id, task] : framework.tasks.active())
+    tasks.push_back(api::taskObject(task.task));
+  for (const auto& [id, task] : framework.tasks.completed())
+    completed.push_back(api::taskObject(task.task));
+  for (const auto& [id, task] : framework.tasks.unreachable())
+    unreachableTasks.push_back(api::taskObject(task.task));
+  for (const auto& [agentId, byId] : framework.executors) {
+    for (const auto& [executorId, executor] : byId) {
+      json::value value = messageValue(executor);
+      value.as_object()["slave_id"] = agentId.value();
+      executors.push_back(std::move(value));
+    }
+  }
+  for (const auto& capability : fi.capabilities()) {
+    capabilities.push_back(
+        json::string(v1::FrameworkInfo::Capability::Type_Name(capability.type())));
+  }
+  json::object object{{"id", framework.id.value()},
+                      {"name", fi.name()},
+                      {"user", fi.user()},
+                      {"hostname", fi.hostname()},
+                      {"webui_url", fi.webui_url()},
+                      {"principal", fi.principal()},
+                      {"failover_timeout", fi.failover_timeout()},
+                      {"checkpoint", fi.checkpoint()},
+                      {"capabilities", std::move(capabilities)},
+                      {"active", framework.active},
+                      {"connected", framework.subscription.open()},
+                      {"recovered", false},
+                      {"registered_time", seconds(framework.registeredTime)},
+                      {"resources", resourcesObject(used + offered)},
+                      {"used_resources", resourcesObject(used)},
+                      {"offered_resources", resourcesObject(offered)},
+                      {"tasks", std::move(tasks)},
+                      {"completed_tasks", std::move(completed)},
+                      {"unreachable_tasks", std::move(unreachableTasks)},
+                      {"offers", std::move(offers)},
+                      {"executors", std::move(executors)}};
+  if (framework.hasCapability(v1::FrameworkInfo::Capability::MULTI_ROLE)) {
+    for (const auto& role : fi.roles())
+      roles.push_back(json::string(role));
+    object["roles"] = std::move(roles);
+  } else {
+    object["role"] = fi.role();
+  }
+  if (framework.unregisteredTime)
+    object["unregistered_time"] = seconds(*framework.unregisteredTime);
+  if (fi.has_labels()) object["labels"] = api::labelsArray(fi.labels());
+  return object;
+}
+
 }  // namespace
 
 std::string StateWriter::state() const {
@@ -50,37 +152,7 @@ std::string StateWriter::state() const {
   for (const auto& [id, agent] : m.agents.all()) {
     if (agent->unreachable) continue;
     (agent->connected ? activated : deactivated)++;
-    Resources used, offered;
-    for (const auto& [framework, resources] : agent->used)
-      used += resources;
-    for (const OfferId& offer : agent->offers)
-      offered += m.offers.all().at(offer).resources;
-    json::object reserved;
-    for (const auto& [role, resources] : agent->total.reservations())
-      reserved[role] = resourcesObject(resources);
-    std::string ip = agent->endpoint.substr(0, agent->endpoint.rfind(':'));
-    json::array capabilities;
-    for (const auto& capability : agent->capabilities) {
-      capabilities.push_back(json::string(v1::AgentInfo::Capability::Type_Name(capability.type())));
-    }
-    slaves.push_back(
-        json::object{{"id", id.value()},
-                     {"hostname", agent->info.hostname()},
-                     {"port", agent->info.port()},
-                     {"pid", "slave(1)@" + agent->endpoint},
-                     {"attributes", api::attributesObject(agent->info.attributes())},
-                     {"registered_time", seconds(agent->registeredTime)},
-                     {"resources", resourcesObject(agent->total)},
-                     {"used_resources", resourcesObject(used)},
-                     {"offered_resources", resourcesObject(offered)},
-                     {"reserved_resources", std::move(reserved)},
-                     {"unreserved_resources", resourcesObject(agent->total.unreserved())},
-                     {"active", agent->connected},
-                     {"deactivated", false},
-                     {"version", agent->version},
-                     {"capabilities", capabilities}});
-    if (agent->reregisteredTime)
-      slaves.back().as_object()["reregistered_time"] = seconds(*agent->reregisteredTime);
+    slaves.push_back(agentObject(m, *agent));
   }
   out["activated_slaves"] = activated;
   out["deactivated_slaves"] = deactivated;
@@ -92,79 +164,11 @@ std::string StateWriter::state() const {
     recovered.push_back(messageValue(info));
   out["recovered_slaves"] = std::move(recovered);
 
-  auto frameworkObject = [&](const FrameworkRecord& framework) {
-    const v1::FrameworkInfo& fi = framework.info;
-    Resources used, offered;
-    for (const auto& [id, agent] : m.agents.all()) {
-      if (auto it = agent->used.find(framework.id); it != agent->used.end()) used += it->second;
-    }
-    json::array offers;
-    for (const OfferId& id : framework.offers) {
-      const OfferRecord& offer = m.offers.all().at(id);
-      offered += offer.resources;
-      offers.push_back(
-          json::object{{"id", id.value()},
-                       {"framework_id", framework.id.value()},
-                       {"slave_id", offer.agent.value()},
-                       {"allocation_info", messageValue(offer.offer.allocation_info())},
-                       {"resources", resourcesObject(offer.resources)}});
-    }
-    json::array tasks, completed, unreachableTasks, executors, capabilities, roles;
-    for (const auto& [id, task] : framework.tasks.active())
-      tasks.push_back(api::taskObject(task.task));
-    for (const auto& [id, task] : framework.tasks.completed())
-      completed.push_back(api::taskObject(task.task));
-    for (const auto& [id, task] : framework.tasks.unreachable())
-      unreachableTasks.push_back(api::taskObject(task.task));
-    for (const auto& [agentId, byId] : framework.executors) {
-      for (const auto& [executorId, executor] : byId) {
-        json::value value = messageValue(executor);
-        value.as_object()["slave_id"] = agentId.value();
-        executors.push_back(std::move(value));
-      }
-    }
-    for (const auto& capability : fi.capabilities()) {
-      capabilities.push_back(
-          json::string(v1::FrameworkInfo::Capability::Type_Name(capability.type())));
-    }
-    json::object object{{"id", framework.id.value()},
-                        {"name", fi.name()},
-                        {"user", fi.user()},
-                        {"hostname", fi.hostname()},
-                        {"webui_url", fi.webui_url()},
-                        {"principal", fi.principal()},
-                        {"failover_timeout", fi.failover_timeout()},
-                        {"checkpoint", fi.checkpoint()},
-                        {"capabilities", std::move(capabilities)},
-                        {"active", framework.active},
-                        {"connected", framework.subscription.open()},
-                        {"recovered", false},
-                        {"registered_time", seconds(framework.registeredTime)},
-                        {"resources", resourcesObject(used + offered)},
-                        {"used_resources", resourcesObject(used)},
-                        {"offered_resources", resourcesObject(offered)},
-                        {"tasks", std::move(tasks)},
-                        {"completed_tasks", std::move(completed)},
-                        {"unreachable_tasks", std::move(unreachableTasks)},
-                        {"offers", std::move(offers)},
-                        {"executors", std::move(executors)}};
-    if (framework.hasCapability(v1::FrameworkInfo::Capability::MULTI_ROLE)) {
-      for (const auto& role : fi.roles())
-        roles.push_back(json::string(role));
-      object["roles"] = std::move(roles);
-    } else {
-      object["role"] = fi.role();
-    }
-    if (framework.unregisteredTime)
-      object["unregistered_time"] = seconds(*framework.unregisteredTime);
-    if (fi.has_labels()) object["labels"] = api::labelsArray(fi.labels());
-    return object;
-  };
   json::array frameworks, completedFrameworks;
   for (const auto& [id, framework] : m.frameworks.registered())
-    frameworks.push_back(frameworkObject(*framework));
+    frameworks.push_back(frameworkObject(m, *framework));
   for (const auto& [id, framework] : m.frameworks.completed()) {
-    completedFrameworks.push_back(frameworkObject(*framework));
+    completedFrameworks.push_back(frameworkObject(m, *framework));
   }
   out["frameworks"] = std::move(frameworks);
   out["completed_frameworks"] = std::move(completedFrameworks);
