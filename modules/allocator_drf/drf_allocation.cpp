@@ -119,10 +119,13 @@ void DrfAllocator::allocate(std::vector<Agent*> candidates, bool periodic) {
   if (config_.agentOrder == AgentOrder::kRandom) std::shuffle(order.begin(), order.end(), random_);
 
   tree_.resortIfDirty();
-  std::map<FrameworkId, OfferedResources> offerable;
+  Offerable offerable;
   for (Agent* agent : order) {
     allocateAgent(*agent, offerable);
   }
+  // Callbacks in framework id order, whatever order the offers were made in.
+  std::sort(offerable.begin(), offerable.end(),
+            [](const auto& left, const auto& right) { return left.first->id < right.first->id; });
 
   std::map<FrameworkId, std::map<AgentId, v1::InverseOffer>> inverseOfferable;
   generateInverseOffers(candidates, inverseOfferable);
@@ -130,7 +133,7 @@ void DrfAllocator::allocate(std::vector<Agent*> candidates, bool periodic) {
   // The books are complete: the callbacks may call back into the allocator.
   if (callbacks_.offer) {
     for (const auto& [framework, resources] : offerable) {
-      callbacks_.offer(framework, resources);
+      callbacks_.offer(framework->id, resources);
     }
   }
   if (callbacks_.inverseOffer) {
@@ -153,15 +156,23 @@ bool meetsOneOf(const Resources& resources, const std::vector<ResourceQuantities
 
 }  // namespace
 
-void DrfAllocator::allocateAgent(Agent& agent, std::map<FrameworkId, OfferedResources>& offerable) {
+bool DrfAllocator::meetsMinimumQ(const QVec& q) const {
+  return std::any_of(minimumQ_.begin(), minimumQ_.end(),
+                     [&](const QVec& minimum) { return containsQ(q, minimum); });
+}
+
+bool DrfAllocator::availableMeetsMinimum(const Agent& agent) const {
+  // On the cached scalars when the minimum names only plain scalars.
+  return minimumIsScalar_ ? meetsMinimumQ(agent.availableQ)
+                          : meetsOneOf(agent.available, options_.minAllocatableResources);
+}
+
+void DrfAllocator::allocateAgent(Agent& agent, Offerable& offerable) {
   if (agent.available.empty()) return;
   // Nothing that could change the outcome happened since a visit offered nothing.
   if (agent.idleGrowth == agent.growth && agent.idleEpoch == epoch_) return;
   // Leftovers below everyone's minimum can go to nobody.
-  if (frameworksWithOwnMinimum_ == 0 &&
-      !meetsOneOf(agent.available, options_.minAllocatableResources)) {
-    return;
-  }
+  if (frameworksWithOwnMinimum_ == 0 && !availableMeetsMinimum(agent)) return;
   Visit visit;
   visit.agent = &agent;
   visit.offerable = &offerable;
@@ -204,13 +215,18 @@ const DrfAllocator::Candidate& DrfAllocator::candidateFor(Visit& visit, RoleTree
   Candidate candidate;
   candidate.role = key;
   candidate.capabilities = capabilities;
-  candidate.resources =
-      agent.hasReservations ? agent.available.allocatableTo(tree_.path(role)) : agent.available;
-  if (agent.hasSpecial) {
-    candidate.resources = stripIncapable(candidate.resources, framework.capabilities);
+  candidate.agentAvailable = &agent.available;
+  if (agent.hasReservations || agent.hasSpecial) {
+    Resources own =
+        agent.hasReservations ? agent.available.allocatableTo(tree_.path(role)) : agent.available;
+    if (agent.hasSpecial) own = stripIncapable(own, framework.capabilities);
+    candidate.unreserved = unreservedQVec(own, slots_);
+    candidate.all = toQVec(own, slots_);
+    candidate.own = std::move(own);
+  } else {
+    candidate.unreserved = agent.availableUnreservedQ;
+    candidate.all = agent.availableQ;
   }
-  candidate.unreserved = unreservedQVec(candidate.resources, slots_);
-  candidate.all = toQVec(candidate.resources, slots_);
   candidate.token = nextToken_++;
   visit.candidates.push_back(std::move(candidate));
   return visit.candidates.back();
@@ -246,22 +262,15 @@ Resources chop(const Resources& resources, QVec cap, ScalarSlots& slots) {
 
 bool DrfAllocator::tryOffer(Visit& visit, PairIdx pair, Stage stage) {
   Agent& agent = *visit.agent;
+  // The common refusal first, before touching the framework's record: a filter
+  // holding all the agent has left covers whatever this pair could be offered here.
+  const std::size_t word = pair / 64;
+  if (word < agent.filterBits.size() && (agent.filterBits[word] & (1ULL << (pair % 64))) != 0 &&
+      refusesAllAvailable(agent, pair)) {
+    return true;
+  }
   Framework& framework = *pairInfo_[pair].framework;
   if (!isCapableOfAgent(framework, agent)) return true;
-  // The common refusal first: a filter holding all the agent has left covers
-  // whatever this pair could be offered here.
-  const std::size_t word = pair / 64;
-  if (word < agent.filterBits.size() && (agent.filterBits[word] & (1ULL << (pair % 64))) != 0) {
-    auto filter = agent.filters.find(pair);
-    if (filter != agent.filters.end()) {
-      RefusedSet& refused = agent.refused[filter->second.refused];
-      if (refused.availableChecked != agent.growth) {
-        refused.coversAvailable = refused.resources.contains(agent.available);
-        refused.availableChecked = agent.growth;
-      }
-      if (refused.coversAvailable) return true;
-    }
-  }
   const RoleTree::NodeIdx role = tree_.pair(pair).node;
   // The framework's offer constraints rule the agent out for this role.
   if (!framework.offerConstraints.empty() &&
@@ -273,8 +282,9 @@ bool DrfAllocator::tryOffer(Visit& visit, PairIdx pair, Stage stage) {
     if (lacking == nullptr || isZero(*lacking)) return true;
   }
   const Candidate& candidate = candidateFor(visit, role, framework);
-  if (candidate.resources.empty()) return true;
-  const Resources* toOffer = &candidate.resources;
+  const Resources& candidateResources = candidate.resources();
+  if (candidateResources.empty()) return true;
+  const Resources* toOffer = &candidateResources;
   std::uint64_t token = candidate.token;
   Resources chopped;
   if (tree_.anyQuota()) {
@@ -311,22 +321,33 @@ bool DrfAllocator::tryOffer(Visit& visit, PairIdx pair, Stage stage) {
       if (!enough) return true;
     }
     if (needsChop) {
-      chopped = chop(candidate.resources, std::move(cap), slots_);
+      chopped = chop(candidateResources, std::move(cap), slots_);
       toOffer = &chopped;
       token = nextToken_++;
     }
   }
   if (toOffer->empty()) return true;
   if (isFiltered(agent, pair, *toOffer, token)) return true;
-  const std::string role_name = pairInfo_[pair].role;
-  if (!isAllocatable(*toOffer, role_name, framework)) return true;
+  const std::string& roleName = pairInfo_[pair].role;
+  const bool wholeCandidate = toOffer == &candidateResources;
+  if (wholeCandidate && minimumIsScalar_ && !framework.minAllocatableResources.contains(roleName)) {
+    if (!meetsMinimumQ(candidate.all)) return true;  // isAllocatable, on the cached scalars
+  } else if (!isAllocatable(*toOffer, roleName, framework)) {
+    return true;
+  }
 
   PLEXUS_LOG(Debug) << logName() << ": offering " << *toOffer << " on agent " << agent.id
-                    << " to role '" << role_name << "' of framework " << framework.id;
+                    << " to role '" << roleName << "' of framework " << framework.id;
+  // The agent's whole available moves into the offer (`toOffer` is gone after this).
   Resources offered =
-      grant(agent, framework, pair, *toOffer,
-            toOffer == &candidate.resources && !agent.hasReservations && !agent.hasSpecial);
-  Resources& slot = (*visit.offerable)[framework.id][role_name][agent.id];
+      grant(agent, framework, pair, *toOffer, wholeCandidate && !candidate.own.has_value());
+  toOffer = nullptr;
+  if (framework.offerCycle != cycle_) {
+    framework.offerCycle = cycle_;
+    framework.offerSlot = visit.offerable->size();
+    visit.offerable->emplace_back(&framework, OfferedResources());
+  }
+  Resources& slot = (*visit.offerable)[framework.offerSlot].second[roleName][agent.id];
   if (slot.empty()) {
     slot = std::move(offered);
   } else {
@@ -336,10 +357,7 @@ bool DrfAllocator::tryOffer(Visit& visit, PairIdx pair, Stage stage) {
   visit.offered = true;
   pairInfo_[pair].lastOfferCycle = cycle_;
   if (agent.available.empty()) return false;
-  if (frameworksWithOwnMinimum_ == 0 &&
-      !meetsOneOf(agent.available, options_.minAllocatableResources)) {
-    return false;
-  }
+  if (frameworksWithOwnMinimum_ == 0 && !availableMeetsMinimum(agent)) return false;
   return true;
 }
 
@@ -404,6 +422,32 @@ bool DrfAllocator::isAllocatable(const Resources& resources, const std::string& 
   return meetsOneOf(resources, *minimum);
 }
 
+bool DrfAllocator::refusesAllAvailable(Agent& agent, PairIdx pair) {
+  // Usually every filter on an agent refused the same leftovers: one answer for
+  // the agent, until its available grows or a filter is installed.
+  if (agent.allRefusedChecked != agent.growth) {
+    agent.allRefusedCover = true;
+    for (RefusedSet& refused : agent.refused) {
+      if (refused.references == 0) continue;
+      if (refused.availableChecked != agent.growth) {
+        refused.coversAvailable = refused.resources.contains(agent.available);
+        refused.availableChecked = agent.growth;
+      }
+      agent.allRefusedCover = agent.allRefusedCover && refused.coversAvailable;
+    }
+    agent.allRefusedChecked = agent.growth;
+  }
+  if (agent.allRefusedCover) return true;
+  auto filter = agent.filters.find(pair);
+  if (filter == agent.filters.end()) return false;
+  RefusedSet& refused = agent.refused[filter->second.refused];
+  if (refused.availableChecked != agent.growth) {
+    refused.coversAvailable = refused.resources.contains(agent.available);
+    refused.availableChecked = agent.growth;
+  }
+  return refused.coversAvailable;
+}
+
 bool DrfAllocator::isFiltered(Agent& agent, PairIdx pair, const Resources& resources,
                               std::uint64_t token) {
   const std::size_t word = pair / 64;
@@ -425,9 +469,12 @@ bool DrfAllocator::isFiltered(Agent& agent, PairIdx pair, const Resources& resou
 // Bookkeeping.
 
 void DrfAllocator::setAvailable(Agent& agent, Resources available, bool mayGrow) {
-  subtractFrom(availableUnreserved_, unreservedQVec(agent.available, slots_));
-  addTo(availableUnreserved_, unreservedQVec(available, slots_));
+  QVec unreserved = unreservedQVec(available, slots_);
+  subtractFrom(availableUnreserved_, agent.availableUnreservedQ);
+  addTo(availableUnreserved_, unreserved);
   if (mayGrow && !agent.available.contains(available)) ++agent.growth;
+  agent.availableQ = toQVec(available, slots_);
+  agent.availableUnreservedQ = std::move(unreserved);
   agent.available = std::move(available);
 }
 
@@ -482,12 +529,25 @@ void DrfAllocator::account(Framework& framework, const Resources& resources, boo
 
 Resources DrfAllocator::grant(Agent& agent, Framework& framework, PairIdx pair,
                               const Resources& resources, bool everything) {
-  tree_.allocated(pair, toQVec(resources, slots_), unreservedQVec(resources, slots_));
-  Resources offered = resources;
-  // `everything`: the agent's whole available, so nothing needs subtracting.
-  setAvailable(agent, everything ? Resources() : agent.available - resources, false);
+  Resources offered;
+  if (everything) {
+    // `resources` is the agent's whole available: it moves into the offer, nothing
+    // is copied or subtracted, and its scalars are known already.
+    tree_.allocated(pair, agent.availableQ, agent.availableUnreservedQ);
+    offered = std::move(agent.available);
+    setAvailable(agent, Resources(), false);
+  } else {
+    tree_.allocated(pair, toQVec(resources, slots_), unreservedQVec(resources, slots_));
+    offered = resources;
+    setAvailable(agent, agent.available - resources, false);
+  }
   offered.allocate(pairInfo_[pair].role);
-  agent.offeredOrAllocated[framework.id] += offered;
+  Resources& held = agent.offeredOrAllocated[framework.id];
+  if (held.empty()) {
+    held = offered;
+  } else {
+    held += offered;
+  }
   if (tree_.anyQuota()) ++epoch_;
   return offered;
 }
@@ -555,6 +615,7 @@ void DrfAllocator::installOfferFilter(Agent& agent, PairIdx pair, Resources refu
     agent.refused[index] = RefusedSet{std::move(refused), 0, 0, false};
   }
   ++agent.refused[index].references;
+  agent.allRefusedChecked = 0;
   if (existing != agent.filters.end()) {
     existing->second = FilterRecord{expiry, index};
   } else {

@@ -181,6 +181,9 @@ class DrfAllocator : public Allocator {
     // Every role it subscribes to or holds resources in -> its pair in the tree.
     std::map<std::string, PairIdx> pairs;
     std::map<AgentId, std::map<FilterId, Runtime::TimerId>> inverseOfferFilters;
+    // Its entry in the running cycle's Offerable, valid when offerCycle == cycle_.
+    std::size_t offerSlot = 0;
+    std::uint64_t offerCycle = 0;
   };
 
   // The allocator's side of a (framework, role) pair of the tree.
@@ -225,6 +228,9 @@ class DrfAllocator : public Allocator {
     v1::AgentInfo info;
     Resources total;      // unallocated
     Resources available;  // unallocated: total minus everything offered or in use
+    // Scalars of `available` (all; unreserved non-revocable), kept by setAvailable.
+    QVec availableQ;
+    QVec availableUnreservedQ;
     std::map<FrameworkId, Resources> offeredOrAllocated;  // with allocation roles
     Resources allocated;  // in use, with allocation roles; part of offeredOrAllocated
     bool active = true;
@@ -242,25 +248,36 @@ class DrfAllocator : public Allocator {
     std::uint64_t growth = 1;
     std::uint64_t idleGrowth = 0;
     std::uint64_t idleEpoch = 0;
+    // Whether every live RefusedSet contains all of `available`, as of growth
+    // `allRefusedChecked` (0: not known; a new filter resets it). When yes, any
+    // filter bit settles a pair without looking the filter up.
+    std::uint64_t allRefusedChecked = 0;
+    bool allRefusedCover = false;
   };
 
   // What an agent can offer to one (role, capabilities), computed once per visit.
+  // Usually the agent's whole available, borrowed rather than copied (`own` unset).
   struct Candidate {
     RoleTree::NodeIdx role = RoleTree::kNone;
     std::uint8_t capabilities = 0;
-    Resources resources;
+    std::optional<Resources> own;  // set when it differs from the agent's available
+    const Resources* agentAvailable = nullptr;
     QVec unreserved;  // its unreserved, non-revocable scalars
     QVec all;         // all its scalars
     std::uint64_t token = 0;
+    const Resources& resources() const { return own ? *own : *agentAvailable; }
   };
 
   enum class Stage { kQuotaGuarantees, kFairShare };
+
+  // A cycle's offers, one entry per framework offered something (Framework::offerSlot).
+  using Offerable = std::vector<std::pair<Framework*, OfferedResources>>;
 
   struct Visit {
     Agent* agent = nullptr;
     std::vector<Candidate> candidates;
     bool offered = false;
-    std::map<FrameworkId, OfferedResources>* offerable = nullptr;
+    Offerable* offerable = nullptr;
   };
 
   // Hook for derived allocators: called at the end of every cycle, after the
@@ -273,7 +290,11 @@ class DrfAllocator : public Allocator {
   void runPendingAllocation(bool periodic);
   void onAllocationTimer();
   void allocate(std::vector<Agent*> candidates, bool periodic);
-  void allocateAgent(Agent& agent, std::map<FrameworkId, OfferedResources>& offerable);
+  void allocateAgent(Agent& agent, Offerable& offerable);
+  // Whether scalars `q` meet one of the global minimums (only when minimumIsScalar_).
+  bool meetsMinimumQ(const QVec& q) const;
+  // Whether the agent's available meets one of the global minimums.
+  bool availableMeetsMinimum(const Agent& agent) const;
   bool tryOffer(Visit& visit, PairIdx pair, Stage stage);
   const Candidate& candidateFor(Visit& visit, RoleTree::NodeIdx role, const Framework& framework);
   void generateInverseOffers(const std::vector<Agent*>& candidates,
@@ -284,6 +305,8 @@ class DrfAllocator : public Allocator {
   bool isAllocatable(const Resources& resources, const std::string& role,
                      const Framework& framework) const;
   bool isFiltered(Agent& agent, PairIdx pair, const Resources& resources, std::uint64_t token);
+  // The pair has a filter on `agent` that covers everything the agent has available.
+  bool refusesAllAvailable(Agent& agent, PairIdx pair);
   // A role whose limits leave no room for any offer of the global minimum size
   // (only meaningful on agents without reservations, when no framework sets its own).
   bool isSaturated(RoleTree::NodeIdx role) const;

@@ -26,9 +26,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <malloc.h>
-#include <time.h>
 #include <memory>
+#include <optional>
 #include <string>
+#include <time.h>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -90,6 +91,46 @@ v1::FrameworkInfo frameworkInfo(const std::string& role) {
   info.add_roles(role);
   info.add_capabilities()->set_type(v1::FrameworkInfo::Capability::MULTI_ROLE);
   return info;
+}
+
+// The headline figures of each DeclineOffers run, printed after all benchmarks.
+struct Summary {
+  std::string module;
+  int agents = 0;
+  int frameworks = 0;
+  double roundMedianMs = 0;
+  double roundMaxMs = 0;
+  double roundMedianCpuMs = 0;
+  double roundMaxCpuMs = 0;
+  double allRefusedCycleMs = 0;
+  std::size_t rounds = 0;
+};
+
+std::vector<Summary>& summaries() {
+  static std::vector<Summary> all;
+  return all;
+}
+
+// Mesos's published figure for the same shape (issue 20: Mesos 1.8's "round N
+// allocate() took ... to make N offers"), where one is known.
+const char* mesosFigure(int agents, int frameworks) {
+  if (agents == 10000 && frameworks == 1000) return "about 1100 ms (Mesos 1.8)";
+  return "not published";
+}
+
+void printSummaries() {
+  if (summaries().empty()) return;
+  std::printf(
+      "\n# DeclineOffers: the cycles that make offers (rounds), and the cycle in which "
+      "every framework has refused every agent\n");
+  for (const Summary& s : summaries()) {
+    std::printf(
+        "DeclineOffers/%s/%d/%d: round_median_ms=%.2f round_max_ms=%.2f "
+        "round_median_cpu_ms=%.2f round_max_cpu_ms=%.2f rounds=%zu "
+        "all_refused_cycle_ms=%.3f; Mesos per round: %s\n",
+        s.module.c_str(), s.agents, s.frameworks, s.roundMedianMs, s.roundMaxMs, s.roundMedianCpuMs,
+        s.roundMaxCpuMs, s.rounds, s.allRefusedCycleMs, mesosFigure(s.agents, s.frameworks));
+  }
 }
 
 // One allocator module instance on a FakeRuntime, its offers recorded.
@@ -226,8 +267,8 @@ void declineOffers(benchmark::State& state, const std::string& module) {
     cycles.push_back(elapsed);
     state.SetIterationTime(elapsed / 1000);
   }
-  state.counters["median_ms"] = median(cycles);
-  state.counters["median_cpu_ms"] = median(cyclesCpu);
+  state.counters["all_refused_cycle_ms"] = median(cycles);
+  state.counters["all_refused_cycle_cpu_ms"] = median(cyclesCpu);
   state.counters["round0_cpu_ms"] = roundsCpu.front();
   state.counters["round_median_cpu_ms"] = median(roundsCpu);
   state.counters["round_max_cpu_ms"] = *std::max_element(roundsCpu.begin(), roundsCpu.end());
@@ -239,6 +280,10 @@ void declineOffers(benchmark::State& state, const std::string& module) {
   state.counters["round_max_ms"] = *std::max_element(rounds.begin(), rounds.end());
   state.counters["declined"] = static_cast<double>(declined);
   state.counters["state_MB"] = stateMb;
+  summaries().push_back(Summary{module, agents, frameworks, median(rounds),
+                                *std::max_element(rounds.begin(), rounds.end()), median(roundsCpu),
+                                *std::max_element(roundsCpu.begin(), roundsCpu.end()),
+                                median(cycles), rounds.size()});
 }
 
 void quotaHeavy(benchmark::State& state, const std::string& module) {
@@ -304,7 +349,40 @@ void memory(benchmark::State& state, const std::string& module) {
   state.counters["state_after_decline_MB"] = declinedMb;
 }
 
-void registerAll() {
+// `--shape=AGENTSxFRAMEWORKS` (e.g. 2000x200, to profile under callgrind): only
+// DeclineOffers of that shape, for allocator_drf.
+std::optional<std::pair<int, int>> takeShapeFlag(int& argc, char** argv) {
+  std::optional<std::pair<int, int>> shape;
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    int agents = 0;
+    int frameworks = 0;
+    if (arg.starts_with("--shape=") &&
+        std::sscanf(arg.c_str() + 8, "%dx%d", &agents, &frameworks) == 2 && agents > 0 &&
+        frameworks > 0) {
+      shape = std::pair{agents, frameworks};
+    } else if (arg.starts_with("--shape=")) {
+      std::fprintf(stderr, "--shape: expected AGENTSxFRAMEWORKS, e.g. 2000x200\n");
+      std::exit(2);
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  return shape;
+}
+
+void registerAll(const std::optional<std::pair<int, int>>& shape) {
+  if (shape) {
+    benchmark::RegisterBenchmark("DeclineOffers/allocator_drf", declineOffers,
+                                 std::string("allocator_drf"))
+        ->Args({shape->first, shape->second})
+        ->Iterations(3)
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
+    return;
+  }
   for (const std::string module : {"allocator_drf", "allocator_priority"}) {
     if (!std::filesystem::exists(kModuleDir / ("libplexus_" + module + ".so"))) continue;
     for (auto [agents, frameworks] : {std::pair{1000, 100}, {10000, 1000}, {20000, 2000}}) {
@@ -332,9 +410,11 @@ void registerAll() {
 
 int main(int argc, char** argv) {
   plexus::setMinLogLevel(plexus::LogLevel::Warning);
-  plexus::registerAll();
+  const auto shape = plexus::takeShapeFlag(argc, argv);
+  plexus::registerAll(shape);
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
+  plexus::printSummaries();
   benchmark::Shutdown();
   return 0;
 }
