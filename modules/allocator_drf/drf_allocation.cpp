@@ -156,6 +156,11 @@ bool meetsOneOf(const Resources& resources, const std::vector<ResourceQuantities
 
 }  // namespace
 
+bool DrfAllocator::hasFilterBit(const Agent& agent, PairIdx pair) {
+  const std::size_t word = pair / 64;
+  return word < agent.filterBits.size() && (agent.filterBits[word] & (1ULL << (pair % 64))) != 0;
+}
+
 bool DrfAllocator::meetsMinimumQ(const QVec& q) const {
   return std::any_of(minimumQ_.begin(), minimumQ_.end(),
                      [&](const QVec& minimum) { return containsQ(q, minimum); });
@@ -194,7 +199,16 @@ void DrfAllocator::allocateAgent(Agent& agent, Offerable& offerable) {
     const bool prune = tree_.anyQuota() && !agent.hasReservations && minimumIsScalar_ &&
                        frameworksWithOwnMinimum_ == 0;
     tree_.forEachPair(
-        RoleTree::kRoot, [&](PairIdx pair) { return tryOffer(visit, pair, Stage::kFairShare); },
+        RoleTree::kRoot,
+        [&](PairIdx pair) {
+          // Most pairs of a long-running cluster refused this agent: settle them
+          // here, inline, with a bit test and the agent's cached answer.
+          if (hasFilterBit(agent, pair) && agent.allRefusedChecked == agent.growth &&
+              agent.allRefusedCover) {
+            return true;
+          }
+          return tryOffer(visit, pair, Stage::kFairShare);
+        },
         [&](RoleTree::NodeIdx role) { return prune && isSaturated(role); });
   }
   tree_.endBatch();
@@ -264,11 +278,7 @@ bool DrfAllocator::tryOffer(Visit& visit, PairIdx pair, Stage stage) {
   Agent& agent = *visit.agent;
   // The common refusal first, before touching the framework's record: a filter
   // holding all the agent has left covers whatever this pair could be offered here.
-  const std::size_t word = pair / 64;
-  if (word < agent.filterBits.size() && (agent.filterBits[word] & (1ULL << (pair % 64))) != 0 &&
-      refusesAllAvailable(agent, pair)) {
-    return true;
-  }
+  if (hasFilterBit(agent, pair) && refusesAllAvailable(agent, pair)) return true;
   Framework& framework = *pairInfo_[pair].framework;
   if (!isCapableOfAgent(framework, agent)) return true;
   const RoleTree::NodeIdx role = tree_.pair(pair).node;

@@ -291,6 +291,8 @@ class DrfAllocator : public Allocator {
   void onAllocationTimer();
   void allocate(std::vector<Agent*> candidates, bool periodic);
   void allocateAgent(Agent& agent, Offerable& offerable);
+  // Whether the pair has a refusal filter on the agent (its bit in Agent::filterBits).
+  static bool hasFilterBit(const Agent& agent, PairIdx pair);
   // Whether scalars `q` meet one of the global minimums (only when minimumIsScalar_).
   bool meetsMinimumQ(const QVec& q) const;
   // Whether the agent's available meets one of the global minimums.

@@ -60,6 +60,7 @@ RoleTree::PairIdx RoleTree::addPair(NodeIdx node, const std::string& framework, 
     index = static_cast<PairIdx>(pairs_.size());
     pairs_.emplace_back();
     pairTouched_.push_back(0);
+    eligibleFlags_.push_back(0);
   }
   Pair& pair = pairs_[index];
   pair = Pair{};
@@ -92,6 +93,7 @@ void RoleTree::setEligible(PairIdx index, bool eligible) {
   Pair& pair = pairs_[index];
   if (pair.eligible == eligible) return;
   pair.eligible = eligible;
+  eligibleFlags_[index] = eligible ? 1 : 0;
   const long delta = eligible ? 1 : -1;
   nodes_[pair.node].eligibleSelf += delta;
   for (NodeIdx n = pair.node; n != kNone; n = nodes_[n].parent) {

@@ -208,6 +208,9 @@ class RoleTree {
   std::vector<PairIdx> touchedPairs_;
   std::vector<NodeIdx> touchedNodes_;
   std::vector<char> pairTouched_;
+  // Pair::eligible, packed: the walk reads it for every pair (often a cache line
+  // per Pair otherwise).
+  std::vector<char> eligibleFlags_;
   QVec total_;
   std::size_t unsatisfiedNodes_ = 0;
   std::size_t quotaNodes_ = 0;
@@ -231,7 +234,7 @@ bool RoleTree::forEachPair(NodeIdx from, Visit&& visit, Prune&& prune) {
       const std::size_t pairCount = nodes_[from].pairs.size();
       for (std::size_t j = 0; j < pairCount; ++j) {
         const PairIdx pair = nodes_[from].pairs[j];
-        if (!pairs_[pair].eligible) continue;
+        if (eligibleFlags_[pair] == 0) continue;
         if (!visit(pair)) return false;
       }
     } else {

@@ -3,7 +3,9 @@
 // as Spark writes its own: one executor per framework and agent, every task
 // LAUNCHed to it. For each task it spawns the program named in the task's `data`
 // (posix_spawn, which uses vfork), sends TASK_RUNNING at once and TASK_FINISHED (or
-// TASK_FAILED) when the process exits. It exits on SHUTDOWN or when the agent goes.
+// TASK_FAILED) when the process exits. A task whose `data` is "hold" runs no process:
+// it is TASK_RUNNING until killed (TASK_KILLED), a simulated task for
+// plexus-bench-agent-scale. It exits on SHUTDOWN or when the agent goes.
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
@@ -12,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <thread>
@@ -90,6 +93,14 @@ class BenchExecutor {
   }
 
   void launch(const plexus::v1::TaskInfo& task) {
+    if (task.data() == "hold") {
+      {
+        std::lock_guard lock(mutex_);
+        held_.insert(task.task_id().value());
+      }
+      update(task.task_id(), plexus::v1::TASK_RUNNING, "");
+      return;
+    }
     std::string program = task.data().empty() ? "/bin/true" : task.data();
     char* argv[] = {program.data(), nullptr};
     pid_t pid = 0;
@@ -122,7 +133,14 @@ class BenchExecutor {
   }
 
   void kill(const std::string& taskId) {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    if (held_.erase(taskId) > 0) {
+      lock.unlock();
+      plexus::v1::TaskID id;
+      id.set_value(taskId);
+      update(id, plexus::v1::TASK_KILLED, "");
+      return;
+    }
     for (const auto& [pid, id] : running_) {
       if (id.value() == taskId) ::kill(pid, SIGKILL);
     }
@@ -178,6 +196,7 @@ class BenchExecutor {
   std::condition_variable changed_;
   std::map<pid_t, plexus::v1::TaskID> running_;
   std::map<pid_t, int> exited_;  // reaped before launch() recorded them
+  std::set<std::string> held_;   // "hold" tasks: no process
   bool stopping_ = false;
   bool done_ = false;
   std::thread reaper_;
