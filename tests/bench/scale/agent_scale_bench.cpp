@@ -158,6 +158,7 @@ int main(int argc, char** argv) {
     config.executorCommand = PLEXUS_BIN_DIR "/plexus-bench-executor";
     config.executors = executors;
     config.taskData = "hold";
+    config.taskResources = "cpus:0.01;mem:1";
     plexus::bench::ClusterSim sim(config);
     do {
       const auto start = Clock::now();

@@ -417,8 +417,9 @@ void ClusterSim::offers(Framework& framework, const Event::Offers& offers) {
     Call one = accept;
     *one.mutable_accept()->add_offer_ids() = offer.id();
     *one.mutable_accept()->add_operations() = std::move(launch);
-    // The rest of this agent goes to the others: tasks spread over every agent.
-    one.mutable_accept()->mutable_filters()->set_refuse_seconds(3600);
+    // Simulated agents: the rest of this agent goes to the others (tasks spread over
+    // every agent). A real agent: the rest comes straight back.
+    one.mutable_accept()->mutable_filters()->set_refuse_seconds(config_.agents > 0 ? 3600 : 0);
     sendScheduler(framework, std::move(one));
   }
   if (decline.decline().offer_ids_size() > 0) sendScheduler(framework, std::move(decline));
