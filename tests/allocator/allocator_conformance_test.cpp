@@ -1,8 +1,12 @@
 // Instantiates the allocator conformance suite for allocator_drf and
-// allocator_priority, loaded through the core's module loader.
+// allocator_priority, loaded through the core's module loader, and for the example
+// allocators (spread_allocator, whole and half shares; binpack_allocator) through
+// the SDK's loader, so the suite keeps accepting every placement the contract allows.
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <plexus/testing/allocator_conformance.hpp>
 
@@ -46,6 +50,21 @@ plexus::testing::AllocatorConformanceConfig drfThroughSdk() {
           }};
 }
 
+plexus::testing::AllocatorConformanceConfig example(
+    std::string config, std::string name,
+    std::vector<std::pair<std::string, std::string>> parameters = {}) {
+  return {.name = std::move(config), .make = [name, parameters] {
+            return plexus::testing::loadModule<plexus::Allocator>(
+                std::filesystem::path(PLEXUS_EXAMPLE_ALLOCATOR_DIR) /
+                    ("libplexus_example_" + name + ".so"),
+                name, parameters);
+          }};
+}
+
 }  // namespace
 
 PLEXUS_ALLOCATOR_CONFORMANCE(Shipped, drf(), priority(), drfThroughSdk());
+PLEXUS_ALLOCATOR_CONFORMANCE(Examples, example("spread_allocator", "spread_allocator"),
+                             example("spread_allocator_half", "spread_allocator",
+                                     {{"share", "0.5"}}),
+                             example("binpack_allocator", "binpack_allocator"));

@@ -16,6 +16,39 @@
 // the rest; destroyed before the master exits. Errors are returned as values; an
 // allocator never throws across this interface.
 //
+// Rules every allocator follows, whatever its policy. The SDK's conformance suite
+// (<plexus/testing/allocator_conformance.hpp>) checks exactly these, on a fake
+// clock with allocationInterval = 1 s, and a failure names the rule:
+//   [offer-in-role]     every offered resource is allocated to the role the offer
+//                       is made in, a role of the framework's;
+//   [within-agent]      offers are made only on agents added and not removed, and
+//                       what is offered (outstanding) or used on an agent never
+//                       exceeds its total;
+//   [offers-go-out]     an active framework with no filter and no suppression is
+//                       offered some of an idle agent within one interval;
+//   [declined-return]   resources declined without a filter are offered again
+//                       (to the only framework) within one interval;
+//   [filters]           declined with refuse_seconds t, the agent is not offered
+//                       to that framework before t, and is again within one
+//                       interval after t;
+//   [suppress]          after SUPPRESS the framework is offered nothing until
+//                       REVIVE; other frameworks still are;
+//   [revive]            REVIVE lifts suppression and clears the framework's
+//                       filters: it is offered again within one interval;
+//   [removed-agent]     a removed agent is never offered again, and late
+//                       recoveries of its resources are harmless; added again, it
+//                       is offered again;
+//   [fair-share]        two frameworks of one role (same weight, no quota) that
+//                       launch on everything offered end up holding every cpu of
+//                       the cluster worth offering (an agent's rest below
+//                       0.01 cpus and 32 MB excepted), and their cpus differ by
+//                       at most one agent's cpus;
+//   [timers]            once destroyed, nothing the allocator scheduled or posted
+//                       runs.
+// Nothing else is a rule: an allocator may offer whole agents or parts of them,
+// several frameworks parts of one agent in one allocation, one framework several
+// offers on one agent, and agents in any order.
+//
 // The methods and their meaning are Mesos's (include/mesos/allocator/allocator.hpp),
 // fitted to one event loop: callbacks instead of futures, plexus::Resources and IDs.
 #pragma once

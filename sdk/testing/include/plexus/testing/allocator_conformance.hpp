@@ -2,20 +2,15 @@
 // GoogleTest tests an author instantiates for their own module.
 //
 // Each test makes a fresh allocator with the config's `make` (through the core's
-// module loader in this repository, or loadAllocatorModule() below from outside
-// it), initializes it on a FakeRuntime with recorded callbacks, and plays the
-// master: agents and frameworks come and go, offers are used or declined. It checks
-//   - offers go out: a framework is offered an agent's resources, allocated to
-//     one of its roles, and nothing it was not given;
-//   - declined resources come back: declined without a filter, they are offered
-//     again;
-//   - filters expire: declined with refuse_seconds, the agent is not offered to
-//     that framework before the filter expires and is again after;
-//   - SUPPRESS stops offers and REVIVE restores them (clearing filters);
-//   - removing an agent rescinds: the master rescinds its offers, and the
-//     allocator never offers that agent again nor chokes on late recoveries;
-//   - fairness between two frameworks of one role: equal demands, equal shares;
-//   - destroying the allocator cancels all its timers.
+// module loader in this repository, or loadModule<Allocator>() from outside it),
+// initializes it on a FakeRuntime (allocationInterval 1 s) with recorded
+// callbacks, and plays the master: agents and frameworks come and go, offers are
+// used or declined. It checks the rules allocator.hpp lists, and only those:
+// [offer-in-role] and [within-agent] on every offer of every test, and one test
+// each for [offers-go-out], [declined-return], [filters], [suppress], [revive],
+// [removed-agent], [fair-share] and [timers]. A failure names the rule and the
+// values seen (which framework, agent, resources, after how long). Any placement
+// is legal: whole agents or parts, several frameworks on one agent, any order.
 //
 //   #include <plexus/testing/allocator_conformance.hpp>
 //   plexus::testing::AllocatorConformanceConfig myConfig() {
@@ -32,8 +27,10 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <ostream>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -81,13 +78,26 @@ class AllocatorConformance : public ::testing::TestWithParam<AllocatorConformanc
   std::vector<Offer> takeOffers();
   // advance(), then takeOffers().
   std::vector<Offer> advanceAndTakeOffers(Duration duration);
+  // Gives the offer back (with a filter when refuseSeconds > 0).
   void decline(const Offer& offer, double refuseSeconds);
+  // Launches on all of the offer.
   void use(const Offer& offer);
+  // Advances one interval at a time, up to `intervals`, until some offer is made;
+  // returns the offers of that interval (empty if none came).
+  std::vector<Offer> offersWithin(int intervals);
+
+  // Checks [offer-in-role] and [within-agent] for an offer as it is made.
+  void checkOffer(const Offer& offer);
+  // "f1 on a1 (cpus(allocated: *):2; mem(allocated: *):1024)", or "nothing".
+  static std::string describe(const std::vector<Offer>& offers);
 
   FakeRuntime runtime_;
   std::shared_ptr<Allocator> allocator_;
   std::vector<Offer> offers_;
   std::set<AgentId> agents_;
+  std::map<AgentId, Resources> totals_;                 // of the agents present
+  std::map<AgentId, Resources> held_;                   // offered or used, unallocated
+  std::map<FrameworkId, std::set<std::string>> roles_;  // each framework's roles
 };
 
 // Referenced by PLEXUS_ALLOCATOR_CONFORMANCE so the linker keeps the tests.
