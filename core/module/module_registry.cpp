@@ -1,10 +1,8 @@
 #include "module/module_registry.hpp"
 
-#include <cstring>
-#include <dlfcn.h>
-#include <fstream>
-
 #include <boost/dll/shared_library.hpp>
+
+#include <plexus/module_note.hpp>
 
 namespace plexus::module {
 namespace {
@@ -29,26 +27,15 @@ std::string article(std::string_view kind) {
   return (kind.starts_with("A") || kind.starts_with("I") ? "an " : "a ") + std::string(kind);
 }
 
-// Why dlopen refuses `path`. Boost.DLL drops dlerror()'s text, which is the part an
-// operator needs ("undefined symbol: ..."), so ask dlopen directly for it.
-std::string dlopenReason(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  char magic[4] = {};
-  in.read(magic, sizeof magic);
-  if (in.gcount() < 4 || std::memcmp(magic,
-                                     "\x7f"
-                                     "ELF",
-                                     4) != 0) {
-    return "not a shared library (no ELF header)";
-  }
-  void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (handle != nullptr) {
-    ::dlclose(handle);
-    return "the library could not be loaded";
-  }
-  const char* reason = ::dlerror();
-  return std::string("not a loadable shared library: ") +
-         (reason ? reason : "unknown dlopen error");
+std::string apiVersionMismatch(std::uint32_t version) {
+  return "module API version mismatch: the library has version " + std::to_string(version) +
+         ", this Plexus needs version " + std::to_string(kModuleApiVersion) +
+         " (rebuild the module against this SDK)";
+}
+
+std::string abiTagMismatch(const std::string& tag) {
+  return "ABI tag mismatch: the library was built as '" + tag + "', this Plexus is '" + kAbiTag +
+         "' (rebuild the module with the same compiler, C++ standard, SDK, protobuf and Boost)";
 }
 
 std::string moduleNames(const LibraryEntry& library) {
@@ -95,11 +82,22 @@ Result<const LibraryManifest*> ModuleRegistry::open(const fs::path& path) {
   std::string key = fs::weakly_canonical(path).string();
   if (auto it = libraries_.find(key); it != libraries_.end()) return it->second;
 
+  // The note first, read from the file: a library built for another ABI is refused
+  // naming both tags before dlopen resolves (and trips over) any of its symbols.
+  auto note = readModuleNote(path);
+  if (!note) return fail(note.error());
+  if (*note && (*note)->moduleApiVersion != kModuleApiVersion)
+    return fail(apiVersionMismatch((*note)->moduleApiVersion));
+  if (*note && (*note)->abiTag != kAbiTag) return fail(abiTagMismatch((*note)->abiTag));
+
   boost::dll::shared_library library;
   boost::dll::fs::error_code ec;
   library.load(path.string(), ec,
                boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
-  if (ec || !library.is_loaded()) return fail(dlopenReason(path));
+  if (ec || !library.is_loaded()) {
+    std::string reason = libraryLoadError(path);
+    return fail(reason.empty() ? "the library could not be loaded" : reason);
+  }
   if (!library.has(kLibraryManifestSymbol)) {
     return fail(std::string("no module manifest: the library does not export '") +
                 kLibraryManifestSymbol + "' (build it with PLEXUS_MODULE_LIBRARY)");
@@ -111,18 +109,10 @@ Result<const LibraryManifest*> ModuleRegistry::open(const fs::path& path) {
                 "' is not a Plexus module manifest (wrong type or layout; build it with "
                 "PLEXUS_MODULE_LIBRARY)");
   }
-  if (manifest.moduleApiVersion != kModuleApiVersion) {
-    return fail("module API version mismatch: the library has version " +
-                std::to_string(manifest.moduleApiVersion) + ", this Plexus needs version " +
-                std::to_string(kModuleApiVersion) + " (rebuild the module against this SDK)");
-  }
+  if (manifest.moduleApiVersion != kModuleApiVersion)
+    return fail(apiVersionMismatch(manifest.moduleApiVersion));
   std::string tag = manifest.abiTag != nullptr ? manifest.abiTag : "(none)";
-  if (tag != kAbiTag) {
-    return fail("ABI tag mismatch: the library was built as '" + tag + "', this Plexus is '" +
-                kAbiTag +
-                "' (rebuild the module with the same compiler, C++ standard, SDK, "
-                "protobuf and Boost)");
-  }
+  if (tag != kAbiTag) return fail(abiTagMismatch(tag));
   keptLibraries().push_back(std::move(library));
   libraries_.emplace(key, &manifest);
   return &manifest;

@@ -1,7 +1,9 @@
-// plexus-module-info: what a module library holds and what it was built for,
-// read without loading any module: the manifest's module API version and ABI tag
-// next to this SDK's, then each module's kind, name, version, author, description
-// and declared parameters. For module authors debugging a refused module, and for
+// plexus-module-info: what a module library holds and what it was built for: the
+// module API version and ABI tag of its ELF note (read from the file, before any
+// loading) next to this SDK's, then, once the library loads, each module's kind,
+// name, version, author, description and declared parameters. A file it cannot
+// read is named with the reason: missing, not ELF, another ABI (both tags), an
+// unresolved symbol (which), no manifest. For module authors debugging a refused module, and for
 // scripts/check-module-docs.sh (--parameters: one tab-separated line per parameter).
 //
 //   plexus-module-info build/libplexus_binpack_allocator.so
@@ -16,6 +18,7 @@
 #include <boost/dll/shared_library.hpp>
 
 #include <plexus/module.hpp>
+#include <plexus/module_note.hpp>
 #include <plexus/parameters.hpp>
 
 namespace {
@@ -36,6 +39,20 @@ const char* orNone(const char* text) {
   return text != nullptr ? text : "(none)";
 }
 
+// The library's API version and ABI tag next to this SDK's, marking differences;
+// `from` says where they were read (the ELF note, or the manifest once loaded).
+void printVersions(const std::string& path, std::uint32_t version, const char* tag,
+                   const char* from) {
+  const bool apiMatches = version == plexus::kModuleApiVersion;
+  const bool tagMatches = tag != nullptr && plexus::kAbiTag == std::string(tag);
+  std::cout << "library:            " << path << "\n"
+            << "module API version: " << version << " (this SDK: " << plexus::kModuleApiVersion
+            << (apiMatches ? ", same" : ", DIFFERENT") << "; from the " << from << ")\n"
+            << "ABI tag:            " << orNone(tag) << "\n"
+            << "this SDK's tag:     " << plexus::kAbiTag
+            << (tagMatches ? " (same)" : " (DIFFERENT)") << "\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -46,11 +63,42 @@ int main(int argc, char** argv) {
   if (path.starts_with("-")) return unrecognised(path);
   const bool parametersOnly = argc == 3;
 
+  // The note first, read from the file: a library built for another ABI or API
+  // version is described (both tags) and refused without being loaded.
+  auto note = plexus::readModuleNote(path);
+  if (!note) {
+    std::cerr << path << ": cannot read: " << note.error().message() << "\n";
+    return 1;
+  }
+  if (*note) {
+    const bool apiMatches = (*note)->moduleApiVersion == plexus::kModuleApiVersion;
+    const bool tagMatches = (*note)->abiTag == plexus::kAbiTag;
+    if (!parametersOnly || !apiMatches || !tagMatches)
+      printVersions(path, (*note)->moduleApiVersion, (*note)->abiTag.c_str(), "ELF note");
+    if (!apiMatches) {
+      std::cerr << path << ": module API version " << (*note)->moduleApiVersion
+                << ", this SDK needs " << plexus::kModuleApiVersion
+                << ": the daemons would refuse it; rebuild it against this SDK\n";
+      return 1;
+    }
+    if (!tagMatches) {
+      std::cerr << path << ": ABI tag mismatch: the library was built as '" << (*note)->abiTag
+                << "', this SDK is '" << plexus::kAbiTag
+                << "': the daemons would refuse it before loading it\n";
+      return 1;
+    }
+  } else if (!parametersOnly) {
+    std::cout << "module note:        none (no " << plexus::kModuleNoteSection
+              << " section: not built with PLEXUS_MODULE_LIBRARY of module API version 5 or "
+                 "later)\n";
+  }
+
   boost::dll::shared_library library;
   boost::dll::fs::error_code error;
   library.load(path, error, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   if (error || !library.is_loaded()) {
-    std::cerr << path << ": cannot load: " << error.message() << "\n";
+    const std::string reason = plexus::libraryLoadError(path);
+    std::cerr << path << ": cannot load: " << (reason.empty() ? error.message() : reason) << "\n";
     return 1;
   }
   if (!library.has(plexus::kLibraryManifestSymbol)) {
@@ -68,15 +116,8 @@ int main(int argc, char** argv) {
   const bool apiMatches = manifest.moduleApiVersion == plexus::kModuleApiVersion;
   const bool tagMatches =
       manifest.abiTag != nullptr && plexus::kAbiTag == std::string(manifest.abiTag);
-  if (!parametersOnly) {
-    std::cout << "library:            " << path << "\n"
-              << "module API version: " << manifest.moduleApiVersion
-              << " (this SDK: " << plexus::kModuleApiVersion
-              << (apiMatches ? ", same" : ", DIFFERENT") << ")\n"
-              << "ABI tag:            " << orNone(manifest.abiTag) << "\n"
-              << "this SDK's tag:     " << plexus::kAbiTag
-              << (tagMatches ? " (same)" : " (DIFFERENT)") << "\n";
-  }
+  if (!parametersOnly && !*note)
+    printVersions(path, manifest.moduleApiVersion, manifest.abiTag, "manifest");
   if (!apiMatches) {
     std::cerr << path << ": module API version " << manifest.moduleApiVersion << ", this SDK needs "
               << plexus::kModuleApiVersion << ": its modules cannot be read; rebuild it\n";

@@ -152,6 +152,17 @@ TEST(ModuleRegistryRefuses, AbiTagMismatchShowsBothTags) {
       << error;
 }
 
+TEST(ModuleRegistryRefuses, AbiTagInTheNoteBeforeAnySymbolIsResolved) {
+  std::string error = loadError(library(fixture("abi_note_mismatch"), "m"));
+  EXPECT_NE(error.find("module 'm': ABI tag mismatch: the library was built as "
+                       "'gcc-12.2;c++202100L;libstdc++-12-cxx11abi0;plexus-sdk-0.1;"
+                       "protobuf-3021012;boost-108100', this Plexus is '" +
+                       std::string(kAbiTag) + "'"),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(error.find("undefined symbol"), std::string::npos) << error;
+}
+
 TEST(ModuleRegistryRefuses, ModuleNotInLibrary) {
   EXPECT_EQ(loadError(library(fixture("good_modules"), "fixture_missing")),
             "modules.json: library '" + fixture("good_modules") +

@@ -1,7 +1,9 @@
 // The module contract: how a .so tells Plexus what it holds, and how it is made.
 //
 // A module library exports exactly one symbol, `plexus_module_library`, made with
-// BOOST_DLL_ALIAS by PLEXUS_MODULE_LIBRARY. It points at a LibraryManifest: a
+// BOOST_DLL_ALIAS by PLEXUS_MODULE_LIBRARY, and carries an ELF note with its module
+// API version and ABI tag (kModuleNoteSection), which loaders read from the file
+// before dlopen. The symbol points at a LibraryManifest: a
 // fixed header (magic, module API version, ABI tag, SDK version) that the loader
 // reads before it trusts anything else, then one ModuleManifest per module (kind,
 // name, version, author, description, declared parameters, factory).
@@ -83,6 +85,47 @@ inline constexpr const char* kLibraryManifestSymbol = "plexus_module_library";
   ";boost-" PLEXUS_ABI_STRINGIFY(BOOST_VERSION)
 
 inline constexpr const char* kAbiTag = PLEXUS_ABI_TAG;
+
+// The ELF note PLEXUS_MODULE_LIBRARY adds to the library: section
+// `.note.plexus.module`, owner "Plexus", type "PLX1", its description the module
+// API version (uint32) then the ABI tag (NUL-terminated). Loaders read it from the
+// file before dlopen (<plexus/module_note.hpp>), so an ABI mismatch is refused
+// naming both tags before any symbol is resolved.
+inline constexpr const char* kModuleNoteSection = ".note.plexus.module";
+inline constexpr char kModuleNoteName[] = "Plexus";
+inline constexpr std::uint32_t kModuleNoteType = 0x31584C50;  // "PLX1"
+
+namespace detail {
+template <std::size_t TagSize>
+struct ModuleNoteLayout {
+  std::uint32_t nameSize;
+  std::uint32_t descSize;
+  std::uint32_t type;
+  char name[(sizeof kModuleNoteName + 3) / 4 * 4];
+  std::uint32_t moduleApiVersion;
+  char abiTag[(TagSize + 3) / 4 * 4];
+};
+template <std::size_t TagSize>
+constexpr ModuleNoteLayout<TagSize> moduleNote(std::uint32_t version, const char (&tag)[TagSize]) {
+  ModuleNoteLayout<TagSize> note{};
+  note.nameSize = sizeof kModuleNoteName;
+  note.descSize = static_cast<std::uint32_t>(sizeof(std::uint32_t) + TagSize);
+  note.type = kModuleNoteType;
+  for (std::size_t i = 0; i < sizeof kModuleNoteName; ++i)
+    note.name[i] = kModuleNoteName[i];
+  note.moduleApiVersion = version;
+  for (std::size_t i = 0; i < TagSize; ++i)
+    note.abiTag[i] = tag[i];
+  return note;
+}
+}  // namespace detail
+
+// Emits the note for `version` and `tag` (a string literal). PLEXUS_MODULE_LIBRARY
+// does it with this SDK's values; loader tests use it to forge other ones.
+#define PLEXUS_MODULE_NOTE(version, tag)                   \
+  [[gnu::section(".note.plexus.module"), gnu::used,        \
+    gnu::aligned(4)]] constexpr auto plexus_module_note_ = \
+      ::plexus::detail::moduleNote(version, tag)
 
 // Each kind's header specialises this with its kind string, e.g. "Allocator".
 template <typename Interface>
@@ -192,5 +235,6 @@ auto catchToError(Body&& body) noexcept -> decltype(body()) {
                                                   PLEXUS_VERSION_STRING,                   \
                                                   kModules,                                \
                                                   sizeof(kModules) / sizeof(kModules[0])}; \
+  PLEXUS_MODULE_NOTE(::plexus::kModuleApiVersion, PLEXUS_ABI_TAG);                         \
   }                                                                                        \
   BOOST_DLL_ALIAS(plexus_module_library_::kLibrary, plexus_module_library)

@@ -4,6 +4,7 @@
 
 #include <boost/dll/shared_library.hpp>
 
+#include <plexus/module_note.hpp>
 #include <plexus/parameters.hpp>
 
 namespace plexus::testing {
@@ -14,12 +15,25 @@ Result<LoadedModule> loadModuleInstance(const std::filesystem::path& path, const
   // Never unloaded: module code must outlive its instances.
   static std::vector<std::unique_ptr<boost::dll::shared_library>> libraries;
   const std::string where = "library '" + path.string() + "', module '" + name + "'";
+  // The note first, from the file, as the daemons read it (<plexus/module_note.hpp>).
+  auto note = readModuleNote(path);
+  if (!note) return fail(where + ": " + note.error().message());
+  if (*note && (*note)->moduleApiVersion != kModuleApiVersion) {
+    return fail(where + ": module API version mismatch: the library has " +
+                std::to_string((*note)->moduleApiVersion) + ", this SDK needs " +
+                std::to_string(kModuleApiVersion));
+  }
+  if (*note && (*note)->abiTag != kAbiTag) {
+    return fail(where + ": ABI tag mismatch: the library was built as '" + (*note)->abiTag +
+                "', this SDK is '" + kAbiTag + "'");
+  }
   auto library = std::make_unique<boost::dll::shared_library>();
   boost::dll::fs::error_code error;
   library->load(path.string(), error,
                 boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   if (error || !library->is_loaded()) {
-    return fail(where + ": cannot load: " + error.message());
+    const std::string reason = libraryLoadError(path);
+    return fail(where + ": cannot load: " + (reason.empty() ? error.message() : reason));
   }
   if (!library->has(kLibraryManifestSymbol)) {
     return fail(where + ": no symbol " + kLibraryManifestSymbol +
