@@ -380,6 +380,12 @@ void Execute::offers(const Event::Offers& offers) {
                   << (offer.hostname().empty() ? "" : " (" + offer.hostname() + ")") << std::endl;
       }
       ++launched_;
+      // Spreading: one instance per offer; the rest of the offer comes straight
+      // back (no filter) so the allocator can offer it, or another agent, next.
+      if (config_.placement == Placement::kSpread) {
+        accept.mutable_accept()->mutable_filters()->set_refuse_seconds(0);
+        break;
+      }
     }
     if (accept.accept().operations_size() == 0) {
       mesos_->send(decline);

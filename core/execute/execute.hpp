@@ -1,7 +1,11 @@
 // Execute: the one-off framework behind plexus-execute.
 //
 // It subscribes (PARTITION_AWARE, TASK_KILLING_STATE), accepts the first offers
-// that fit its task instances (declining the rest), launches them with LAUNCH
+// that fit its task instances (declining the rest): with Placement::kPack as many
+// instances as fit in each offer, in the order the offers come (so several land
+// on one agent); with kSpread one instance per offer, the rest of the offer given
+// back without a filter (so where they land is the allocator's choice). It
+// launches them with LAUNCH
 // (a command task) or LAUNCH_GROUP (a task group on the DEFAULT executor), prints
 // every status update and acknowledges it, and tears the framework down once every
 // task is terminal. The exit code is 0 when every task finished; otherwise the
@@ -30,6 +34,9 @@
 
 namespace plexus::execute {
 
+// How --instances are placed on offers (a Plexus flag: mesos-execute runs one task).
+enum class Placement { kPack, kSpread };
+
 struct Config {
   std::string master;
   // Set for a zk:// master: the loaded detector that names the leader (main.cpp).
@@ -40,6 +47,7 @@ struct Config {
   std::string env;            // JSON object of strings
   std::string taskGroupFile;  // v1 TaskGroupInfo in JSON
   int instances = 1;
+  Placement placement = Placement::kPack;
   std::string role = "*";
   bool checkpoint = false;
   scheduler::ContentType contentType = scheduler::ContentType::kProtobuf;

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   std::string killTimeout;
   std::string logging;
   std::string credential;
+  std::string placement;
   plexus::Flags flags(
       "plexus-execute",
       "Usage: plexus-execute --master=host:port (--command=<cmd> | --task_group=<file>) [options]\n"
@@ -47,8 +48,16 @@ int main(int argc, char** argv) {
       "task_group", po::value<std::string>(&config.taskGroupFile)->default_value("", "\"\""),
       "File holding a v1 TaskGroupInfo in JSON, launched with LAUNCH_GROUP on the DEFAULT "
       "executor.")("instances", po::value<int>(&config.instances)->default_value(1),
-                   "Number of copies of the task.")(
-      "role", po::value<std::string>(&config.role)->default_value("*"), "Role of the framework.")(
+                   "Number of copies of the task (or task group), named <name>-0, <name>-1, "
+                   "... (a Plexus flag; mesos-execute runs one). Where they run follows "
+                   "--placement.")(
+      "placement", po::value<std::string>(&placement)->default_value("pack"),
+      "How --instances are put on offers (a Plexus flag): 'pack' launches as many as fit "
+      "in each offer, in the order offers come, so several share an agent; 'spread' "
+      "launches one per offer and gives the rest of the offer back without a filter, so "
+      "each instance goes where the allocator offers next (offers on several agents at "
+      "once: one on each).")("role", po::value<std::string>(&config.role)->default_value("*"),
+                             "Role of the framework.")(
       "content_type", po::value<std::string>(&contentType)->default_value("protobuf"),
       "Encoding of calls and events: json or protobuf.")(
       "checkpoint", po::value<bool>(&config.checkpoint)->default_value(false)->implicit_value(true),
@@ -83,6 +92,14 @@ int main(int argc, char** argv) {
   else {
     std::cerr << "plexus-execute: --content_type=" << contentType
               << ": expected json or protobuf\n";
+    return 2;
+  }
+  if (placement == "pack")
+    config.placement = plexus::execute::Placement::kPack;
+  else if (placement == "spread")
+    config.placement = plexus::execute::Placement::kSpread;
+  else {
+    std::cerr << "plexus-execute: --placement=" << placement << ": expected pack or spread\n";
     return 2;
   }
   if (!credential.empty()) {

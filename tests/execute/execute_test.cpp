@@ -1,7 +1,9 @@
 // plexus-execute end to end: a real master, a fake agent driven by the test.
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <signal.h>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -191,6 +193,54 @@ TEST_F(Execute, RunsCommandsOnARealAgent) {
   EXPECT_NE(three->out().find("Received status update TASK_FAILED for task 'three'"),
             std::string::npos)
       << three->out();
+}
+
+// --placement: 'pack' fills the first offer with every instance; 'spread' puts
+// one instance in each offer, so with the default allocator offering both agents
+// at once the four tasks run on both.
+TEST_F(Execute, PlacementPacksIntoOneOfferOrSpreadsOnePerOffer) {
+  std::vector<std::unique_ptr<Process>> agents;
+  for (const char* name : {"agent1", "agent2"}) {
+    agents.push_back(std::make_unique<Process>(
+        "plexus-agent",
+        std::vector<std::string>{"--port=0", "--master=127.0.0.1:" + std::to_string(port_),
+                                 "--resources=cpus:2;mem:512",
+                                 "--work_dir=" + (dir_.path() / name).string()},
+        dir_.path()));
+    ASSERT_GT(agents.back()->waitForPort(), 0) << agents.back()->err();
+  }
+  for (const auto& agent : agents)
+    ASSERT_TRUE(agent->waitForLog("Registered with master")) << agent->err();
+  // The agents each task was launched on, from "Launching task '<id>' on agent <agent>".
+  auto agentsUsed = [](const std::string& out) {
+    std::map<std::string, int> used;
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);) {
+      auto at = line.find("' on agent ");
+      if (!line.starts_with("Launching task '") || at == std::string::npos) continue;
+      std::string agent = line.substr(at + std::string("' on agent ").size());
+      ++used[agent.substr(0, agent.find(' '))];
+    }
+    return used;
+  };
+  auto packed = execute({"--command=true", "--name=packed", "--instances=4"});
+  ASSERT_EQ(packed->wait(), 0) << packed->out() << packed->err();
+  auto pack = agentsUsed(packed->out());
+  ASSERT_EQ(pack.size(), 1u) << "--placement=pack (the default) used several agents:\n"
+                             << packed->out();
+  EXPECT_EQ(pack.begin()->second, 4);
+  auto spread = execute({"--command=true", "--name=spread", "--instances=4", "--placement=spread"});
+  ASSERT_EQ(spread->wait(), 0) << spread->out() << spread->err();
+  auto used = agentsUsed(spread->out());
+  EXPECT_EQ(used.size(), 2u) << "--placement=spread used one agent:\n" << spread->out();
+  int launched = 0;
+  for (const auto& [_, count] : used)
+    launched += count;
+  EXPECT_EQ(launched, 4);
+  auto wrong = execute({"--command=true", "--placement=scatter"});
+  EXPECT_EQ(wrong->wait(), 2);
+  EXPECT_NE(wrong->err().find("--placement=scatter: expected pack or spread"), std::string::npos)
+      << wrong->err();
 }
 
 }  // namespace
