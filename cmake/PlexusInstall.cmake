@@ -9,6 +9,8 @@
 #                                 plexus_add_module() and plexus_add_conformance_test()
 #   lib/plexus/modules/           the shipped modules
 #   bin/                          plexus-master, plexus-agent, plexus-executor, plexus-execute
+#   share/plexus/examples/modules/ the example modules (binpack_allocator, spread_allocator,
+#                                 env_hook), each a folder an author copies and builds
 include(CMakePackageConfigHelpers)
 
 set(PLEXUS_CMAKE_INSTALL_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/Plexus")
@@ -57,6 +59,11 @@ if(TARGET plexus_allocator_conformance)
   install(EXPORT PlexusTestingTargets NAMESPACE Plexus:: DESTINATION "${PLEXUS_CMAKE_INSTALL_DIR}")
   install(FILES "${_sdk}/cmake/PlexusConformance.cmake" DESTINATION "${PLEXUS_CMAKE_INSTALL_DIR}")
 endif()
+
+# The example modules docs/modules.md leans on, as sources to copy and build.
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/examples/modules/"
+  DESTINATION "${CMAKE_INSTALL_DATADIR}/plexus/examples/modules"
+  PATTERN "build" EXCLUDE)
 
 configure_package_config_file("${_sdk}/cmake/PlexusConfig.cmake.in"
   "${PROJECT_BINARY_DIR}/PlexusConfig.cmake"

@@ -4,7 +4,8 @@
 # Builds module library <prefix><name>.so (PREFIX defaults to "libplexus_") against
 # the SDK only: C++23 without extensions (the standard the ABI tag records), hidden
 # visibility (the manifest symbol is the one export) and no undefined symbols left
-# for load time. INSTALL also installs it into <prefix>/lib/plexus/modules, the
+# for load time (unless find_package(Plexus) was forced past an ABI mismatch with
+# PLEXUS_ALLOW_ABI_MISMATCH). INSTALL also installs it into <prefix>/lib/plexus/modules, the
 # folder the daemons search by default (see plexus_install_module).
 #
 # Used in this repository (include(PlexusModule)) and, unchanged, by module authors
@@ -32,7 +33,11 @@ function(plexus_add_module)
   endif()
   add_library(${ARG_NAME} MODULE ${ARG_SOURCES})
   target_link_libraries(${ARG_NAME} PRIVATE Plexus::sdk Boost::headers ${ARG_LIBS})
-  target_link_options(${ARG_NAME} PRIVATE "LINKER:--no-undefined")
+  # A mismatched ABI forced past find_package (PLEXUS_ALLOW_ABI_MISMATCH) needs SDK
+  # symbols that exist only for another ABI: link anyway, for the daemons to refuse.
+  if(NOT _PLEXUS_ABI_MISMATCH_ALLOWED)
+    target_link_options(${ARG_NAME} PRIVATE "LINKER:--no-undefined")
+  endif()
   set_target_properties(${ARG_NAME} PROPERTIES
     PREFIX "${ARG_PREFIX}"
     CXX_STANDARD 23
