@@ -173,8 +173,8 @@ run_four() {
     --placement=spread --resources="cpus:0.2;mem:32" --command='echo "site=$PLEXUS_SITE"' \
     >"$work/$name-execute.log" 2>&1 || die "$name: the tasks failed"
   state >"$work/$name-state.json"
-  per_agent="$(jq -r '[.. | objects | select(has("slave_id") and (.state? // "" | startswith("TASK_")))]
-    | unique_by([.framework_id, .id]) as $tasks | .slaves[] | .id as $agent
+  per_agent="$(jq -r '([.. | objects | select(has("slave_id") and (.state? // "" | startswith("TASK_")))]
+    | unique_by([.framework_id, .id])) as $tasks | .slaves[] | .id as $agent
     | "\($agent) \([$tasks[] | select(.slave_id == $agent)] | length)"' "$work/$name-state.json")"
   echo "$name: tasks per agent (master /state):"
   echo "$per_agent" | sed 's/^/  /'
