@@ -59,6 +59,12 @@ Agent::~Agent() {
   for (auto& [id, framework] : frameworks_) {
     for (auto& [executorId, executor] : framework.executors) {
       if (executor.stream) executor.stream->close();
+      // As Mesos's agent: the executors of frameworks that checkpoint outlive it
+      // and re-subscribe to the next one (docs/agent-recovery.md).
+      if (containerizer_ && checkpointing(framework.info) &&
+          executor.state != Executor::State::kTerminated) {
+        containerizer_->release(executor.container);
+      }
     }
   }
   containerizer_.reset();  // kills what is still running
@@ -100,6 +106,7 @@ Result<void> Agent::start() {
       context_.runtime, GarbageCollector::Options{context_.flags.workDir, flags_.gcDelay,
                                                   flags_.gcDiskHeadroom, flags_.diskWatchInterval});
   gc_->start();
+  PLEXUS_TRY(recoverState());
   client_ = std::make_unique<http::Client>(context_.io);
 
   // Executors may use the server's reserved connections; endpoints without a body
@@ -159,14 +166,22 @@ Result<void> Agent::start() {
     if (!*alive) return;
     endpoint_ = ip_ + ":" + std::to_string(context_.server.port());
     info_.set_port(context_.server.port());
-    if (detector_ != nullptr) {
-      detectMaster(std::nullopt);
-    } else if (!masterHost_.empty()) {
-      connect();
+    if (recovering_) {
+      recoverExecutors();  // then connectToMaster()
+    } else {
+      connectToMaster();
     }
     heartbeatExecutors();
   });
   return {};
+}
+
+void Agent::connectToMaster() {
+  if (detector_ != nullptr) {
+    detectMaster(std::nullopt);
+  } else if (!masterHost_.empty()) {
+    connect();
+  }
 }
 
 Framework& Agent::ensureFramework(const v1::FrameworkInfo& info) {
@@ -302,6 +317,7 @@ void Agent::acknowledge(const internal::AgentEvent::Acknowledge& ack) {
                         << " of framework " << frameworkId;
     return;
   }
+  checkpointUpdates(frameworkId, taskId);
   PLEXUS_LOG(Info) << "Status update " << v1::TaskState_Name(acked->state()) << " of task "
                    << taskId << " acknowledged";
   Executor* executor = findExecutorOfTask(frameworkId, taskId);
@@ -415,6 +431,7 @@ void Agent::statusUpdate(const FrameworkId& framework, v1::TaskStatus status, Ex
     }
   }
   auto added = updates_->add(framework, status);
+  if (added == StatusUpdateManager::Added::kQueued) checkpointUpdates(framework, taskId);
   if (added == StatusUpdateManager::Added::kDuplicateAcknowledged && executor != nullptr &&
       executor->subscribed() && status.source() == v1::TaskStatus::SOURCE_EXECUTOR) {
     // Resent by an executor that missed the acknowledgement.

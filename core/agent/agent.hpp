@@ -130,6 +130,31 @@ class Agent {
   void removeExecutor(Framework& framework, Executor& executor, std::optional<int> status);
   Duration shutdownGracePeriod(const Executor& executor) const;
 
+  // --- recovery.cpp: checkpoints and agent recovery (docs/agent-recovery.md) ---
+  bool checkpointing(const v1::FrameworkInfo& framework) const;
+  // slave.info, the boot id and meta/slaves/latest, once the agent has its ID.
+  void checkpointAgent();
+  void checkpointFramework(const Framework& framework);
+  // executor.info, the run's run.info and runs/latest (before the launch).
+  void checkpointExecutor(const Framework& framework, const Executor& executor);
+  internal::ExecutorRun executorRun(const Executor& executor) const;
+  std::string runCheckpointDir(const Executor& executor) const;
+  void checkpointTask(const Executor& executor, const v1::Task& task);
+  // The task's status update stream, as the StatusUpdateManager holds it now.
+  void checkpointUpdates(const FrameworkId& framework, const TaskId& task);
+  // In start(): reads the checkpoints of the agent in meta/slaves/latest (unless the
+  // host rebooted since), checks the configuration against them and rebuilds the
+  // frameworks, executors, tasks and status update streams.
+  [[nodiscard]] Result<void> recoverState();
+  // On the loop: the isolators recover, the live executors are adopted and given
+  // --executor_reregistration_timeout to re-subscribe; then finishRecovery().
+  void recoverExecutors();
+  void onReregistrationTimeout();
+  // Registers with the master once no recovered executor is still awaited (or the
+  // wait timed out).
+  void maybeFinishRecovery(bool timedOut = false);
+  void connectToMaster();
+
   // --- monitor.cpp: GET /monitor/statistics ---
   // Mesos's format: a JSON array of {executor_id, executor_name, framework_id,
   // source, statistics}, statistics from the isolators' usage() (on the pool).
@@ -207,6 +232,14 @@ class Agent {
   std::unique_ptr<Containerizer> containerizer_;
   std::uint64_t containerCount_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+
+  // Recovery (recovery.cpp).
+  std::string bootId_;
+  bool recovering_ = false;  // executors awaited; not registered with the master yet
+  bool agentCheckpointed_ = false;
+  Runtime::TimerId reregistrationTimer_ = 0;
+  // Where each checkpointed task's files are, for its updates and acknowledgements.
+  std::map<StatusUpdateManager::Key, std::string> taskCheckpointDirs_;
 };
 
 }  // namespace plexus::agent

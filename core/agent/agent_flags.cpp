@@ -57,9 +57,23 @@ void addAgentFlags(Flags& flags, AgentFlags* v) {
       "registration_backoff_factor", text(&v->registrationBackoffFactorText, "1secs"),
       "Backoff of (re-)registration attempts: a random delay in [0, factor * 2^n], at most "
       "1mins.")("recovery_timeout", text(&v->recoveryTimeoutText, "15mins"),
-                "Given to checkpointing executors as MESOS_RECOVERY_TIMEOUT.")(
+                "How long a checkpointing executor waits for a restarted agent before it "
+                "ends itself (given to it as MESOS_RECOVERY_TIMEOUT).")(
       "executor_reregistration_timeout", text(&v->executorReregistrationTimeoutText, "2secs"),
-      "Given to checkpointing executors as MESOS_SUBSCRIPTION_BACKOFF_MAX.")(
+      "How long a restarted agent waits for its recovered executors to re-subscribe before "
+      "it kills them (their tasks: TASK_LOST, or TASK_GONE to PARTITION_AWARE frameworks); "
+      "also their MESOS_SUBSCRIPTION_BACKOFF_MAX.")(
+      "recover", text(&v->recover, "reconnect"),
+      "After a restart: 'reconnect' to the live executors of checkpointing frameworks "
+      "(docs/agent-recovery.md), or 'cleanup' to kill them, forget the checkpointed agent "
+      "and exit (before an incompatible upgrade).")(
+      "strict", po::value<bool>(&v->strict)->default_value(true)->implicit_value(true),
+      "Whether a recovery error (a corrupt or truncated checkpoint, an isolator that cannot "
+      "recover) stops the agent (true) or is logged while as much as possible is recovered.")(
+      "reconfiguration_policy", text(&v->reconfigurationPolicy, "equal"),
+      "Which changes of hostname, --resources and --attributes a restarted agent accepts "
+      "and keeps its ID: 'equal' (none) or 'additive' (only added resources or "
+      "attributes). Otherwise it refuses to start, naming each difference.")(
       "max_completed_executors_per_framework",
       po::value<int>(&v->maxCompletedExecutorsPerFramework)->default_value(150),
       "Ended executors of each framework that /state keeps listing.")(
@@ -138,6 +152,12 @@ Result<void> validateAgentFlags(AgentFlags* v) {
   }
   if (v->diskWatchInterval <= Duration::zero())
     return fail("--disk_watch_interval must be positive");
+  if (v->recover != "reconnect" && v->recover != "cleanup")
+    return fail("--recover must be 'reconnect' or 'cleanup', not '" + v->recover + "'");
+  if (v->reconfigurationPolicy != "equal" && v->reconfigurationPolicy != "additive") {
+    return fail("--reconfiguration_policy must be 'equal' or 'additive', not '" +
+                v->reconfigurationPolicy + "'");
+  }
   if (v->maxCompletedExecutorsPerFramework < 0) {
     return fail("--max_completed_executors_per_framework must not be negative");
   }

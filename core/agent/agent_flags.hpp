@@ -40,6 +40,10 @@ struct AgentFlags {
   std::string recoveryTimeoutText = "15mins";
   std::string executorReregistrationTimeoutText = "2secs";
   int maxCompletedExecutorsPerFramework = 150;  // kept for /state
+  // Agent recovery (docs/agent-recovery.md), Mesos's flags and defaults.
+  std::string recover = "reconnect";  // reconnect | cleanup
+  bool strict = true;
+  std::string reconfigurationPolicy = "equal";  // equal | additive
   std::string launcherDir;  // where plexus-executor lives; empty: next to this binary
   bool checkpoint = false;  // Mesos's per-framework checkpoint is honoured as well
   // Run each executor as its command's user or its framework's (when root).

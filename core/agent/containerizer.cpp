@@ -260,7 +260,7 @@ Containerizer::~Containerizer() {
       PLEXUS_LOG(Info) << "Killing container " << id << " (pid " << container.pid
                        << ") as the agent stops";
       signalSession(container.pid, SIGKILL);
-      waitBlocking(container.pid);
+      if (!container.adopted) waitBlocking(container.pid);  // not our child otherwise
       cleanupIsolators(id);
     }
   }
@@ -409,6 +409,7 @@ Result<pid_t> Containerizer::forkAndIsolate(const LaunchRequest& request) {
   while (::read(ready[0], &told, 1) < 0 && errno == EINTR) {
   }
   ::close(ready[0]);  // a child that died first is reaped as any other
+  if (request.forked) request.forked(pid);
   for (Isolator* isolator : isolators_) {
     auto isolated = isolator->isolate(request.id, pid);
     if (!isolated) {
@@ -526,31 +527,38 @@ void Containerizer::waitSigchld() {
 }
 
 void Containerizer::reap() {
+  std::vector<std::pair<ContainerId, int>> done;
   for (auto& [id, container] : containers_) {
-    if (container.state != State::kRunning || container.pid <= 0) continue;
+    if (container.state != State::kRunning || container.pid <= 0 || container.adopted) continue;
     int status = 0;
-    pid_t done = ::waitpid(container.pid, &status, WNOHANG);
-    if (done != container.pid) continue;
-    container.state = State::kCleaningUp;
-    if (container.killTimer != 0) runtime_.cancel(container.killTimer);
-    container.killTimer = 0;
-    pid_t session = container.pid;
-    auto alive = alive_;
-    ContainerId key = id;
-    boost::asio::post(pool_, [this, alive, key, session, status] {
-      signalSession(session, SIGKILL);  // whatever of the session outlived its leader
-      cleanupIsolators(key);
-      boost::asio::post(io_, [this, alive, key, status] {
-        if (!*alive) return;
-        auto it = containers_.find(key);
-        if (it == containers_.end()) return;
-        Termination termination{status, std::move(it->second.limitation)};
-        Terminated terminated = std::move(it->second.terminated);
-        containers_.erase(it);
-        if (terminated) terminated(termination);
-      });
-    });
+    if (::waitpid(container.pid, &status, WNOHANG) == container.pid) done.emplace_back(id, status);
   }
+  for (const auto& [id, status] : done)
+    finish(id, status, true);
+}
+
+void Containerizer::finish(const ContainerId& id, int status, bool statusKnown) {
+  auto it = containers_.find(id);
+  if (it == containers_.end() || it->second.state != State::kRunning) return;
+  Container& container = it->second;
+  container.state = State::kCleaningUp;
+  if (container.killTimer != 0) runtime_.cancel(container.killTimer);
+  container.killTimer = 0;
+  pid_t session = container.pid;
+  auto alive = alive_;
+  boost::asio::post(pool_, [this, alive, key = id, session, status, statusKnown] {
+    signalSession(session, SIGKILL);  // whatever of the session outlived its leader
+    cleanupIsolators(key);
+    boost::asio::post(io_, [this, alive, key, status, statusKnown] {
+      if (!*alive) return;
+      auto it = containers_.find(key);
+      if (it == containers_.end()) return;
+      Termination termination{status, std::move(it->second.limitation), statusKnown};
+      Terminated terminated = std::move(it->second.terminated);
+      containers_.erase(it);
+      if (terminated) terminated(termination);
+    });
+  });
 }
 
 }  // namespace plexus::agent

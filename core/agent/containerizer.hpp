@@ -56,11 +56,17 @@ struct LaunchRequest {
   // Runs on the pool before the isolators prepare (the agent's post-fetch hooks);
   // an Error fails the launch.
   std::function<Result<void>()> prelaunch;
+  // Runs on the pool with the child's pid once forked, before it is isolated and
+  // execs (the agent checkpoints the pid there).
+  std::function<void(pid_t pid)> forked;
 };
 
 struct Termination {
   int status = 0;  // waitpid(2) status of the container's first process
   std::optional<v1::ContainerLimitation> limitation;
+  // False for a container recovered after an agent restart: its first process was
+  // not our child, so its exit status is unknown (`status` is 0).
+  bool statusKnown = true;
 };
 
 class Containerizer {
@@ -88,6 +94,25 @@ class Containerizer {
 
   bool contains(const ContainerId& id) const { return containers_.contains(id); }
 
+  // After an agent restart (container_recovery.cpp): kills the first process of each
+  // of `orphans` (and the rest of its session), then every isolator's recover() with
+  // `live` and the orphans' ids, on the pool; `done` on the loop with the isolators'
+  // errors. Each of `adopted` (live ones, not our children) is then running as if
+  // launched here: watched through a pidfd, its limitations through watch(), and
+  // `terminated` runs when its first process is gone.
+  struct Adopted {
+    ContainerId id;
+    pid_t pid = 0;
+    Terminated terminated;
+  };
+  void recover(std::vector<v1::ContainerState> live,
+               std::vector<std::pair<ContainerId, pid_t>> orphans, std::vector<Adopted> adopted,
+               std::function<void(Result<void>)> done);
+
+  // Forgets a running container without killing it: the agent stops and leaves it
+  // to the next agent, which recovers it.
+  void release(const ContainerId& id);
+
   // The running container's resources changed (tasks joined its executor or
   // ended): every isolator's update(), on the pool, in order. A failure is
   // logged with the container and the reason; the container keeps running.
@@ -114,6 +139,8 @@ class Containerizer {
     bool destroying = false;
     std::optional<Duration> pendingGrace;  // destroy() called while launching
     Runtime::TimerId killTimer = 0;
+    bool adopted = false;  // recovered: not our child, watched through pidfd
+    std::shared_ptr<void> pidfd;  // boost::asio::posix::stream_descriptor, when adopted
   };
 
   // On the pool.
@@ -126,6 +153,11 @@ class Containerizer {
   void kill(const ContainerId& id, Container& container, Duration grace);
   void waitSigchld();
   void reap();
+  // The first process of container `id` is gone: the rest of its session is killed,
+  // the isolators clean up, then `terminated` runs.
+  void finish(const ContainerId& id, int status, bool statusKnown);
+  void adopt(Adopted adopted);
+  void watchAdopted(const ContainerId& id, const std::shared_ptr<void>& pidfd);
 
   boost::asio::io_context& io_;
   Runtime& runtime_;

@@ -239,6 +239,8 @@ void Agent::subscribeExecutor(Executor& executor, const v1::executor::Call& call
   if (executor.registrationTimer != 0) context_.runtime.cancel(executor.registrationTimer);
   executor.registrationTimer = 0;
   executor.state = Executor::State::kRunning;
+  const bool recovered = executor.recovering;
+  executor.recovering = false;
 
   v1::executor::Event subscribed;
   subscribed.set_type(v1::executor::Event::SUBSCRIBED);
@@ -256,6 +258,11 @@ void Agent::subscribeExecutor(Executor& executor, const v1::executor::Call& call
     statusUpdate(frameworkId, std::move(status), &executor);
   }
   sendLaunches(executor);
+  if (recovered) {
+    PLEXUS_LOG(Info) << "Recovered executor " << executorId << " of framework " << frameworkId
+                     << " re-subscribed";
+    maybeFinishRecovery();
+  }
 }
 
 http::Response Agent::executorUpdate(Executor& executor, const v1::executor::Call& call) {

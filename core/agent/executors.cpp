@@ -7,6 +7,7 @@
 #include <plexus/logging.hpp>
 
 #include "agent/agent.hpp"
+#include "agent/checkpoint.hpp"
 #include "agent/paths.hpp"
 
 namespace plexus::agent {
@@ -102,6 +103,7 @@ void Agent::launchOnExecutor(Framework& framework, const v1::ExecutorInfo& info,
     if (taskInfo.has_container()) *task.mutable_container() = taskInfo.container();
     if (taskInfo.has_discovery()) *task.mutable_discovery() = taskInfo.discovery();
     *task.mutable_limits() = taskInfo.limits();
+    checkpointTask(*executor, task);
     executor->tasks[TaskId::fromWire(taskInfo.task_id())] = std::move(task);
   }
   executor->queued.push_back(std::move(launch));
@@ -178,6 +180,22 @@ Executor& Agent::startExecutor(Framework& framework, const v1::ExecutorInfo& inf
   if (auto made = paths::createDirectories(executor.directory); !made) {
     PLEXUS_LOG(Warning) << made.error().message();
   }
+  if (checkpointing(framework.info)) {
+    checkpointFramework(framework);
+    checkpointExecutor(framework, executor);
+    // The pid, once forked and before it execs: an agent that dies from then on
+    // leaves an executor the next one can find.
+    request.forked = [run = executorRun(executor),
+                      path = runCheckpointDir(executor) + "/run.info"](pid_t pid) mutable {
+      internal::AgentCheckpoint file;
+      run.set_pid(pid);
+      run.set_pid_start_ticks(checkpoint::processStartTicks(pid));
+      *file.mutable_executor_run() = std::move(run);
+      if (auto written = checkpoint::write(path, std::move(file)); !written) {
+        PLEXUS_LOG(Error) << "Checkpointing failed: " << written.error().message();
+      }
+    };
+  }
   PLEXUS_LOG(Info) << "Launching executor " << executorId << " of framework " << frameworkId
                    << " in container " << executor.container << " with sandbox "
                    << executor.directory;
@@ -251,6 +269,7 @@ void Agent::onExecutorLaunched(const FrameworkId& frameworkId, const ExecutorId&
     return;
   }
   executor->pid = *pid;
+  executor->pidStartTicks = checkpoint::processStartTicks(*pid);
   PLEXUS_LOG(Info) << "Executor " << executorId << " of framework " << frameworkId
                    << " started with pid " << *pid;
 }
@@ -301,10 +320,10 @@ void Agent::failExecutorTasks(Executor& executor, v1::TaskStatus::Reason reason,
   }
   for (const v1::TaskID& id : live) {
     bool killed = executor.killRequested.contains(TaskId::fromWire(id));
-    statusUpdate(
-        executor.framework,
-        makeStatus(&executor, id, killed ? v1::TASK_KILLED : v1::TASK_FAILED, reason, message),
-        &executor);
+    v1::TaskState state = killed                     ? v1::TASK_KILLED
+                          : executor.terminationState ? *executor.terminationState
+                                                      : v1::TASK_FAILED;
+    statusUpdate(executor.framework, makeStatus(&executor, id, state, reason, message), &executor);
   }
 }
 
@@ -312,10 +331,14 @@ void Agent::onExecutorTerminated(const FrameworkId& frameworkId, const ExecutorI
                                  const Termination& termination) {
   Executor* executor = findExecutor(frameworkId, executorId);
   if (executor == nullptr) return;
+  // A recovered executor was not our child: how it ended is unknown.
+  std::string ended = termination.statusKnown ? describeWaitStatus(termination.status)
+                                              : "exited (recovered after an agent restart, "
+                                                "so its exit status is unknown)";
   PLEXUS_LOG(Info) << "Executor " << executorId << " of framework " << frameworkId << " "
-                   << describeWaitStatus(termination.status);
+                   << ended;
   v1::TaskStatus::Reason reason = v1::TaskStatus::REASON_EXECUTOR_TERMINATED;
-  std::string message = "Executor " + describeWaitStatus(termination.status);
+  std::string message = "Executor " + ended;
   if (termination.limitation) {
     reason = termination.limitation->has_reason() ? termination.limitation->reason()
                                                   : v1::TaskStatus::REASON_CONTAINER_LIMITATION;
@@ -325,7 +348,8 @@ void Agent::onExecutorTerminated(const FrameworkId& frameworkId, const ExecutorI
     message = executor->terminationMessage;
   }
   failExecutorTasks(*executor, reason, message);
-  removeExecutor(frameworks_.at(frameworkId), *executor, termination.status);
+  removeExecutor(frameworks_.at(frameworkId), *executor,
+                 termination.statusKnown ? std::optional<int>(termination.status) : std::nullopt);
 }
 
 void Agent::removeExecutor(Framework& framework, Executor& executor, std::optional<int> status) {
@@ -368,8 +392,18 @@ void Agent::removeExecutor(Framework& framework, Executor& executor, std::option
          static_cast<std::size_t>(flags_.maxCompletedExecutorsPerFramework)) {
     framework.completedExecutors.pop_front();
   }
-  framework.executors.erase(ExecutorId::fromWire(executor.info.executor_id()));
+  ExecutorId executorId = ExecutorId::fromWire(executor.info.executor_id());
+  if (checkpointing(framework.info) && agentId_) {
+    internal::AgentCheckpoint run;  // completed: only unacknowledged updates remain
+    *run.mutable_executor_run() = executorRun(executor);
+    if (auto written = checkpoint::write(runCheckpointDir(executor) + "/run.info", run);
+        !written) {
+      PLEXUS_LOG(Error) << "Checkpointing failed: " << written.error().message();
+    }
+  }
+  framework.executors.erase(executorId);
   if (framework.terminating && framework.executors.empty()) removeFramework(frameworkId);
+  maybeFinishRecovery();
 }
 
 }  // namespace plexus::agent

@@ -42,7 +42,9 @@ internal::AgentCall Agent::makeRegisterCall() const {
   for (const auto& [frameworkId, framework] : frameworks_) {
     *rereg->add_frameworks() = framework.info;
     for (const auto& [executorId, executor] : framework.executors) {
-      if (!executor.commandExecutor && !executor.generatedForCommandTask) {
+      // The framework's executors, the DEFAULT one of task groups included; not the
+      // one the agent made for a command task, which the master never knew.
+      if (!executor.generatedForCommandTask) {
         v1::ExecutorInfo* info = rereg->add_executors();
         *info = executor.info;
         frameworkId.toWire(info->mutable_framework_id());
@@ -54,6 +56,18 @@ internal::AgentCall Agent::makeRegisterCall() const {
           copy->set_status_update_state(head->state());
           copy->set_status_update_uuid(head->uuid());
         }
+      }
+    }
+    // Tasks of ended executors whose terminal updates are not acknowledged yet:
+    // the master still has them, and must not take them for lost.
+    for (const auto& completed : framework.completedExecutors) {
+      for (const v1::Task& task : completed.tasks) {
+        const v1::TaskStatus* head = updates_->head(frameworkId, TaskId::fromWire(task.task_id()));
+        if (head == nullptr) continue;
+        v1::Task* copy = rereg->add_tasks();
+        *copy = task;
+        copy->set_status_update_state(head->state());
+        copy->set_status_update_uuid(head->uuid());
       }
     }
   }
@@ -273,8 +287,10 @@ void Agent::onRegistered(const internal::AgentEvent::Registered& registered) {
   if (agentId_ && *agentId_ != id) {
     PLEXUS_LOG(Warning) << "The master gave agent id " << id << " instead of " << *agentId_;
   }
+  bool changed = !agentId_ || *agentId_ != id;
   agentId_ = id;
   agentId_->toWire(info_.mutable_id());
+  if (changed || !agentCheckpointed_) checkpointAgent();
   connected_ = true;
   backoff_ = Duration::zero();
   if (registered.ping_interval_seconds() > 0) {

@@ -1,15 +1,16 @@
 // The agent's state, in plain structs: the frameworks it runs tasks for, their
 // executors, and the executors' tasks. Everything but the live handles (the
-// executor's event stream, timers) is made of wire messages and ids, so it can be
-// checkpointed under --work_dir for agent recovery (a later issue): a recovering
-// agent would read back each Framework's info, each Executor's info, container id,
-// directory, pid and tasks, plus the status update streams, and reconnect to live
-// executors instead of killing them.
+// executor's event stream, timers) is made of wire messages and ids, so that it is
+// checkpointed under --work_dir (checkpoint.hpp) for the frameworks that checkpoint:
+// a restarted agent reads back each Framework's info, each Executor's info, container
+// id, directory, pid and tasks, plus the status update streams, and reconnects to
+// the live executors instead of killing them (recovery.cpp).
 //
 // Touched only on the agent's loop.
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
@@ -57,9 +58,16 @@ struct Executor {
   // Tasks whose terminal update was acknowledged, newest last (for /state).
   std::deque<v1::Task> completedTasks;
 
-  // Why the agent is ending it (e.g. registration timeout), for its tasks' updates.
+  // Why the agent is ending it (e.g. registration timeout), for its tasks' updates,
+  // and the state they end in when not TASK_FAILED (TASK_LOST/GONE as Mesos for an
+  // executor that did not re-register after an agent restart).
   std::optional<v1::TaskStatus::Reason> terminationReason;
   std::string terminationMessage;
+  std::optional<v1::TaskState> terminationState;
+
+  // Recovered after an agent restart and not re-subscribed yet (recovery.cpp).
+  bool recovering = false;
+  std::uint64_t pidStartTicks = 0;  // against pid reuse, as checkpointed
 
   // Live handles, not checkpointed.
   std::shared_ptr<http::ResponseStream> stream;

@@ -68,6 +68,16 @@ void StatusUpdateManager::resume() {
   }
 }
 
+void StatusUpdateManager::recover(const FrameworkId& framework, const TaskId& task,
+                                  std::deque<v1::TaskStatus> pending,
+                                  std::set<std::string> acknowledged) {
+  Stream& stream = streams_[Key{framework, task}];
+  stream.pending = std::move(pending);
+  stream.acknowledged = std::move(acknowledged);
+  stream.backoff = options_.initialRetry;
+  send(Key{framework, task}, stream);
+}
+
 void StatusUpdateManager::removeFramework(const FrameworkId& framework) {
   for (auto it = streams_.begin(); it != streams_.end();) {
     if (it->first.first == framework) {

@@ -10,8 +10,8 @@
 // an executor resending after it re-subscribed) are recognised and not queued twice.
 //
 // While the master is disconnected (pause()) nothing is sent; resume() resends
-// every head at once. The streams are plain values (see streams()) so that they
-// can be checkpointed and recovered later.
+// every head at once. The streams are plain values (see streams()): the agent
+// checkpoints them and recover()s them after a restart.
 //
 // Threading: the agent's loop only (timers come from the Runtime).
 #pragma once
@@ -71,6 +71,11 @@ class StatusUpdateManager {
   void pause();
   void resume();
   bool paused() const { return paused_; }
+
+  // After an agent restart: the task's stream as it was checkpointed; its head goes
+  // out once resume()d.
+  void recover(const FrameworkId& framework, const TaskId& task,
+               std::deque<v1::TaskStatus> pending, std::set<std::string> acknowledged);
 
   // Forgets every stream of the framework (it was shut down).
   void removeFramework(const FrameworkId& framework);

@@ -33,6 +33,10 @@ AgentRecord& AgentBook::add(const AgentId& id, std::chrono::system_clock::time_p
   return added;
 }
 
+bool AgentBook::remove(const AgentId& id) {
+  return agents_.erase(id) > 0;
+}
+
 bool AgentBook::removeUnreachable(const AgentId& id) {
   auto it = agents_.find(id);
   if (it == agents_.end() || !it->second->unreachable) return false;

@@ -35,6 +35,8 @@ class AgentBook {
   const AgentRecord* find(const AgentId& id) const;
   // Lists a new agent `id`, no longer awaited.
   AgentRecord& add(const AgentId& id, std::chrono::system_clock::time_point registered);
+  // Forgets the agent `id` (replaced by a new agent at its address); returns whether it did.
+  bool remove(const AgentId& id);
   // Forgets the agent `id` if it is unreachable; returns whether it did.
   bool removeUnreachable(const AgentId& id);
 

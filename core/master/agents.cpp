@@ -20,6 +20,8 @@ Result<AgentId> Master::registerAgent(const internal::AgentCall& call, Subscript
 
   AgentRecord* agent = nullptr;
   if (reregister && info.has_id()) agent = findAgent(AgentId::fromWire(info.id()));
+  const bool known = agent != nullptr && !agent->unreachable;
+  if (!reregister) removeAgentsAt(endpoint);  // a restarted agent that starts afresh
   std::string rejoined = reregister && info.has_id() ? rejoinReason(info, agent) : "";
   if (agent == nullptr) {
     AgentId id =
@@ -49,6 +51,7 @@ Result<AgentId> Master::registerAgent(const internal::AgentCall& call, Subscript
   if (reregister) {
     metrics_.agentReregistrations++;
     adoptReregisteredState(*agent, call.reregister());
+    if (known) reconcileReregisteredTasks(agent->id, call.reregister());
   } else {
     metrics_.agentRegistrations++;
   }

@@ -216,6 +216,11 @@ class Master final : public SchedulerCalls, public AgentCalls, public OperatorCa
   // As Mesos 1.11: the latest state of each task of a rejoined agent, sent to its
   // framework (partition-aware or not) with REASON_AGENT_REREGISTERED.
   void announceRejoinedTasks(const AgentRecord& agent, const std::string& message);
+  // agent_reconciliation.cpp: tasks a known agent re-registers without end lost;
+  // an agent registering anew at an agent's address replaces it.
+  void reconcileReregisteredTasks(const AgentId& agent,
+                                  const internal::AgentCall::Reregister& reregister);
+  void removeAgentsAt(const std::string& endpoint);
   // The frameworks hear of the tasks of an agent marked unreachable.
   void reportUnreachableTasks(const AgentId& id);
   void sendToAgent(AgentRecord& agent, const internal::AgentEvent& event);

@@ -39,7 +39,7 @@ TEST_P(ExactFlags, RefusesTheFlagNamingIt) {
   Process process(refused.binary, args, dir.path());
   int status = process.wait();
   EXPECT_GT(status, 0) << process.err();
-  // Boost quotes the whole argument: '--recover=reconnect'.
+  // Boost quotes the whole argument: '--recov=reconnect'.
   EXPECT_NE(process.err().find("unrecognised option '" + refused.flag), std::string::npos)
       << refused.binary << " said: " << process.err();
 }
@@ -47,12 +47,11 @@ TEST_P(ExactFlags, RefusesTheFlagNamingIt) {
 INSTANTIATE_TEST_SUITE_P(
     Binaries, ExactFlags,
     testing::Values(
-        // --recover is a Mesos agent flag that agent recovery will implement; until then it
-        // is unknown, and must not be taken as --recovery_timeout.
-        Refused{"AgentRecoverIsNotRecoveryTimeout",
+        // A prefix of both --recover and --recovery_timeout is neither.
+        Refused{"AgentPrefixOfRecover",
                 "plexus-agent",
-                {"--recover=reconnect"},
-                "--recover"},
+                {"--recov=reconnect"},
+                "--recov"},
         Refused{"AgentUnknownFlag", "plexus-agent", {"--no_such_flag=1"}, "--no_such_flag"},
         Refused{"MasterPrefixOfAllocationInterval",
                 "plexus-master",

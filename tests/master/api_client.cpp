@@ -1,5 +1,6 @@
 #include "api_client.hpp"
 
+#include <atomic>
 #include <random>
 
 #include <plexus/json.hpp>
@@ -143,7 +144,10 @@ std::optional<std::string> FakeAgent::registerWith(const std::string& resources,
   auto* info = call.mutable_register_()->mutable_agent_info();
   info->set_hostname(hostname);
   Resources::parse(resources)->toWire(info->mutable_resources());
-  call.mutable_register_()->set_endpoint("127.0.0.1:1");
+  // An address of its own: the master replaces a disconnected agent when another
+  // registers at its address (a restarted agent that starts afresh).
+  static std::atomic<int> nextPort{1};
+  call.mutable_register_()->set_endpoint("127.0.0.1:" + std::to_string(nextPort++));
   call.mutable_register_()->set_version("test");
   http::ClientRequest request{.method = "POST",
                               .target = "/internal/v1/agent",

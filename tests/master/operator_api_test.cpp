@@ -356,11 +356,13 @@ TEST_P(OperatorApiTest, AgentCheckpointsReservationsAcrossRestarts) {
   agent = startAgent("cpus:4;mem:2048");
   ASSERT_TRUE(agent->waitForLog("Recovered the agent's dynamically reserved resources"))
       << agent->err();
-  // (Without agent recovery yet, the restarted agent registers as a new agent.)
-  ASSERT_TRUE(agent->waitForLog("Registered with master")) << agent->err();
+  // The restarted agent recovers its ID (docs/agent-recovery.md): one agent, the same.
+  ASSERT_TRUE(agent->waitForLog("Re-registered with master")) << agent->err();
   int active = 0;
   auto agents = query(Call::GET_AGENTS).get_agents();
+  EXPECT_EQ(agents.agents_size(), 1);
   for (const auto& entry : agents.agents()) {
+    EXPECT_EQ(entry.agent_info().id().value(), agentId);
     if (!entry.active()) continue;
     ++active;
     EXPECT_EQ(Resources::fromWire(entry.total_resources())->reserved("eng"), reserved);
