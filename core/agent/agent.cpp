@@ -431,7 +431,7 @@ void Agent::statusUpdate(const FrameworkId& framework, v1::TaskStatus status, Ex
     }
   }
   auto added = updates_->add(framework, status);
-  if (added == StatusUpdateManager::Added::kQueued) checkpointUpdates(framework, taskId);
+  if (added == StatusUpdateManager::Added::kQueued) checkpointUpdates(framework, taskId, &status);
   if (added == StatusUpdateManager::Added::kDuplicateAcknowledged && executor != nullptr &&
       executor->subscribed() && status.source() == v1::TaskStatus::SOURCE_EXECUTOR) {
     // Resent by an executor that missed the acknowledgement.

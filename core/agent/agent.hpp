@@ -114,7 +114,7 @@ class Agent {
   // The container's resources are the executor's plus those of `tasks` (its first
   // launch), as Mesos sizes a container.
   Executor& startExecutor(Framework& framework, const v1::ExecutorInfo& info,
-                          const v1::TaskGroupInfo& tasks);
+                          const v1::TaskGroupInfo& tasks, bool generatedForCommandTask);
   std::map<std::string, std::string> executorEnvironment(const Framework& framework,
                                                          const Executor& executor) const;
   void onExecutorLaunched(const FrameworkId& framework, const ExecutorId& executor,
@@ -140,8 +140,12 @@ class Agent {
   internal::ExecutorRun executorRun(const Executor& executor) const;
   std::string runCheckpointDir(const Executor& executor) const;
   void checkpointTask(const Executor& executor, const v1::Task& task);
-  // The task's status update stream, as the StatusUpdateManager holds it now.
-  void checkpointUpdates(const FrameworkId& framework, const TaskId& task);
+  // The task's status update stream, as the StatusUpdateManager holds it now, and
+  // `accepted` as its latest update when given.
+  void checkpointUpdates(const FrameworkId& framework, const TaskId& task,
+                         const v1::TaskStatus* accepted = nullptr);
+  // The executor is gone: its tasks' acknowledged streams and checkpoints are done.
+  void forgetTasks(const Executor& executor);
   // In start(): reads the checkpoints of the agent in meta/slaves/latest (unless the
   // host rebooted since), checks the configuration against them and rebuilds the
   // frameworks, executors, tasks and status update streams.
@@ -238,8 +242,13 @@ class Agent {
   bool recovering_ = false;  // executors awaited; not registered with the master yet
   bool agentCheckpointed_ = false;
   Runtime::TimerId reregistrationTimer_ = 0;
-  // Where each checkpointed task's files are, for its updates and acknowledgements.
-  std::map<StatusUpdateManager::Key, std::string> taskCheckpointDirs_;
+  // Where each checkpointed task's files are, for its updates and acknowledgements,
+  // and the latest update the agent accepted for it.
+  struct TaskCheckpoint {
+    std::string dir;
+    std::optional<v1::TaskStatus> latest;
+  };
+  std::map<StatusUpdateManager::Key, TaskCheckpoint> taskCheckpoints_;
 };
 
 }  // namespace plexus::agent

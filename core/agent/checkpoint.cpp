@@ -139,8 +139,8 @@ Result<internal::AgentCheckpoint> read(const std::string& path) {
   std::uint32_t length = getBigEndian(bytes.data() + 4);
   std::string_view payload = std::string_view(bytes).substr(kHeader);
   if (payload.size() != length) {
-    return fail("checkpoint " + path + " is truncated: " + std::to_string(payload.size()) +
-                " of " + std::to_string(length) + " bytes");
+    return fail("checkpoint " + path + " is truncated: " + std::to_string(payload.size()) + " of " +
+                std::to_string(length) + " bytes");
   }
   if (crc32(payload) != getBigEndian(bytes.data() + 8))
     return fail("checkpoint " + path + " is corrupt: its checksum does not match");

@@ -83,8 +83,7 @@ void Agent::launchOnExecutor(Framework& framework, const v1::ExecutorInfo& info,
   }
   const bool joining = executor != nullptr;
   if (executor == nullptr) {
-    executor = &startExecutor(framework, info, launch.tasks);
-    executor->generatedForCommandTask = launch.commandTask;
+    executor = &startExecutor(framework, info, launch.tasks, launch.commandTask);
   }
 
   for (auto& taskInfo : *launch.tasks.mutable_tasks())
@@ -125,12 +124,13 @@ void Agent::resizeContainer(const Executor& executor) {
 }
 
 Executor& Agent::startExecutor(Framework& framework, const v1::ExecutorInfo& info,
-                               const v1::TaskGroupInfo& tasks) {
+                               const v1::TaskGroupInfo& tasks, bool generatedForCommandTask) {
   FrameworkId frameworkId = FrameworkId::fromWire(framework.info.id());
   ExecutorId executorId = ExecutorId::fromWire(info.executor_id());
   Executor& executor = framework.executors[executorId];
   executor.framework = frameworkId;
   executor.info = info;
+  executor.generatedForCommandTask = generatedForCommandTask;
   executor.commandExecutor = !info.has_command() || info.command().value().empty();
   if (executor.commandExecutor && info.command().value().empty()) {
     // A task group's DEFAULT executor: run the built-in one (as its command's user,
@@ -320,7 +320,7 @@ void Agent::failExecutorTasks(Executor& executor, v1::TaskStatus::Reason reason,
   }
   for (const v1::TaskID& id : live) {
     bool killed = executor.killRequested.contains(TaskId::fromWire(id));
-    v1::TaskState state = killed                     ? v1::TASK_KILLED
+    v1::TaskState state = killed                      ? v1::TASK_KILLED
                           : executor.terminationState ? *executor.terminationState
                                                       : v1::TASK_FAILED;
     statusUpdate(executor.framework, makeStatus(&executor, id, state, reason, message), &executor);
@@ -335,8 +335,7 @@ void Agent::onExecutorTerminated(const FrameworkId& frameworkId, const ExecutorI
   std::string ended = termination.statusKnown ? describeWaitStatus(termination.status)
                                               : "exited (recovered after an agent restart, "
                                                 "so its exit status is unknown)";
-  PLEXUS_LOG(Info) << "Executor " << executorId << " of framework " << frameworkId << " "
-                   << ended;
+  PLEXUS_LOG(Info) << "Executor " << executorId << " of framework " << frameworkId << " " << ended;
   v1::TaskStatus::Reason reason = v1::TaskStatus::REASON_EXECUTOR_TERMINATED;
   std::string message = "Executor " + ended;
   if (termination.limitation) {
@@ -396,11 +395,11 @@ void Agent::removeExecutor(Framework& framework, Executor& executor, std::option
   if (checkpointing(framework.info) && agentId_) {
     internal::AgentCheckpoint run;  // completed: only unacknowledged updates remain
     *run.mutable_executor_run() = executorRun(executor);
-    if (auto written = checkpoint::write(runCheckpointDir(executor) + "/run.info", run);
-        !written) {
+    if (auto written = checkpoint::write(runCheckpointDir(executor) + "/run.info", run); !written) {
       PLEXUS_LOG(Error) << "Checkpointing failed: " << written.error().message();
     }
   }
+  forgetTasks(executor);
   framework.executors.erase(executorId);
   if (framework.terminating && framework.executors.empty()) removeFramework(frameworkId);
   maybeFinishRecovery();

@@ -52,8 +52,7 @@ std::vector<std::string> incompatibilities(const v1::AgentInfo& before, const v1
                                            const std::string& policy) {
   std::vector<std::string> differences;
   if (before.hostname() != now.hostname()) {
-    differences.push_back("hostname was '" + before.hostname() + "', now '" + now.hostname() +
-                          "'");
+    differences.push_back("hostname was '" + before.hostname() + "', now '" + now.hostname() + "'");
   }
   auto old = Resources::fromWire(before.resources()).value_or(Resources());
   auto current = Resources::fromWire(now.resources()).value_or(Resources());
@@ -107,10 +106,10 @@ void Agent::checkpointFramework(const Framework& framework) {
   if (!checkpointing(framework.info) || !agentId_) return;
   internal::AgentCheckpoint file;
   *file.mutable_framework_info() = framework.info;
-  logIfFailed(checkpoint::write(
-      checkpoint::frameworkInfoPath(context_.flags.workDir, *agentId_,
-                                    FrameworkId::fromWire(framework.info.id())),
-      file));
+  logIfFailed(
+      checkpoint::write(checkpoint::frameworkInfoPath(context_.flags.workDir, *agentId_,
+                                                      FrameworkId::fromWire(framework.info.id())),
+                        file));
 }
 
 std::string Agent::runCheckpointDir(const Executor& executor) const {
@@ -149,21 +148,23 @@ void Agent::checkpointExecutor(const Framework& framework, const Executor& execu
 
 void Agent::checkpointTask(const Executor& executor, const v1::Task& task) {
   auto framework = frameworks_.find(executor.framework);
-  if (framework == frameworks_.end() || !checkpointing(framework->second.info) || !agentId_)
-    return;
+  if (framework == frameworks_.end() || !checkpointing(framework->second.info) || !agentId_) return;
   TaskId taskId = TaskId::fromWire(task.task_id());
   std::string dir = checkpoint::taskDir(runCheckpointDir(executor), taskId);
   internal::AgentCheckpoint file;
   *file.mutable_task() = task;
   logIfFailed(checkpoint::write(dir + "/task.info", file));
-  taskCheckpointDirs_[{executor.framework, taskId}] = dir;
+  taskCheckpoints_[{executor.framework, taskId}] = {.dir = dir, .latest = std::nullopt};
 }
 
-void Agent::checkpointUpdates(const FrameworkId& framework, const TaskId& task) {
-  auto dir = taskCheckpointDirs_.find({framework, task});
-  if (dir == taskCheckpointDirs_.end()) return;
+void Agent::checkpointUpdates(const FrameworkId& framework, const TaskId& task,
+                              const v1::TaskStatus* accepted) {
+  auto found = taskCheckpoints_.find({framework, task});
+  if (found == taskCheckpoints_.end()) return;
+  if (accepted != nullptr) found->second.latest = *accepted;
   internal::AgentCheckpoint file;
   auto* updates = file.mutable_task_updates();
+  if (found->second.latest) *updates->mutable_latest() = *found->second.latest;
   const auto& streams = updates_->streams();
   if (auto stream = streams.find({framework, task}); stream != streams.end()) {
     for (const auto& status : stream->second.pending)
@@ -171,9 +172,20 @@ void Agent::checkpointUpdates(const FrameworkId& framework, const TaskId& task) 
     for (const auto& uuid : stream->second.acknowledged)
       updates->add_acknowledged(uuid);
   }
-  logIfFailed(checkpoint::write(dir->second + "/task.updates", file));
-  // Its terminal update acknowledged: nothing of the task is left to recover.
-  if (updates->pending_size() == 0) taskCheckpointDirs_.erase(dir);
+  logIfFailed(checkpoint::write(found->second.dir + "/task.updates", file));
+}
+
+void Agent::forgetTasks(const Executor& executor) {
+  auto forget = [&](const v1::Task& task) {
+    TaskId id = TaskId::fromWire(task.task_id());
+    updates_->forget(executor.framework, id);
+    if (updates_->head(executor.framework, id) == nullptr)
+      taskCheckpoints_.erase({executor.framework, id});
+  };
+  for (const auto& [id, task] : executor.tasks)
+    forget(task);
+  for (const v1::Task& task : executor.completedTasks)
+    forget(task);
 }
 
 Result<void> Agent::recoverState() {
@@ -217,16 +229,14 @@ Result<void> Agent::recoverState() {
   }
   v1::AgentInfo now = info_;
   *now.mutable_resources() = detectedResources_;
-  auto differences =
-      incompatibilities(agent->agent_info(), now, flags_.reconfigurationPolicy);
+  auto differences = incompatibilities(agent->agent_info(), now, flags_.reconfigurationPolicy);
   if (!differences.empty()) {
     std::string text;
     for (const auto& difference : differences)
       text += (text.empty() ? "" : "; ") + difference;
     return fail("This agent's configuration is incompatible with agent " + agentId.value() +
                 " checkpointed in " + infoPath + " under --reconfiguration_policy=" +
-                flags_.reconfigurationPolicy + ": " + text +
-                ". Restore the configuration" +
+                flags_.reconfigurationPolicy + ": " + text + ". Restore the configuration" +
                 (flags_.reconfigurationPolicy == "equal"
                      ? ", or restart with --reconfiguration_policy=additive if it only adds,"
                      : "") +
@@ -234,7 +244,8 @@ Result<void> Agent::recoverState() {
   }
   agentId_ = agentId;
   agentId.toWire(info_.mutable_id());
-  PLEXUS_LOG(Info) << "Recovering agent " << agentId << " from " << checkpoint::agentDir(workDir, agentId);
+  PLEXUS_LOG(Info) << "Recovering agent " << agentId << " from "
+                   << checkpoint::agentDir(workDir, agentId);
 
   std::size_t executors = 0;
   std::size_t tasks = 0;
@@ -249,7 +260,8 @@ Result<void> Agent::recoverState() {
     }
     Framework framework;
     framework.info = frameworkInfo->framework_info();
-    std::string executorsDir = checkpoint::frameworkDir(workDir, agentId, frameworkId) + "/executors";
+    std::string executorsDir =
+        checkpoint::frameworkDir(workDir, agentId, frameworkId) + "/executors";
     for (const std::string& executorName : subfolders(executorsDir)) {
       ExecutorId executorId(executorName);
       std::string executorDir = checkpoint::executorDir(workDir, agentId, frameworkId, executorId);
@@ -288,32 +300,37 @@ Result<void> Agent::recoverState() {
         }
         std::deque<v1::TaskStatus> pending;
         std::set<std::string> acknowledged;
+        std::optional<internal::AgentCheckpoint> updates;
         if (fs::exists(taskDir + "/task.updates")) {
-          auto updates = checkpoint::read(taskDir + "/task.updates");
-          if (!updates) {
-            PLEXUS_TRY(soft(updates.error()));
+          auto read = checkpoint::read(taskDir + "/task.updates");
+          if (!read) {
+            PLEXUS_TRY(soft(read.error()));
             continue;
           }
+          updates = std::move(*read);
           pending.assign(updates->task_updates().pending().begin(),
                          updates->task_updates().pending().end());
           acknowledged.insert(updates->task_updates().acknowledged().begin(),
                               updates->task_updates().acknowledged().end());
         }
         v1::Task recoveredTask = task->task();
-        // The latest state is the last update the agent accepted.
-        if (!pending.empty()) {
-          recoveredTask.set_state(pending.back().state());
+        // The task's state is the latest update the agent accepted.
+        std::optional<v1::TaskStatus> latest;
+        if (updates.has_value() && updates->task_updates().has_latest())
+          latest = updates->task_updates().latest();
+        if (latest) {
+          recoveredTask.set_state(latest->state());
           recoveredTask.clear_statuses();
-          *recoveredTask.add_statuses() = pending.back();
-        } else if (!acknowledged.empty() && isTerminalState(recoveredTask.state())) {
-          continue;  // ended and acknowledged: nothing left of it
+          *recoveredTask.add_statuses() = *latest;
         }
-        bool live = !isTerminalState(recoveredTask.state());
-        if (!live && pending.empty()) continue;
+        const bool ended = isTerminalState(recoveredTask.state()) && pending.empty();
+        // Its acknowledged uuids too: an executor that missed an acknowledgement
+        // resends the update, which must not reach the framework twice.
         if (!pending.empty() || !acknowledged.empty()) {
           updates_->recover(frameworkId, taskId, std::move(pending), std::move(acknowledged));
         }
-        taskCheckpointDirs_[{frameworkId, taskId}] = taskDir;
+        taskCheckpoints_[{frameworkId, taskId}] = {.dir = taskDir, .latest = latest};
+        if (ended) continue;  // ended and acknowledged: only its uuids matter
         executor.tasks[taskId] = std::move(recoveredTask);
         ++tasks;
       }
@@ -401,10 +418,10 @@ void Agent::recoverExecutors() {
                            << " and forgot it (--recover=cleanup); exiting";
           return context_.stop(0);
         }
-        reregistrationTimer_ = context_.runtime.schedule(flags_.executorReregistrationTimeout,
-                                                         [this, alive] {
-                                                           if (*alive) onReregistrationTimeout();
-                                                         });
+        reregistrationTimer_ =
+            context_.runtime.schedule(flags_.executorReregistrationTimeout, [this, alive] {
+              if (*alive) onReregistrationTimeout();
+            });
         maybeFinishRecovery();
       });
 }

@@ -42,9 +42,7 @@ std::optional<v1::TaskStatus> StatusUpdateManager::acknowledge(const FrameworkId
   stream.pending.pop_front();
   stream.acknowledged.insert(uuid);
   stream.sent = false;
-  if (isTerminalState(acked.state()) && stream.pending.empty()) {
-    streams_.erase(it);
-  } else if (!stream.pending.empty()) {
+  if (!stream.pending.empty()) {
     stream.backoff = options_.initialRetry;
     send(it->first, stream);
   }
@@ -76,6 +74,13 @@ void StatusUpdateManager::recover(const FrameworkId& framework, const TaskId& ta
   stream.acknowledged = std::move(acknowledged);
   stream.backoff = options_.initialRetry;
   send(Key{framework, task}, stream);
+}
+
+void StatusUpdateManager::forget(const FrameworkId& framework, const TaskId& task) {
+  auto it = streams_.find(Key{framework, task});
+  if (it == streams_.end() || !it->second.pending.empty()) return;
+  if (it->second.timer != 0) runtime_.cancel(it->second.timer);
+  streams_.erase(it);
 }
 
 void StatusUpdateManager::removeFramework(const FrameworkId& framework) {

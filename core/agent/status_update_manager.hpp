@@ -5,9 +5,10 @@
 // the head of a stream is outstanding at the master. The head is forwarded at once
 // (while the master is connected) and resent with backoff, `initial` doubling up to
 // `max` (Mesos: 10secs to 10mins), until the master relays the scheduler's
-// ACKNOWLEDGE for its uuid; then the next update of the task goes out. A stream is
-// dropped once its terminal update is acknowledged. Duplicates (same uuid, e.g.
-// an executor resending after it re-subscribed) are recognised and not queued twice.
+// ACKNOWLEDGE for its uuid; then the next update of the task goes out. A stream
+// whose terminal update is acknowledged keeps the acknowledged uuids until the
+// agent forget()s it (its executor is gone), so that duplicates (same uuid, e.g. an
+// executor resending after it re-subscribed) are recognised and not queued twice.
 //
 // While the master is disconnected (pause()) nothing is sent; resume() resends
 // every head at once. The streams are plain values (see streams()): the agent
@@ -74,8 +75,11 @@ class StatusUpdateManager {
 
   // After an agent restart: the task's stream as it was checkpointed; its head goes
   // out once resume()d.
-  void recover(const FrameworkId& framework, const TaskId& task,
-               std::deque<v1::TaskStatus> pending, std::set<std::string> acknowledged);
+  void recover(const FrameworkId& framework, const TaskId& task, std::deque<v1::TaskStatus> pending,
+               std::set<std::string> acknowledged);
+
+  // Forgets the task's stream (its executor is gone) unless updates are pending.
+  void forget(const FrameworkId& framework, const TaskId& task);
 
   // Forgets every stream of the framework (it was shut down).
   void removeFramework(const FrameworkId& framework);

@@ -105,12 +105,18 @@ TEST_F(StatusUpdateManagerTest, PausedWhileDisconnectedAndResentOnResume) {
   EXPECT_EQ(sent_.size(), 1u);
 }
 
-TEST_F(StatusUpdateManagerTest, DuplicatesAreRecognisedAndTerminalStreamsDropped) {
+// An executor that missed the acknowledgement of its terminal update resends it
+// (e.g. in SUBSCRIBE after an agent restart): it is recognised until the agent
+// forgets the stream, once the executor is gone.
+TEST_F(StatusUpdateManagerTest, DuplicatesAreRecognisedAndTerminalStreamsForgotten) {
   manager_.resume();
   auto finished = status("t", v1::TASK_FINISHED);
   EXPECT_EQ(manager_.add(framework_, finished), StatusUpdateManager::Added::kQueued);
   EXPECT_EQ(manager_.add(framework_, finished), StatusUpdateManager::Added::kDuplicatePending);
   ASSERT_TRUE(manager_.acknowledge(framework_, TaskId("t"), finished.uuid()));
+  EXPECT_EQ(manager_.add(framework_, finished), StatusUpdateManager::Added::kDuplicateAcknowledged);
+  EXPECT_EQ(sent_.size(), 1u);
+  manager_.forget(framework_, TaskId("t"));
   EXPECT_TRUE(manager_.streams().empty());
   auto running = status("u", v1::TASK_RUNNING);
   manager_.add(framework_, running);

@@ -216,10 +216,10 @@ TEST_F(RecoveryTest, CheckpointedTasksSurviveAgentKillsAndRestarts) {
   }
   for (int i = 0; i < kRestarts; ++i) {
     std::string release = (dir_.path() / ("release-" + std::to_string(i))).string();
-    tasks.push_back(commandTask(offer, "finisher-" + std::to_string(i),
-                                "echo $$ > task.pid; while [ ! -e " + release +
-                                    " ]; do sleep 0.1; done",
-                                "cpus:0.1;mem:16"));
+    tasks.push_back(
+        commandTask(offer, "finisher-" + std::to_string(i),
+                    "echo $$ > task.pid; while [ ! -e " + release + " ]; do sleep 0.1; done",
+                    "cpus:0.1;mem:16"));
   }
   ASSERT_EQ(scheduler.call(ClusterFixture::launch(offer, tasks)).status, 202u);
 
@@ -241,8 +241,8 @@ TEST_F(RecoveryTest, CheckpointedTasksSurviveAgentKillsAndRestarts) {
       if (pid > 0) pids[file.parent_path().filename().string()] = pid;
     }
     return pids.size() == tasks.size();
-  }))
-      << pids.size() << " pids\n"
+  })) << pids.size()
+      << " pids\n"
       << logs();
   for (const auto& [sandbox, pid] : pids) {
     survivors.pids.insert(pid);
@@ -299,8 +299,8 @@ TEST_F(RecoveryTest, CheckpointedTasksSurviveAgentKillsAndRestarts) {
   EXPECT_TRUE(updates.problems.empty()) << updates.problems.front();
   for (int i = 0; i < kRestarts; ++i) {
     const auto& states = updates.states["finisher-" + std::to_string(i)];
-    EXPECT_EQ(states, (std::vector<v1::TaskState>{v1::TASK_STARTING, v1::TASK_RUNNING,
-                                                  v1::TASK_FINISHED}));
+    EXPECT_EQ(states,
+              (std::vector<v1::TaskState>{v1::TASK_STARTING, v1::TASK_RUNNING, v1::TASK_FINISHED}));
   }
 }
 
@@ -461,18 +461,18 @@ TEST_F(RecoveryTest, ReconfigurationPolicyDecidesWhichResourceChangesKeepTheAgen
   EXPECT_NE(refusal.find(workDir() + "/meta/slaves/latest"), std::string::npos) << refusal;
 
   // Less memory under additive: refused too.
-  Process less("plexus-agent",
-               agentArgs({"--resources=cpus:16;mem:4096;disk:1024",
-                          "--reconfiguration_policy=additive"}),
-               dir_.path());
+  Process less(
+      "plexus-agent",
+      agentArgs({"--resources=cpus:16;mem:4096;disk:1024", "--reconfiguration_policy=additive"}),
+      dir_.path());
   EXPECT_EQ(less.wait(), 1);
   EXPECT_NE(less.lastErrLine().find("(removed: mem:4096)"), std::string::npos)
       << less.lastErrLine();
 
   // Only more, under additive: the same agent.
-  EXPECT_EQ(startAgent({"--resources=cpus:16;mem:9000;disk:1024",
-                        "--reconfiguration_policy=additive"}),
-            agentId)
+  EXPECT_EQ(
+      startAgent({"--resources=cpus:16;mem:9000;disk:1024", "--reconfiguration_policy=additive"}),
+      agentId)
       << logs();
 }
 

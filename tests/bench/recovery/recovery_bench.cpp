@@ -131,7 +131,8 @@ int main(int argc, char** argv) {
     pid_t pid = spawnSleeper();
     sleepers.push_back(pid);
     std::this_thread::sleep_for(std::chrono::milliseconds(5));  // until it has a stat
-    std::string runDir = agent::checkpoint::runDir(workDir, agentId, frameworkId, executorId, container);
+    std::string runDir =
+        agent::checkpoint::runDir(workDir, agentId, frameworkId, executorId, container);
     internal::AgentCheckpoint run;
     auto* recorded = run.mutable_executor_run();
     recorded->set_container_id(container.value());
@@ -176,16 +177,15 @@ int main(int argc, char** argv) {
     options.backoffMin = std::chrono::milliseconds(10);
     options.shutdownGraceExpired = [] {};
     auto* slot = &raw[e];
-    auto client = executor::Mesos::create(
-        env, executor::ContentType::kProtobuf,
-        {.connected =
-             [slot] {
-               v1::executor::Call subscribe;
-               subscribe.set_type(v1::executor::Call::SUBSCRIBE);
-               subscribe.mutable_subscribe();
-               if (*slot != nullptr) (*slot)->send(subscribe);
-             }},
-        options);
+    auto client = executor::Mesos::create(env, executor::ContentType::kProtobuf,
+                                          {.connected =
+                                               [slot] {
+                                                 v1::executor::Call subscribe;
+                                                 subscribe.set_type(v1::executor::Call::SUBSCRIBE);
+                                                 subscribe.mutable_subscribe();
+                                                 if (*slot != nullptr) (*slot)->send(subscribe);
+                                               }},
+                                          options);
     if (!client) {
       std::cerr << client.error().message() << "\n";
       return 1;
