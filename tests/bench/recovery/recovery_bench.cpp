@@ -204,6 +204,10 @@ int main(int argc, char** argv) {
     std::cerr << agent->err();
     return 1;
   }
+  // The agent's own count of what it recovered, to show the run measured what it says.
+  std::string log = agent->err();
+  if (std::size_t line = log.find("Recovered 1 frameworks"); line != std::string::npos)
+    std::cout << "agent: " << log.substr(line, log.find('\n', line) - line) << "\n";
   std::cout << "plexus-bench-recovery: " << tasks << " tasks on " << executors
             << " executors: recovered (every executor re-subscribed) after " << recoveredAfter
             << " s, re-registered with the master after " << registeredAfter
