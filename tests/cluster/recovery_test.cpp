@@ -426,6 +426,75 @@ TEST_F(RecoveryTest, TasksOfAFrameworkThatDoesNotCheckpointEndReported) {
   }
 }
 
+// After a master failover the new master learns every executor from the agent's
+// re-registration, the DEFAULT executor of a task group included (before, only
+// custom executors were reported, so the new master did not list it).
+TEST_F(RecoveryTest, ANewMasterLearnsTheTaskGroupExecutorFromTheAgent) {
+  ASSERT_FALSE(startAgent().empty()) << logs();
+  Scheduler scheduler(masterPort_, Wire::kProtobuf);
+  ASSERT_EQ(scheduler.subscribe(ClusterFixture::framework(true)), 200u) << logs();
+  auto offers = scheduler.next(Event::OFFERS);
+  ASSERT_TRUE(offers) << logs();
+  const v1::Offer& offer = offers->offers().offers(0);
+  v1::ExecutorInfo executor;
+  executor.set_type(v1::ExecutorInfo::DEFAULT);
+  executor.mutable_executor_id()->set_value("group-executor");
+  ClusterFixture::executorResources(&executor);
+  std::vector<v1::TaskInfo> members;
+  for (int i = 0; i < 2; ++i) {
+    std::string pidFile = (dir_.path() / ("member-" + std::to_string(i) + ".pid")).string();
+    members.push_back(commandTask(offer, "member-" + std::to_string(i),
+                                  "echo $$ > " + pidFile + "; exec sleep 1000", "cpus:0.1;mem:16"));
+  }
+  ASSERT_EQ(scheduler.call(ClusterFixture::launchGroup(offer, executor, members)).status, 202u);
+  UpdateLog updates;
+  for (int running = 0; running < 2;) {
+    auto status = nextUpdate(scheduler, updates);
+    ASSERT_TRUE(status) << logs();
+    if (status->state() == v1::TASK_RUNNING) ++running;
+  }
+  Survivors survivors;
+  ASSERT_TRUE(eventually([&] {
+    survivors.pids.clear();
+    for (int i = 0; i < 2; ++i)
+      survivors.pids.insert(readPid(dir_.path() / ("member-" + std::to_string(i) + ".pid")));
+    return survivors.pids.size() == 2u && !survivors.pids.contains(0);
+  })) << logs();
+  for (pid_t pid : std::set<pid_t>(survivors.pids)) {
+    std::string line = readFile("/proc/" + std::to_string(pid) + "/stat");
+    std::istringstream fields(line.substr(line.rfind(')') + 2));
+    std::string state;
+    pid_t ppid = 0;
+    fields >> state >> ppid;
+    if (ppid > 1) survivors.pids.insert(ppid);  // the executor
+  }
+
+  master_->signal(SIGTERM);
+  ASSERT_EQ(master_->wait(), 0) << master_->err();
+  master_ = std::make_unique<Process>(
+      "plexus-master",
+      std::vector<std::string>{"--port=" + std::to_string(masterPort_),
+                               "--work_dir=" + (dir_.path() / "master").string(),
+                               "--allocation_interval=50ms"},
+      dir_.path());
+  ASSERT_EQ(master_->waitForPort(), masterPort_) << master_->err();
+  ASSERT_TRUE(agent_->waitForLog("Re-registered with master", std::chrono::seconds(60))) << logs();
+  EXPECT_TRUE(eventually([&] {
+    http::ClientRequest request{.method = "GET", .target = "/state"};
+    auto response = http::fetch("127.0.0.1", static_cast<uint16_t>(masterPort_), request);
+    if (!response || response->status != 200) return false;
+    boost::system::error_code error;
+    auto state = boost::json::parse(response->body, error);
+    if (error) return false;
+    for (const auto& framework : state.at("frameworks").as_array()) {
+      for (const auto& listed : framework.at("executors").as_array()) {
+        if (boost::json::serialize(listed).find("group-executor") != std::string::npos) return true;
+      }
+    }
+    return false;
+  })) << logs();
+}
+
 // A reboot (a new boot id) leaves nothing to recover: the agent says so and
 // registers as a new agent, and the master lists only the new one.
 TEST_F(RecoveryTest, AChangedBootIdStartsAfresh) {
