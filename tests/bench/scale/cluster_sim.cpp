@@ -5,6 +5,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <plexus/task_state.hpp>
+
 namespace plexus::bench {
 namespace {
 
@@ -26,22 +28,6 @@ std::string uuid() {
       bytes[i + j] = static_cast<char>((value >> (8 * j)) & 0xff);
   }
   return bytes;
-}
-
-bool isTerminal(v1::TaskState state) {
-  switch (state) {
-    case v1::TASK_FINISHED:
-    case v1::TASK_FAILED:
-    case v1::TASK_KILLED:
-    case v1::TASK_LOST:
-    case v1::TASK_ERROR:
-    case v1::TASK_DROPPED:
-    case v1::TASK_GONE:
-    case v1::TASK_UNKNOWN:
-      return true;
-    default:
-      return false;
-  }
 }
 
 }  // namespace
@@ -448,7 +434,7 @@ void ClusterSim::update(Framework& framework, const v1::TaskStatus& status) {
   if (status.state() == v1::TASK_RUNNING) {
     framework.runningTasks.push_back(status.task_id().value());
     ++running_;
-  } else if (isTerminal(status.state())) {
+  } else if (isTerminalState(status.state())) {
     --framework.live;
     if (running_ > 0) --running_;
   }
