@@ -44,7 +44,8 @@ install(DIRECTORY "${_sdk}/scheduler/include/plexus" "${_sdk}/executor/include/p
   DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
 
 # Libraries and their CMake targets (Plexus::sdk, Plexus::scheduler, Plexus::executor).
-install(TARGETS plexus_sdk plexus_net plexus_scheduler plexus_executor_lib EXPORT PlexusTargets
+install(TARGETS plexus_sdk plexus_boost_json plexus_net plexus_scheduler plexus_executor_lib
+  EXPORT PlexusTargets
   LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
   ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
   INCLUDES DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")

@@ -1,6 +1,6 @@
 #include "agent/agent_flags.hpp"
 
-#include <plexus/credentials.hpp>
+#include <plexus/internal/credentials.hpp>
 
 namespace plexus::agent {
 

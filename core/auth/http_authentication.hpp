@@ -21,7 +21,7 @@
 #include <vector>
 
 #include <plexus/authenticator.hpp>
-#include <plexus/credentials.hpp>
+#include <plexus/internal/credentials.hpp>
 
 #include "http/server.hpp"
 

@@ -8,7 +8,7 @@
 
 #include <boost/json.hpp>
 
-#include <plexus/base64.hpp>
+#include <plexus/internal/base64.hpp>
 
 namespace plexus::auth {
 namespace {

@@ -281,7 +281,9 @@ int runDaemon(int argc, char** argv, const DaemonSpec& spec) {
     server.stop();
     io.stop();
   });
+  LoopAffinity::bindToThisThread();  // PLEXUS_ASSERT_ON_LOOP's loop from here on
   io.run();
+  LoopAffinity::unbind();
 
   // Module instances go first, while their libraries (never unloaded) still serve them.
   while (!keep.empty())

@@ -26,6 +26,7 @@
 #include "common/flags.hpp"
 #include "http/io_runtime.hpp"
 #include "http/server.hpp"
+#include "module/guarded_modules.hpp"
 #include "module/module_flags.hpp"
 #include "module/module_registry.hpp"
 
@@ -99,14 +100,15 @@ void logModuleUse(std::string_view flag, const std::string& name);
 int runDaemon(int argc, char** argv, const DaemonSpec& spec);
 
 // Creates one instance of each module named in `names` for `flag` (e.g. "--hooks"),
-// appending it to `keep` (which owns it) and returning plain pointers in order.
+// behind the barrier (module/guarded_modules.hpp), appending it to `keep` (which
+// owns it) and returning plain pointers in order.
 template <typename T>
 Result<std::vector<T*>> createModules(const module::ModuleRegistry& registry, std::string_view flag,
                                       const std::vector<std::string>& names,
                                       std::vector<std::shared_ptr<void>>* keep) {
   std::vector<T*> made;
   for (const std::string& name : names) {
-    auto instance = registry.create<T>(name, flag);
+    auto instance = module::createGuarded<T>(registry, name, flag);
     if (!instance) return fail(instance.error());
     made.push_back(instance->get());
     keep->push_back(std::shared_ptr<T>(std::move(*instance)));

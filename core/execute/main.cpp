@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include <plexus/credentials.hpp>
+#include <plexus/internal/credentials.hpp>
 #include <plexus/logging.hpp>
 
 #include "common/flags.hpp"
@@ -140,8 +140,8 @@ int main(int argc, char** argv) {
         plexus::module::moduleSearchPath(plexus::module::ModuleFlags{}));
     auto loaded =
         plexus::daemon::loadZooKeeperModules(*modules, "--master", config.master, *session, false);
-    auto detector = loaded ? modules->create<plexus::MasterDetector>(
-                                 plexus::daemon::kZooKeeperDetector, "--master")
+    auto detector = loaded ? plexus::module::createGuarded<plexus::MasterDetector>(
+                                 *modules, plexus::daemon::kZooKeeperDetector, "--master")
                            : plexus::fail(loaded.error());
     if (!detector) {
       std::cerr << "plexus-execute: " << detector.error().message() << "\n";

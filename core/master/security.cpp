@@ -1,6 +1,6 @@
 #include "master/security.hpp"
 
-#include <plexus/credentials.hpp>
+#include <plexus/internal/credentials.hpp>
 #include <plexus/logging.hpp>
 
 namespace plexus::master {

@@ -1,7 +1,7 @@
 #include "basic_authenticator.hpp"
 
-#include <plexus/base64.hpp>
-#include <plexus/credentials.hpp>
+#include <plexus/internal/base64.hpp>
+#include <plexus/internal/credentials.hpp>
 
 namespace plexus::auth {
 

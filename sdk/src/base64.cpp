@@ -1,6 +1,6 @@
 #include <cstdint>
 
-#include <plexus/base64.hpp>
+#include <plexus/internal/base64.hpp>
 
 namespace plexus {
 namespace {

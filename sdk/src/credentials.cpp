@@ -1,9 +1,9 @@
 #include <set>
 #include <string>
 
-#include <plexus/base64.hpp>
-#include <plexus/credentials.hpp>
 #include <plexus/file.hpp>
+#include <plexus/internal/base64.hpp>
+#include <plexus/internal/credentials.hpp>
 #include <plexus/json.hpp>
 
 namespace plexus {

@@ -19,7 +19,7 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
 
-#include <plexus/base64.hpp>
+#include <plexus/internal/base64.hpp>
 #include <plexus/json.hpp>
 #include <plexus/utf8.hpp>
 

@@ -23,7 +23,8 @@ INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
 
 
 def parse_rules(path):
-    rules = []
+    """The folder rules, and the folders named by `no-include-dir:` lines."""
+    rules, no_include_dirs = [], []
     with open(path) as f:
         for number, line in enumerate(f, 1):
             line = line.split("#", 1)[0].strip()
@@ -32,8 +33,11 @@ def parse_rules(path):
             if ":" not in line:
                 sys.exit(f"{path}:{number}: expected '<folder>: <folder> ...'")
             left, right = line.split(":", 1)
+            if left.strip() == "no-include-dir":
+                no_include_dirs.extend(right.split())
+                continue
             rules.append((left.strip().split("/"), right.split(), f"{path}:{number}"))
-    return rules
+    return rules, no_include_dirs
 
 
 def match(pattern, parts):
@@ -51,7 +55,7 @@ def match(pattern, parts):
 
 class Rules:
     def __init__(self, path):
-        self.rules = parse_rules(path)
+        self.rules, self.no_include_dirs = parse_rules(path)
 
     def rule_for(self, folder):
         """(left side as text, allowed folders, forbidden names) for a relative path."""
@@ -133,6 +137,14 @@ def check_includes(rules, tree, build, problems, arrows):
     for entry in entries:
         quote, dirs = include_dirs(entry)
         start = os.path.realpath(os.path.join(entry["directory"], entry["file"]))
+        # A folder that is never an include directory itself (`no-include-dir:`):
+        # its subfolders are reached only through the libraries that export them.
+        for directory in quote + dirs:
+            named = tree.folder(directory)
+            if named in rules.no_include_dirs:
+                problems.add(f"{tree.folder(start) or start}: compiled with {named}/ as an "
+                             f"include directory (dependency_rules.txt: no-include-dir: "
+                             f"{named}); link the library of the folder it includes instead")
         stack, visited = [start], {start}
         while stack:
             path = stack.pop()

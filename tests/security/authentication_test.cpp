@@ -5,7 +5,7 @@
 #include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
 
-#include <plexus/base64.hpp>
+#include <plexus/internal/base64.hpp>
 #include <plexus/json.hpp>
 
 #include "cluster.hpp"

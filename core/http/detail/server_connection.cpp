@@ -12,6 +12,7 @@
 #include <plexus/duration.hpp>
 #include <plexus/logging.hpp>
 
+#include "common/loop_affinity.hpp"
 #include "http/detail/server_core.hpp"
 #include "http/detail/wire.hpp"
 #include "http/url.hpp"
@@ -319,6 +320,7 @@ void ServerConnection::dispatchRequest() {
 }
 
 void ServerConnection::callHandler(Request request) {
+  PLEXUS_ASSERT_ON_LOOP_IN("an HTTP handler");
   Responder responder(std::make_shared<ResponderState>(shared_from_this(), sequence_));
   const Handler* found = core_->router().match(request.path);
   if (found == nullptr) {

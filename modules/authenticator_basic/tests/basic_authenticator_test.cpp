@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include <plexus/base64.hpp>
-#include <plexus/credentials.hpp>
+#include <plexus/internal/base64.hpp>
+#include <plexus/internal/credentials.hpp>
 
 #include "process.hpp"
 

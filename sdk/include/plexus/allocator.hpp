@@ -62,6 +62,7 @@
 
 #include <plexus/duration.hpp>
 #include <plexus/error.hpp>
+#include <plexus/export.hpp>
 #include <plexus/ids.hpp>
 #include <plexus/module.hpp>
 #include <plexus/offer_constraints.hpp>
@@ -132,7 +133,7 @@ struct AllocatorCallbacks {
       reclaim;
 };
 
-class Allocator {
+class PLEXUS_API Allocator {
  public:
   virtual ~Allocator();
 

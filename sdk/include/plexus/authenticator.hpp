@@ -8,7 +8,7 @@
 // with the given WWW-Authenticate challenge; `forbidden` becomes 403.
 //
 // Before the first request, the daemon calls initialize() with the credentials of
-// its --credentials flag (Mesos's format, see <plexus/credentials.hpp>), which an
+// its --credentials flag (Mesos's format, docs/security.md), which an
 // authenticator may use instead of its own configuration; an Error there stops
 // the daemon at start-up.
 //
@@ -26,13 +26,14 @@
 #include <vector>
 
 #include <plexus/error.hpp>
+#include <plexus/export.hpp>
 #include <plexus/module.hpp>
 #include <plexus/v1/mesos.pb.h>
 
 namespace plexus {
 
 // What an authenticator may look at: the request line and the headers.
-struct HttpRequestView {
+struct PLEXUS_API HttpRequestView {
   std::string method;
   std::string path;
   std::vector<std::pair<std::string, std::string>> headers;
@@ -60,7 +61,7 @@ struct AuthenticationResult {
   }
 };
 
-class Authenticator {
+class PLEXUS_API Authenticator {
  public:
   virtual ~Authenticator();
 

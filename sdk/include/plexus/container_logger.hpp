@@ -27,6 +27,7 @@
 #include <utility>
 
 #include <plexus/error.hpp>
+#include <plexus/export.hpp>
 #include <plexus/ids.hpp>
 #include <plexus/module.hpp>
 #include <plexus/v1/containerizer.pb.h>
@@ -51,7 +52,7 @@ struct ContainerIO {
   ContainerOutput err;  // the process's stderr
 };
 
-class ContainerLogger {
+class PLEXUS_API ContainerLogger {
  public:
   virtual ~ContainerLogger();
 
@@ -64,8 +65,8 @@ class ContainerLogger {
 
 // The check every logger's prepare() starts with: `config.directory()` is an
 // existing directory. The Error names the sandbox and the container.
-[[nodiscard]] Result<void> checkSandbox(const ContainerId& container,
-                                        const v1::ContainerConfig& config);
+PLEXUS_API Result<void> checkSandbox(const ContainerId& container,
+                                     const v1::ContainerConfig& config);
 
 template <>
 struct ModuleKindOf<ContainerLogger> {

@@ -14,20 +14,21 @@
 #include <string_view>
 
 #include <plexus/error.hpp>
+#include <plexus/export.hpp>
 
 namespace plexus {
 
 using Duration = std::chrono::nanoseconds;
 
 // Parses "<number><unit>". Errors name the input and the units accepted.
-[[nodiscard]] Result<Duration> parseDuration(std::string_view text);
+PLEXUS_API Result<Duration> parseDuration(std::string_view text);
 
 // Formats with the largest unit whose value is at least 1 ("90secs" -> "1.5mins"),
 // the way Mesos prints durations, so formatDuration(parseDuration(x)) re-parses to x.
-std::string formatDuration(Duration duration);
+PLEXUS_API std::string formatDuration(Duration duration);
 
 // Parses a byte size: "<integer><unit>" with unit B, KB, MB, GB or TB (powers of
 // 1024, as Mesos's Bytes); a bare integer means bytes.
-[[nodiscard]] Result<std::uint64_t> parseBytes(std::string_view text);
+PLEXUS_API Result<std::uint64_t> parseBytes(std::string_view text);
 
 }  // namespace plexus

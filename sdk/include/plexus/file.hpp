@@ -8,14 +8,15 @@
 #include <string>
 
 #include <plexus/error.hpp>
+#include <plexus/export.hpp>
 
 namespace plexus {
 
 // The file's bytes. The error's message is the system's reason alone ("No such file
 // or directory"), for the caller to say which file and what it was for.
-[[nodiscard]] Result<std::string> readFile(const std::string& path);
+PLEXUS_API Result<std::string> readFile(const std::string& path);
 
 // The same, with nullopt (not an error) when the file does not exist.
-[[nodiscard]] Result<std::optional<std::string>> readFileIfExists(const std::string& path);
+PLEXUS_API Result<std::optional<std::string>> readFileIfExists(const std::string& path);
 
 }  // namespace plexus

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include <plexus/error.hpp>
+#include <plexus/export.hpp>
 #include <plexus/ids.hpp>
 #include <plexus/module.hpp>
 #include <plexus/resources.hpp>
@@ -48,7 +49,7 @@ struct TaskStatusContext {
   const Resources& containerResources;
 };
 
-class Hook {
+class PLEXUS_API Hook {
  public:
   template <typename T>
   using Decorated = Result<std::optional<T>>;

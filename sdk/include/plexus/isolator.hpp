@@ -29,6 +29,7 @@
 #include <vector>
 
 #include <plexus/error.hpp>
+#include <plexus/export.hpp>
 #include <plexus/ids.hpp>
 #include <plexus/module.hpp>
 #include <plexus/resources.hpp>
@@ -37,7 +38,7 @@
 
 namespace plexus {
 
-class Isolator {
+class PLEXUS_API Isolator {
  public:
   using LimitationCallback = std::function<void(const v1::ContainerLimitation& limitation)>;
 

@@ -53,6 +53,7 @@
 #include <google/protobuf/message.h>
 
 #include <plexus/error.hpp>
+#include <plexus/export.hpp>
 
 namespace plexus {
 
@@ -61,21 +62,21 @@ namespace plexus {
 inline constexpr std::size_t kJsonMaxDepth = 64;
 
 // Returns `message` as compact JSON. Missing required fields are not checked.
-[[nodiscard]] std::string toJson(const google::protobuf::Message& message);
+[[nodiscard]] PLEXUS_API std::string toJson(const google::protobuf::Message& message);
 
 // Appends `message` as compact JSON to *out (no intermediate string).
-void appendJson(const google::protobuf::Message& message, std::string* out);
+PLEXUS_API void appendJson(const google::protobuf::Message& message, std::string* out);
 
 // Replaces *out with the message `json` describes. `json` must be one JSON object,
 // optionally surrounded by whitespace, and every required field must be set. On
 // error *out is left cleared.
-[[nodiscard]] Result<void> fromJson(std::string_view json, google::protobuf::Message* out);
+PLEXUS_API Result<void> fromJson(std::string_view json, google::protobuf::Message* out);
 
 // The pieces toJson() writes with, for JSON a caller builds itself (the daemons'
 // /state): `value` as toJson writes a double ("4.0", "4.5", "1e+21", "NaN" quoted),
 // and `text` as a quoted, escaped JSON string.
-void appendJsonNumber(double value, std::string* out);
-void appendJsonString(std::string_view text, std::string* out);
+PLEXUS_API void appendJsonNumber(double value, std::string* out);
+PLEXUS_API void appendJsonString(std::string_view text, std::string* out);
 
 // Shorthand: `auto call = fromJson<scheduler::Call>(body);`.
 template <typename T>

@@ -18,23 +18,25 @@
 #include <string_view>
 
 #include <plexus/error.hpp>
+#include <plexus/export.hpp>
 
 namespace plexus {
 
 enum class LogLevel { Debug = 0, Info = 1, Warning = 2, Error = 3, Fatal = 4 };
 
-void setMinLogLevel(LogLevel level) noexcept;
-LogLevel minLogLevel() noexcept;
-bool parseLogLevel(std::string_view text, LogLevel* level) noexcept;
+PLEXUS_API void setMinLogLevel(LogLevel level) noexcept;
+PLEXUS_API LogLevel minLogLevel() noexcept;
+PLEXUS_API bool parseLogLevel(std::string_view text, LogLevel* level) noexcept;
 
 // From now on, every line shown on stderr is also appended to `path`, which is
 // rotated past `maxBytes` into `path`.1 ... `path`.`maxFiles` (RotatingFile). The
 // error names the file when it cannot be opened. Call once, at start-up.
-[[nodiscard]] Result<void> setLogFile(const std::string& path, std::uint64_t maxBytes,
-                                      std::uint32_t maxFiles);
+PLEXUS_API Result<void> setLogFile(const std::string& path, std::uint64_t maxBytes,
+                                   std::uint32_t maxFiles);
 
 // Writes one formatted line; used by PLEXUS_LOG. A Fatal line aborts after writing.
-void writeLogLine(LogLevel level, const char* file, int line, std::string_view message) noexcept;
+PLEXUS_API void writeLogLine(LogLevel level, const char* file, int line,
+                             std::string_view message) noexcept;
 
 namespace detail {
 class LogMessage {

@@ -19,6 +19,7 @@
 #include <functional>
 
 #include <plexus/error.hpp>
+#include <plexus/export.hpp>
 #include <plexus/module.hpp>
 #include <plexus/runtime.hpp>
 #include <plexus/v1/mesos.pb.h>
@@ -30,7 +31,7 @@ struct ContenderCallbacks {
   std::function<void(const Error& reason)> onCandidacyLost;
 };
 
-class MasterContender {
+class PLEXUS_API MasterContender {
  public:
   virtual ~MasterContender();
 

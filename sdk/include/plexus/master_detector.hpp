@@ -18,13 +18,14 @@
 #include <optional>
 
 #include <plexus/error.hpp>
+#include <plexus/export.hpp>
 #include <plexus/module.hpp>
 #include <plexus/runtime.hpp>
 #include <plexus/v1/mesos.pb.h>
 
 namespace plexus {
 
-class MasterDetector {
+class PLEXUS_API MasterDetector {
  public:
   using DetectCallback = std::function<void(Result<std::optional<v1::MasterInfo>> leader)>;
 

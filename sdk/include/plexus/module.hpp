@@ -1,9 +1,9 @@
 // The module contract: how a .so tells Plexus what it holds, and how it is made.
 //
-// A module library exports exactly one symbol, `plexus_module_library`, made with
-// BOOST_DLL_ALIAS by PLEXUS_MODULE_LIBRARY, and carries an ELF note with its module
-// API version and ABI tag (kModuleNoteSection), which loaders read from the file
-// before dlopen. The symbol points at a LibraryManifest: a
+// A module library exports exactly one symbol, `plexus_module_library` (a pointer,
+// with C linkage), made by PLEXUS_MODULE_LIBRARY, and carries an ELF note with its
+// module API version and ABI tag (kModuleNoteSection), which loaders read from the
+// file before dlopen. The symbol points at a LibraryManifest: a
 // fixed header (magic, module API version, ABI tag, SDK version) that the loader
 // reads before it trusts anything else, then one ModuleManifest per module (kind,
 // name, version, author, description, declared parameters, factory).
@@ -35,11 +35,10 @@
 #include <span>
 #include <string>
 
-#include <boost/dll/alias.hpp>
-#include <boost/version.hpp>
 #include <google/protobuf/stubs/common.h>
 
 #include <plexus/error.hpp>
+#include <plexus/export.hpp>
 #include <plexus/parameters.hpp>
 #include <plexus/version.hpp>
 
@@ -75,14 +74,15 @@ inline constexpr const char* kLibraryManifestSymbol = "plexus_module_library";
 #endif
 
 // What must be equal between the core and a module for C++ objects to cross the
-// .so boundary: compiler, C++ standard, standard library, SDK (major.minor),
-// protobuf and Boost. Computed from the macros of whoever compiles this header,
-// so a module carries the tag of its own build.
+// .so boundary: compiler, C++ standard, standard library, SDK (major.minor) and
+// protobuf. No Boost type crosses it (the interfaces use the standard library and
+// the wire types only), so Boost's version is not part of it. Computed from the
+// macros of whoever compiles this header, so a module carries the tag of its own
+// build.
 #define PLEXUS_ABI_TAG \
   PLEXUS_ABI_COMPILER ";c++" PLEXUS_ABI_STRINGIFY(__cplusplus) ";" PLEXUS_ABI_STDLIB \
   ";plexus-sdk-" PLEXUS_ABI_STRINGIFY(PLEXUS_VERSION_MAJOR) "." PLEXUS_ABI_STRINGIFY(   \
-      PLEXUS_VERSION_MINOR) ";protobuf-" PLEXUS_ABI_STRINGIFY(GOOGLE_PROTOBUF_VERSION)  \
-  ";boost-" PLEXUS_ABI_STRINGIFY(BOOST_VERSION)
+      PLEXUS_VERSION_MINOR) ";protobuf-" PLEXUS_ABI_STRINGIFY(GOOGLE_PROTOBUF_VERSION)
 
 inline constexpr const char* kAbiTag = PLEXUS_ABI_TAG;
 
@@ -237,4 +237,11 @@ auto catchToError(Body&& body) noexcept -> decltype(body()) {
                                                   sizeof(kModules) / sizeof(kModules[0])}; \
   PLEXUS_MODULE_NOTE(::plexus::kModuleApiVersion, PLEXUS_ABI_TAG);                         \
   }                                                                                        \
-  BOOST_DLL_ALIAS(plexus_module_library_::kLibrary, plexus_module_library)
+  PLEXUS_MODULE_LIBRARY_SYMBOL(plexus_module_library_::kLibrary)
+
+// Exports `plexus_module_library`, the pointer to `manifest` the loader looks up
+// (the layout Boost.DLL's aliases have, which the loader reads with get_alias).
+// PLEXUS_MODULE_LIBRARY uses it; a test fixture may point it at something else.
+#define PLEXUS_MODULE_LIBRARY_SYMBOL(manifest)                   \
+  extern "C" PLEXUS_API const void* const plexus_module_library; \
+  extern "C" PLEXUS_API const void* const plexus_module_library = &(manifest);

@@ -29,12 +29,13 @@
 #include <string>
 
 #include <plexus/error.hpp>
+#include <plexus/export.hpp>
 #include <plexus/v1/mesos.pb.h>
 #include <plexus/v1/scheduler.pb.h>
 
 namespace plexus {
 
-class OfferConstraintsFilter {
+class PLEXUS_API OfferConstraintsFilter {
  public:
   OfferConstraintsFilter() = default;
 

@@ -30,13 +30,14 @@
 
 #include <plexus/duration.hpp>
 #include <plexus/error.hpp>
+#include <plexus/export.hpp>
 
 namespace plexus {
 
 enum class ParameterType { String, Int, Double, Bool, Duration, Bytes };
 
 // "string", "int", "double", "bool", "duration", "bytes".
-const char* parameterTypeName(ParameterType type) noexcept;
+PLEXUS_API const char* parameterTypeName(ParameterType type) noexcept;
 
 // One declared parameter. A null defaultValue makes the parameter required.
 struct ParameterSpec {
@@ -46,7 +47,7 @@ struct ParameterSpec {
   const char* doc;
 };
 
-class Parameters {
+class PLEXUS_API Parameters {
  public:
   Parameters() = default;
 
@@ -89,6 +90,6 @@ class Parameters {
 };
 
 // Parses `text` as a value of `type`; the error says why it is not one.
-[[nodiscard]] Result<void> checkParameterValue(ParameterType type, std::string_view text);
+PLEXUS_API Result<void> checkParameterValue(ParameterType type, std::string_view text);
 
 }  // namespace plexus

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include <plexus/error.hpp>
+#include <plexus/export.hpp>
 
 namespace plexus {
 
@@ -36,10 +37,10 @@ inline constexpr std::size_t kMaxRecordLengthDigits = 20;
 
 // Returns `record` framed as one RecordIO record. `record` must not be empty
 // (checked: an empty record is a caller bug, and decoders refuse it).
-[[nodiscard]] std::string encodeRecord(std::string_view record);
+[[nodiscard]] PLEXUS_API std::string encodeRecord(std::string_view record);
 
 // Appends `record`, framed, to *out. Same precondition as encodeRecord().
-void appendRecord(std::string_view record, std::string* out);
+PLEXUS_API void appendRecord(std::string_view record, std::string* out);
 
 // Incremental decoder of one RecordIO stream.
 //
@@ -50,7 +51,7 @@ void appendRecord(std::string_view record, std::string* out);
 //     for (std::string& record : *records) handle(record);
 //   }
 //   PLEXUS_TRY(decoder.finish());  // at EOF: was the stream cut inside a record?
-class RecordIODecoder {
+class PLEXUS_API RecordIODecoder {
  public:
   // Records longer than `maxRecordSize` bytes are refused.
   explicit RecordIODecoder(std::size_t maxRecordSize = kDefaultMaxRecordSize) noexcept;

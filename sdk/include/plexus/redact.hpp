@@ -16,6 +16,8 @@
 #include <string>
 #include <string_view>
 
+#include <plexus/export.hpp>
+
 namespace plexus {
 
 // What a secret is replaced by.
@@ -24,12 +26,12 @@ inline constexpr std::string_view kRedacted = "***";
 // `text` with the password of every URL's user information (`scheme://user:pass@`)
 // replaced by kRedacted. The user name stays, so messages still say who. Text
 // without such a URL comes back unchanged.
-std::string redactUrls(std::string_view text);
+PLEXUS_API std::string redactUrls(std::string_view text);
 
 // The value of flag `name` as it may be printed: the whole value hidden for a flag
 // that holds a secret itself (inline JSON given to --credential or --credentials,
 // any flag whose name ends in "password" or "secret"), URL passwords redacted in
 // every other value (a path to a secret file is fine to print).
-std::string redactFlag(std::string_view name, std::string_view value);
+PLEXUS_API std::string redactFlag(std::string_view name, std::string_view value);
 
 }  // namespace plexus

@@ -22,6 +22,7 @@
 #include <string>
 
 #include <plexus/error.hpp>
+#include <plexus/export.hpp>
 #include <plexus/module.hpp>
 #include <plexus/runtime.hpp>
 
@@ -36,7 +37,7 @@ struct StoredRegistry {
   std::int64_t version = kNothingStored;
 };
 
-class RegistryStore {
+class PLEXUS_API RegistryStore {
  public:
   virtual ~RegistryStore();
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <plexus/error.hpp>
+#include <plexus/export.hpp>
 #include <plexus/resources.hpp>
 #include <plexus/v1/mesos.pb.h>
 
@@ -24,12 +25,12 @@ struct ResourceConversion {
 };
 
 // The conversions `operation` makes, on unallocated resources.
-[[nodiscard]] Result<std::vector<ResourceConversion>> conversionsOf(
+PLEXUS_API Result<std::vector<ResourceConversion>> conversionsOf(
     const v1::Offer::Operation& operation);
 
 // Applies `conversions` in order; fails, naming what is missing, if a conversion
 // consumes something `resources` (as converted so far) does not contain.
-[[nodiscard]] Result<Resources> applyConversions(
-    Resources resources, const std::vector<ResourceConversion>& conversions);
+PLEXUS_API Result<Resources> applyConversions(Resources resources,
+                                              const std::vector<ResourceConversion>& conversions);
 
 }  // namespace plexus

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include <plexus/error.hpp>
+#include <plexus/export.hpp>
 
 namespace google::protobuf {
 template <typename Element>
@@ -63,7 +64,7 @@ struct Label {
 // One entry of a resource's reservation stack (`v1::Resource.ReservationInfo`).
 // The first entry may be STATIC (from the agent's flags) or DYNAMIC; every later
 // entry is a DYNAMIC refinement to a strict sub-role of the one before.
-struct Reservation {
+struct PLEXUS_API Reservation {
   enum class Type : std::uint8_t { kStatic = 1, kDynamic = 2 };
 
   Type type = Type::kStatic;
@@ -77,7 +78,7 @@ struct Reservation {
                                  std::optional<std::vector<Label>> labels = std::nullopt);
 
   // Equal type, role, principal (presence included) and labels (as a multiset).
-  friend bool operator==(const Reservation& left, const Reservation& right);
+  friend PLEXUS_API bool operator==(const Reservation& left, const Reservation& right);
 };
 
 // How `toWire` writes reservations. kPostRefinement writes only `reservations`
@@ -90,7 +91,7 @@ enum class WireFormat : std::uint8_t { kPostRefinement, kEndpoint };
 // factories, from parsing, from the wire, or by iterating a `Resources`.
 // Invariant: valid by Mesos's rules (non-empty name, value matching the type,
 // well-formed reservation stack, valid role names).
-class Resource {
+class PLEXUS_API Resource {
  public:
   // Scalars are stored in thousandths; this is the scale.
   static constexpr std::int64_t kScalarScale = 1000;
@@ -165,14 +166,14 @@ class Resource {
   // Same identity: entries that would merge on `+` (for non-shared, divisible ones).
   bool sameIdentity(const Resource& other) const noexcept;
   // Same identity, value and shared count.
-  friend bool operator==(const Resource& left, const Resource& right) noexcept;
+  friend PLEXUS_API bool operator==(const Resource& left, const Resource& right) noexcept;
 
   // Mesos's text style, e.g. `cpus(eng):4`, `ports:[1-10, 20-30]`,
   // `cpus(allocated: web)(reservations: [(STATIC,eng),(DYNAMIC,eng/web,alice)]){REV}:0.5`.
   // Round-trips through Resources::parse unless the resource has disk info, is
   // shared, or has labels or a principal with text-format punctuation.
   std::string toString() const;
-  friend std::ostream& operator<<(std::ostream& stream, const Resource& resource);
+  friend PLEXUS_API std::ostream& operator<<(std::ostream& stream, const Resource& resource);
 
  private:
   friend class Resources;
@@ -222,14 +223,14 @@ class Resource {
 // Scalar quantities per name, reservations and other identity ignored: what the
 // allocator's sorters, quota and `--min_allocatable_resources` work with. Kept
 // sorted by name; zero quantities are dropped. A plain value type like Resources.
-class ResourceQuantities {
+class PLEXUS_API ResourceQuantities {
  public:
   struct Quantity {
     std::string name;
     std::int64_t millis = 0;
     double value() const noexcept { return static_cast<double>(millis) / Resource::kScalarScale; }
     friend bool operator==(const Quantity&, const Quantity&) = default;
-    friend std::ostream& operator<<(std::ostream& stream, const Quantity& quantity);
+    friend PLEXUS_API std::ostream& operator<<(std::ostream& stream, const Quantity& quantity);
   };
   using const_iterator = std::vector<Quantity>::const_iterator;
 
@@ -262,7 +263,8 @@ class ResourceQuantities {
 
   // `cpus:1.5; mem:32`, names in order.
   std::string toString() const;
-  friend std::ostream& operator<<(std::ostream& stream, const ResourceQuantities& quantities);
+  friend PLEXUS_API std::ostream& operator<<(std::ostream& stream,
+                                             const ResourceQuantities& quantities);
 
  private:
   friend class Resources;
@@ -272,7 +274,7 @@ class ResourceQuantities {
 // A bag of resources in canonical form: no empty entries, and at most one entry
 // per identity (except that indivisible disks repeat and shared volumes keep one
 // entry per value with a count). Insertion order is kept for printing.
-class Resources {
+class PLEXUS_API Resources {
  public:
   using const_iterator = std::vector<Resource>::const_iterator;
 
@@ -317,7 +319,7 @@ class Resources {
   // is at least the quantity (Mesos's `contains(ResourceQuantities)`).
   bool contains(const ResourceQuantities& quantities) const;
   // Same multiset of entries, whatever the order.
-  friend bool operator==(const Resources& left, const Resources& right);
+  friend PLEXUS_API bool operator==(const Resources& left, const Resources& right);
 
   // Adds, merging with an entry of the same identity. Adding an empty resource
   // does nothing. Scalars saturate instead of overflowing.
@@ -394,7 +396,7 @@ class Resources {
 
   // Entries joined by "; " in Mesos's style; "" when empty. See Resource::toString.
   std::string toString() const;
-  friend std::ostream& operator<<(std::ostream& stream, const Resources& resources);
+  friend PLEXUS_API std::ostream& operator<<(std::ostream& stream, const Resources& resources);
 
   // Validates a role name with Mesos's rules for hierarchical roles: "*", or
   // '/'-separated components that are non-empty, not "." or "..", not "*", do not

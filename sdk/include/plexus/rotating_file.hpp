@@ -19,10 +19,11 @@
 #include <utility>
 
 #include <plexus/error.hpp>
+#include <plexus/export.hpp>
 
 namespace plexus {
 
-class RotatingFile {
+class PLEXUS_API RotatingFile {
  public:
   // Opens (appending to) `path`; its current size counts against maxSize.
   [[nodiscard]] static Result<RotatingFile> open(std::string path, std::uint64_t maxSize,

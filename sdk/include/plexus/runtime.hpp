@@ -18,10 +18,11 @@
 #include <functional>
 
 #include <plexus/duration.hpp>
+#include <plexus/export.hpp>
 
 namespace plexus {
 
-class Runtime {
+class PLEXUS_API Runtime {
  public:
   using TimePoint = std::chrono::steady_clock::time_point;
   using TimerId = std::uint64_t;

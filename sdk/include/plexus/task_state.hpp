@@ -7,14 +7,15 @@
 
 #include <string>
 
+#include <plexus/export.hpp>
 #include <plexus/v1/mesos.pb.h>
 
 namespace plexus {
 
-bool isTerminalState(v1::TaskState state) noexcept;
+PLEXUS_API bool isTerminalState(v1::TaskState state) noexcept;
 
 // "finished" for TASK_FINISHED: the lower-case name without the prefix, as Mesos's
 // metric names spell it (master/tasks_finished).
-std::string taskStateMetricName(v1::TaskState state);
+PLEXUS_API std::string taskStateMetricName(v1::TaskState state);
 
 }  // namespace plexus

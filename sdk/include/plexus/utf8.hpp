@@ -14,21 +14,24 @@
 
 #include <google/protobuf/message.h>
 
+#include <plexus/export.hpp>
+
 namespace plexus {
 
 // Length (1 to 4) of the valid UTF-8 sequence at the start of `text`, or 0 when it
 // does not start with one: a stray continuation byte, a truncated sequence, an
 // overlong form, a surrogate (U+D800..U+DFFF) or a code point above U+10FFFF.
 // `text` must not be empty.
-[[nodiscard]] std::size_t utf8SequenceLength(std::string_view text);
+[[nodiscard]] PLEXUS_API std::size_t utf8SequenceLength(std::string_view text);
 
 // Whether all of `text` is valid UTF-8.
-[[nodiscard]] bool isValidUtf8(std::string_view text);
+[[nodiscard]] PLEXUS_API bool isValidUtf8(std::string_view text);
 
 // The path of the first `string` field (set, repeated or a map's key or value, at
 // any depth) of `message` that is not valid UTF-8, in the form fromJson() names
 // fields ("subscribe.framework_info.labels.labels[0].value"); nullopt when every
 // one is valid. `bytes` fields and unknown fields are not text and are not checked.
-[[nodiscard]] std::optional<std::string> invalidUtf8Field(const google::protobuf::Message& message);
+[[nodiscard]] PLEXUS_API std::optional<std::string> invalidUtf8Field(
+    const google::protobuf::Message& message);
 
 }  // namespace plexus

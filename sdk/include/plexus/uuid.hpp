@@ -6,15 +6,17 @@
 #include <string>
 #include <string_view>
 
+#include <plexus/export.hpp>
+
 namespace plexus {
 
 // 16 random bytes with the version-4 and RFC 4122 variant bits set.
-std::string randomUuidBytes();
+PLEXUS_API std::string randomUuidBytes();
 
 // "6ba7b810-9dad-41d1-80b4-00c04fd430c8" for 16 bytes; "" for anything else.
-std::string uuidToString(std::string_view bytes);
+PLEXUS_API std::string uuidToString(std::string_view bytes);
 
 // uuidToString(randomUuidBytes()).
-std::string randomUuidString();
+PLEXUS_API std::string randomUuidString();
 
 }  // namespace plexus

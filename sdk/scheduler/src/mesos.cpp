@@ -9,7 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <plexus/credentials.hpp>
+#include <plexus/internal/credentials.hpp>
 #include <plexus/json.hpp>
 #include <plexus/logging.hpp>
 #include <plexus/master_detector.hpp>
