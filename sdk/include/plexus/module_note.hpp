@@ -18,6 +18,7 @@
 #include <string>
 
 #include <plexus/error.hpp>
+#include <plexus/export.hpp>
 
 namespace plexus {
 
@@ -31,11 +32,12 @@ struct ModuleNote {
 // Fails, saying why, when the file is missing or unreadable ("file not found",
 // "cannot read: ..."), is not ELF ("not a shared library (no ELF header)"), is
 // not a 64-bit little-endian shared object, is truncated, or its note is malformed.
-[[nodiscard]] Result<std::optional<ModuleNote>> readModuleNote(const std::filesystem::path& path);
+[[nodiscard]] PLEXUS_API Result<std::optional<ModuleNote>> readModuleNote(
+    const std::filesystem::path& path);
 
 // Why dlopen(RTLD_NOW) refuses the library, in dlerror()'s words (e.g.
 // "not a loadable shared library: ...: undefined symbol: _ZN..."); "" when it
 // loads (it is closed again at once, so its initialisers do run).
-std::string libraryLoadError(const std::filesystem::path& path);
+PLEXUS_API std::string libraryLoadError(const std::filesystem::path& path);
 
 }  // namespace plexus
