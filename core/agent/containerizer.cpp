@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
 
 #include <plexus/logging.hpp>
 
@@ -77,13 +79,33 @@ Result<void> planUser(const std::string& user, ExecPlan* plan) {
   return {};
 }
 
+// What planExec applies of an isolator's launch information: its environment (plain
+// values) and its command. Anything else (namespaces, mounts, a root filesystem,
+// rlimits, pre-exec commands, secrets...) is refused naming the field, never dropped.
+Result<void> appliedLaunchInfo(const v1::ContainerLaunchInfo& info) {
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  info.GetReflection()->ListFields(info, &fields);
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    if (field->name() == "environment" || field->name() == "command") continue;
+    return fail("ContainerLaunchInfo." + field->name() +
+                " is not applied by this agent (it applies environment and command only)");
+  }
+  for (const auto& variable : info.environment().variables()) {
+    if (variable.type() != v1::Environment::Variable::VALUE &&
+        variable.type() != v1::Environment::Variable::UNKNOWN) {
+      return fail("ContainerLaunchInfo.environment variable '" + variable.name() +
+                  "' is a secret, which this agent does not resolve");
+    }
+  }
+  return {};
+}
+
 ExecPlan planExec(const LaunchRequest& request, const std::vector<v1::ContainerLaunchInfo>& infos) {
   ExecPlan plan;
   std::map<std::string, std::string> environment = request.environment;
   v1::CommandInfo command = request.config.command_info();
   for (const v1::ContainerLaunchInfo& info : infos) {
     for (const auto& variable : info.environment().variables()) {
-      if (variable.type() == v1::Environment::Variable::SECRET) continue;
       environment[variable.name()] = variable.value();
     }
     if (info.has_command()) command = info.command();
@@ -347,7 +369,11 @@ Result<pid_t> Containerizer::forkAndIsolate(const LaunchRequest& request) {
     auto info = isolator->prepare(request.id, request.config);
     ++prepared;
     if (!info) return failPrepared(info.error().context("isolator prepare"));
-    if (*info) infos.push_back(std::move(**info));
+    if (*info) {
+      if (auto applied = appliedLaunchInfo(**info); !applied)
+        return failPrepared(applied.error().context("isolator prepare"));
+      infos.push_back(std::move(**info));
+    }
   }
   (void)prepared;
 

@@ -5,6 +5,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <sstream>
 #include <sys/wait.h>
@@ -28,6 +29,7 @@ class RecordingIsolator : public Isolator {
     auto* variable = info.mutable_environment()->add_variables();
     variable->set_name("ISOLATED");
     variable->set_value("yes");
+    if (shape) shape(info);
     return std::optional<v1::ContainerLaunchInfo>(info);
   }
   Result<void> isolate(const ContainerId&, pid_t pid) override {
@@ -47,6 +49,7 @@ class RecordingIsolator : public Isolator {
     return {};
   }
 
+  std::function<void(v1::ContainerLaunchInfo&)> shape;  // more launch information, if set
   std::mutex mutex;
   pid_t isolatedPid = 0;
   std::string exeAtIsolate;
@@ -108,6 +111,43 @@ TEST_F(ContainerizerTest, IsolatesBeforeExecAndMergesTheLaunchEnvironment) {
   EXPECT_EQ(stdoutText(), "yes base\n");
   EXPECT_EQ(isolator_.cleanups, 1);
   EXPECT_FALSE(containerizer.contains(ContainerId("c1")));
+}
+
+// Launch information the containerizer does not apply is refused naming the field,
+// never dropped: the task that asked for a working directory, an rlimit or a secret
+// must not run without it.
+TEST_F(ContainerizerTest, LaunchInformationItDoesNotApplyFailsTheLaunchNamingIt) {
+  const std::vector<std::pair<std::function<void(v1::ContainerLaunchInfo&)>, std::string>> cases{
+      {[](v1::ContainerLaunchInfo& info) { info.set_working_directory("/srv"); },
+       "ContainerLaunchInfo.working_directory is not applied by this agent"},
+      {[](v1::ContainerLaunchInfo& info) { info.mutable_rlimits()->add_rlimits(); },
+       "ContainerLaunchInfo.rlimits is not applied by this agent"},
+      {[](v1::ContainerLaunchInfo& info) {
+         auto* variable = info.mutable_environment()->add_variables();
+         variable->set_name("TOKEN");
+         variable->set_type(v1::Environment::Variable::SECRET);
+       },
+       "variable 'TOKEN' is a secret"},
+  };
+  for (const auto& [shape, expected] : cases) {
+    isolator_.shape = shape;
+    Containerizer containerizer(io_, runtime_, {&isolator_});
+    std::optional<Result<pid_t>> launched;
+    containerizer.launch(
+        request("true"),
+        [&](Result<pid_t> pid) {
+          launched = std::move(pid);
+          io_.stop();
+        },
+        [&](const Termination&) { io_.stop(); });
+    io_.restart();
+    io_.run_for(std::chrono::seconds(20));
+    ASSERT_TRUE(launched);
+    ASSERT_FALSE(*launched) << expected;
+    EXPECT_NE(launched->error().message().find(expected), std::string::npos)
+        << launched->error().message();
+  }
+  EXPECT_EQ(isolator_.isolatedPid, 0);  // nothing was forked
 }
 
 TEST_F(ContainerizerTest, ALimitationKillsTheContainerAndIsReported) {

@@ -53,8 +53,9 @@ class PLEXUS_API Isolator {
     return {};
   }
 
-  // Before the container's first process exists. May return launch info (extra
-  // environment, commands to run first) that the agent merges into the launch.
+  // Before the container's first process exists. May return launch info that the
+  // agent merges into the launch: today its `environment` (plain variables) and
+  // `command`; any other field set, or a SECRET variable, fails the launch naming it.
   [[nodiscard]] virtual Result<std::optional<v1::ContainerLaunchInfo>> prepare(
       const ContainerId& container, const v1::ContainerConfig& config) {
     return std::optional<v1::ContainerLaunchInfo>();
