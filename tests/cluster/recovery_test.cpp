@@ -26,25 +26,13 @@
 #include "cgroup_test_util.hpp"
 #include "cluster.hpp"
 #include "daemons.hpp"
+#include "ports.hpp"
 
 namespace plexus::testing {
 namespace {
 
 namespace fs = std::filesystem;
 using v1::scheduler::Event;
-
-// A port free now, for an agent that must come back on the same one.
-int freePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 // Kills, when the test ends, the executors and tasks it recorded (each leads its
 // own session or process group), so that a failed check leaves nothing behind.
@@ -65,7 +53,7 @@ class RecoveryTest : public ::testing::Test {
     master_ = startTestMaster(dir_);
     masterPort_ = master_->waitForPort();
     ASSERT_GT(masterPort_, 0) << master_->err();
-    agentPort_ = freePort();
+    agentPort_ = freePorts(1).front();
   }
 
   void TearDown() override {

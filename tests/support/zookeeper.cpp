@@ -18,6 +18,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "ports.hpp"
 #include "process.hpp"
 
 extern char** environ;
@@ -41,34 +42,6 @@ std::string javaBinary() {
   if (!java.empty()) return java;
   std::string home = envOr("JAVA_HOME", "");
   return home.empty() ? "/usr/bin/java" : home + "/bin/java";
-}
-
-// Whether 127.0.0.1:`port` can be bound now.
-bool portFree(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  ::close(fd);
-  return free;
-}
-
-// Free ports below Linux's ephemeral range (32768+), so that no client socket
-// of the tests takes one between our check and the server's bind.
-std::vector<int> freePorts(size_t count) {
-  static std::mt19937 random(std::random_device{}());
-  std::uniform_int_distribution<int> pick(15000, 31999);
-  std::set<int> chosen;
-  while (chosen.size() < count) {
-    int port = pick(random);
-    if (!chosen.contains(port) && portFree(port)) chosen.insert(port);
-  }
-  std::vector<int> ports(chosen.begin(), chosen.end());
-  std::shuffle(ports.begin(), ports.end(), random);
-  return ports;
 }
 
 // Sends a four-letter word to 127.0.0.1:`port` and returns the whole answer

@@ -27,24 +27,13 @@
 #include <plexus/uuid.hpp>
 
 #include "agent/checkpoint.hpp"
+#include "ports.hpp"
 #include "process.hpp"
 
 namespace {
 
 using namespace plexus;
 using Clock = std::chrono::steady_clock;
-
-int freePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 int flag(int argc, char** argv, const std::string& name, int fallback) {
   for (int i = 1; i < argc; ++i) {
@@ -86,7 +75,7 @@ int main(int argc, char** argv) {
     std::cerr << master->err();
     return 1;
   }
-  const int agentPort = freePort();
+  const int agentPort = plexus::testing::freePorts(1).front();
   const std::string workDir = (dir.path() / "agent").string();
   const std::vector<std::string> agentArgs{
       "--port=" + std::to_string(agentPort), "--master=127.0.0.1:" + std::to_string(masterPort),
